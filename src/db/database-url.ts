@@ -1,0 +1,21 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { type RunningPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
+
+export interface Database {
+  url: string;
+  /** Stops the embedded PostgreSQL when this process started one; a no-op for DATABASE_URL. */
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL when given; otherwise an embedded PostgreSQL in DATA_DIR. */
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => {} };
+  logger.info({ dataDir: config.DATA_DIR }, 'no DATABASE_URL: starting the embedded PostgreSQL');
+  const embedded: RunningPostgres = await startEmbeddedPostgres({
+    dataDir: config.DATA_DIR,
+    database: 'irc_supervisor',
+    onLog: (line) => logger.debug({ postgres: line }),
+  });
+  return { url: embedded.url, stop: () => embedded.stop() };
+}

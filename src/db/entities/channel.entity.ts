@@ -1,0 +1,18 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { ChannelUser } from './channel-user.entity.ts';
+import { Server } from './server.entity.ts';
+
+export const Channel = defineEntity({
+  name: 'Channel',
+  tableName: 'channels',
+  uniques: [{ name: 'channels_server_id_name_unique', properties: ['server', 'name'] }],
+  properties: {
+    id: p.integer().primary(),
+    server: () => p.manyToOne(Server).deleteRule('cascade'),
+    name: p.string().length(255),
+    joined: p.boolean().default(false),
+    users: () => p.oneToMany(ChannelUser).mappedBy('channel'),
+  },
+});
+
+export type Channel = InferEntity<typeof Channel>;

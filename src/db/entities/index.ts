@@ -1,0 +1,6 @@
+import { Channel } from './channel.entity.ts';
+import { ChannelUser } from './channel-user.entity.ts';
+import { Server } from './server.entity.ts';
+
+export { Channel, ChannelUser, Server };
+export const entities = [Server, Channel, ChannelUser];

@@ -1,0 +1,32 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { Channel } from './channel.entity.ts';
+
+export const Server = defineEntity({
+  name: 'Server',
+  tableName: 'servers',
+  properties: {
+    id: p.integer().primary(),
+    name: p.string().length(255),
+    host: p.string().length(255),
+    port: p.integer(),
+    nickname: p.string().length(255),
+    username: p.string().length(255).nullable(),
+    realname: p.string().length(255).nullable(),
+    /** The IRC server password (PASS); never serialized or logged. */
+    password: p.string().length(255).nullable().hidden(),
+    tls: p.boolean().default(false),
+    /** Observed: set while the IRC service reports the connection registered. */
+    connectedAt: p.datetime().columnType('timestamptz').nullable().index('servers_connected_at_index'),
+    /** Wanted: the operator wants this server connected. */
+    autoconnect: p.boolean().default(false),
+    createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
+    updatedAt: p
+      .datetime()
+      .columnType('timestamptz')
+      .defaultRaw('now()')
+      .onUpdate(() => new Date()),
+    channels: () => p.oneToMany(Channel).mappedBy('server'),
+  },
+});
+
+export type Server = InferEntity<typeof Server>;

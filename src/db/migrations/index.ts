@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { InitialSchema } from './20261129000000-initial-schema.ts';
+
+/** Every migration, in order. A new migration is added here as well as in this folder. */
+export const migrationsList: MigrationObject[] = [{ name: '20261129000000-initial-schema', class: InitialSchema }];

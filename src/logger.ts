@@ -1,0 +1,21 @@
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+/** Paths that may carry secrets; pino replaces them before anything is written. */
+const REDACTED_PATHS = [
+  'password',
+  'token',
+  'authorization',
+  '*.password',
+  '*.token',
+  '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+  'config.INTERNAL_API_TOKEN',
+  'config.WEB_PASSWORD',
+];
+
+export function createLogger(name: string, level = 'info'): Logger {
+  return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+}

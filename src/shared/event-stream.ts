@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * A server-sent-events broadcaster shared by both processes (`/internal/irc/events` and `/events`).
+ *
+ * - Each event is serialized and encoded once, and the same bytes are queued on every stream.
+ * - Ids are `<bootId>-<seq>`: unique across restarts because bootId is new in every process.
+ * - A bounded buffer replays what a reconnecting client missed (`Last-Event-ID`); when that cannot be
+ *   honoured (another process, or older than the buffer) the client first gets a `reset` event.
+ * - One heartbeat timer for all clients keeps proxies from closing idle streams.
+ * - A client that stops reading is dropped once its queue is full, so it cannot hold memory.
+ */
+export interface EventStreamOptions {
+  /** Events kept for replay. */
+  bufferSize?: number;
+  /** Interval of the heartbeat comment; 0 disables it. */
+  heartbeatMs?: number;
+  /** Frames queued for one slow client before it is dropped. */
+  maxQueuedFrames?: number;
+  /** Fixed boot identity (tests); random by default. */
+  bootId?: string;
+}
+
+interface BufferedFrame {
+  seq: number;
+  frame: Uint8Array;
+}
+
+type Client = ReadableStreamDefaultController<Uint8Array>;
+
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(': heartbeat\n\n');
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+} as const;
+
+export class EventStream<EventMap extends object> {
+  readonly bootId: string;
+  private seq = 0;
+  private readonly buffer: BufferedFrame[] = [];
+  private readonly clients = new Set<Client>();
+  private readonly bufferSize: number;
+  private readonly maxQueuedFrames: number;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: EventStreamOptions = {}) {
+    this.bootId = options.bootId ?? `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+    this.bufferSize = options.bufferSize ?? 1_000;
+    this.maxQueuedFrames = options.maxQueuedFrames ?? 10_000;
+    const heartbeatMs = options.heartbeatMs ?? 15_000;
+    if (heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.writeToAll(HEARTBEAT), heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The id of the newest event, or undefined before the first. */
+  get lastEventId(): string | undefined {
+    return this.seq === 0 ? undefined : this.idOf(this.seq);
+  }
+
+  publish<T extends keyof EventMap & string>(type: T, payload: EventMap[T]): string {
+    this.seq += 1;
+    const id = this.idOf(this.seq);
+    const frame = encoder.encode(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
+    this.buffer.push({ seq: this.seq, frame });
+    if (this.buffer.length > this.bufferSize) this.buffer.shift();
+    this.writeToAll(frame);
+    return id;
+  }
+
+  /** A streaming response for one client, replaying from `lastEventId` when it can. */
+  response(lastEventId?: string | null): Response {
+    let self: Client | undefined;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          self = controller;
+          if (this.closed) {
+            controller.close();
+            return;
+          }
+          controller.enqueue(encoder.encode('retry: 1000\n\n'));
+          for (const frame of this.catchUp(lastEventId)) controller.enqueue(frame);
+          this.clients.add(controller);
+        },
+        cancel: () => {
+          if (self) this.clients.delete(self);
+        },
+      },
+      { highWaterMark: this.maxQueuedFrames, size: () => 1 },
+    );
+    return new Response(body, { headers: SSE_HEADERS });
+  }
+
+  /** Ends every stream and stops the heartbeat (shutdown). */
+  close(): void {
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const client of this.clients) {
+      try {
+        client.close();
+      } catch {
+        // already closed by its reader
+      }
+    }
+    this.clients.clear();
+  }
+
+  private idOf(seq: number): string {
+    return `${this.bootId}-${seq}`;
+  }
+
+  private catchUp(lastEventId: string | null | undefined): Uint8Array[] {
+    if (!lastEventId) return [];
+    const separator = lastEventId.lastIndexOf('-');
+    const bootId = lastEventId.slice(0, separator);
+    const seq = Number(lastEventId.slice(separator + 1));
+    const oldest = this.buffer[0]?.seq ?? this.seq + 1;
+    const honourable = bootId === this.bootId && Number.isInteger(seq) && seq <= this.seq && seq >= oldest - 1;
+    if (honourable) return this.buffer.filter((entry) => entry.seq > seq).map((entry) => entry.frame);
+    const id = this.lastEventId ?? `${this.bootId}-0`;
+    return [encoder.encode(`id: ${id}\nevent: reset\ndata: {}\n\n`)];
+  }
+
+  private writeToAll(frame: Uint8Array): void {
+    for (const client of this.clients) {
+      if ((client.desiredSize ?? 0) <= 0) {
+        // The client has stopped reading; drop it rather than queue without bound.
+        this.clients.delete(client);
+        try {
+          client.error(new Error('slow consumer dropped'));
+        } catch {
+          // already closed
+        }
+        continue;
+      }
+      client.enqueue(frame);
+    }
+  }
+}
