@@ -62,6 +62,28 @@ function runningPostmasterPid(clusterDir: string): number | undefined {
 }
 
 /**
+ * A PostgreSQL whose parent is no longer a Node process was left behind by an app that was killed
+ * (SIGKILL gives it no chance to stop its database); it is ours to stop.
+ */
+function isOrphaned(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent <= 1) return true;
+    return !readFileSync(`/proc/${parent}/comm`, 'utf8').trim().startsWith('node');
+  } catch {
+    return false;
+  }
+}
+
+async function stopOrphan(pid: number): Promise<void> {
+  process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown: aborts sessions, checkpoints, exits
+  for (let waited = 0; isRunning(pid) && waited < 10_000; waited += 50) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  }
+}
+
+/**
  * As root, PostgreSQL runs as the `postgres` user, which must traverse every parent folder.
  * A clone in a mode-700 home makes initdb fail with a cryptic "Permission denied"; say it plainly instead.
  */
@@ -92,7 +114,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(dataDir, { recursive: true });
   assertReachableByPostgresUser(dataDir);
 
-  const runningPid = runningPostmasterPid(clusterDir);
+  let runningPid = runningPostmasterPid(clusterDir);
+  if (runningPid !== undefined && isOrphaned(runningPid)) {
+    log(`stopping PostgreSQL pid ${runningPid}, left running by a process that died`);
+    await stopOrphan(runningPid);
+    runningPid = runningPostmasterPid(clusterDir);
+  }
   if (runningPid !== undefined) {
     throw new EmbeddedPostgresError(
       `DATA_DIR ${dataDir} is in use by another running PostgreSQL (pid ${runningPid}); stop that instance or choose another DATA_DIR`,
