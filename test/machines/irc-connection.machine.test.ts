@@ -1,0 +1,324 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromCallback } from 'xstate';
+import {
+  type IrcClientCommand,
+  type IrcClientEvent,
+  type IrcClientInput,
+  type IrcConnectionInput,
+  type IrcConnectionSettings,
+  type IrcConnectionTiming,
+  ircConnectionMachine,
+  reconnectDelayMs,
+} from '../../machines/irc-connection.machine.ts';
+import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
+import { recordTransitions } from '../support/machine-trace.ts';
+
+/** One socket the machine opened through the fake client: what it was told, and a way to answer. */
+interface FakeSocket {
+  input: IrcClientInput;
+  commands: IrcClientCommand[];
+  report: (event: IrcClientEvent) => void;
+  stopped: boolean;
+}
+
+/** A fake irc-framework client: records every socket; a JOIN is confirmed at once, like a friendly server. */
+function fakeClient(options: { crashOnStart?: boolean } = {}) {
+  const sockets: FakeSocket[] = [];
+  const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
+    if (options.crashOnStart) throw new Error('client blew up');
+    const socket: FakeSocket = { input, commands: [], report: sendBack, stopped: false };
+    sockets.push(socket);
+    receive((command) => {
+      socket.commands.push(command);
+      if (command.type === 'JOIN') {
+        for (const channel of command.channels) sendBack({ type: 'CHANNEL_JOINED', channel });
+      }
+    });
+    return () => {
+      socket.stopped = true;
+    };
+  });
+  return {
+    logic,
+    sockets,
+    get current(): FakeSocket {
+      const socket = sockets.at(-1);
+      if (!socket) throw new Error('no socket opened yet');
+      return socket;
+    },
+  };
+}
+
+const settings: IrcConnectionSettings = { host: '127.0.0.1', port: 6667, tls: false, nickname: 'tester' };
+
+const timing: Partial<IrcConnectionTiming> = {
+  reconnectBaseMs: 1_000,
+  reconnectMaxMs: 8_000,
+  reconnectJitter: 0,
+  stableAfterMs: 10_000,
+  registrationTimeoutMs: 5_000,
+  quitTimeoutMs: 2_000,
+};
+
+function startConnection(input: Partial<IrcConnectionInput> = {}, client = fakeClient()) {
+  const trace = recordTransitions('ircConnection');
+  const machine = ircConnectionMachine.provide({ actors: { ircClient: client.logic } });
+  const actor = createActor(machine, {
+    input: { serverId: 7, settings, timing, ...input },
+    inspect: trace.inspect,
+  });
+  const emitted: IrcEvent[] = [];
+  actor.on('*', (event) => emitted.push(event));
+  actor.start();
+  return { actor, client, emitted, trace, state: () => actor.getSnapshot().value };
+}
+
+function ofType<T extends IrcEventType>(events: IrcEvent[], type: T): IrcEventPayload<T>[] {
+  return events.filter((event) => event.type === type).map((event) => event.payload as IrcEventPayload<T>);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ircConnection machine', () => {
+  it('starts connecting with its settings and the ping timing, and reports registration', () => {
+    const { client, emitted, state } = startConnection({
+      timing: { ...timing, pingIntervalMs: 500, pingTimeoutMs: 900 },
+    });
+
+    expect(state()).toEqual({ socket: 'connecting' });
+    expect(client.current.input).toEqual({ serverId: 7, settings, pingIntervalMs: 500, pingTimeoutMs: 900 });
+
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+
+    expect(state()).toEqual({ socket: 'registered' });
+    expect(ofType(emitted, 'connected')).toEqual([{ serverId: 7, nickname: 'tester' }]);
+  });
+
+  it('backs off exponentially up to the cap while the server refuses', () => {
+    const { client, emitted, state } = startConnection();
+
+    const waited: number[] = [];
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      client.current.report({ type: 'CLOSED', reason: 'connect ECONNREFUSED' });
+      expect(state()).toBe('reconnecting');
+      const delay = ofType(emitted, 'reconnecting').at(-1)?.delayMs ?? -1;
+      vi.advanceTimersByTime(delay - 1);
+      expect(state()).toBe('reconnecting');
+      vi.advanceTimersByTime(1);
+      expect(state()).toEqual({ socket: 'connecting' });
+      waited.push(delay);
+    }
+
+    expect(waited).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+    expect(ofType(emitted, 'reconnecting').map((event) => event.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(client.sockets).toHaveLength(7);
+    expect(client.sockets.slice(0, -1).every((socket) => socket.stopped)).toBe(true);
+  });
+
+  it('takes jitter from the injected random source', () => {
+    const { client, emitted } = startConnection({ timing: { ...timing, reconnectJitter: 0.5 }, random: () => 0.5 });
+
+    client.current.report({ type: 'CLOSED', reason: 'refused' });
+    vi.advanceTimersByTime(750);
+    client.current.report({ type: 'CLOSED', reason: 'refused' });
+
+    expect(ofType(emitted, 'reconnecting').map((event) => event.delayMs)).toEqual([750, 1_500]);
+  });
+
+  it('keeps every delay between the jittered floor and the cap', () => {
+    const full = { ...(timing as IrcConnectionTiming), reconnectJitter: 0.5 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000 }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        (attempt, random) => {
+          const delay = reconnectDelayMs(attempt, full, random);
+          const exponential = Math.min(full.reconnectMaxMs, full.reconnectBaseMs * 2 ** (attempt - 1));
+          return delay <= full.reconnectMaxMs && delay >= Math.floor(exponential * 0.5);
+        },
+      ),
+    );
+  });
+
+  it('rejoins its wanted channels after a reconnect', () => {
+    const { actor, client, emitted } = startConnection({ channels: ['#alpha'] });
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    actor.send({ type: 'JOIN', channel: '#beta' });
+    expect(actor.getSnapshot().context.joinedChannels).toEqual(['#alpha', '#beta']);
+
+    client.current.report({ type: 'CLOSED', reason: 'Connection reset by peer' });
+    expect(ofType(emitted, 'disconnected')).toEqual([{ serverId: 7, reason: 'Connection reset by peer' }]);
+    expect(actor.getSnapshot().context.joinedChannels).toEqual([]);
+    vi.advanceTimersByTime(1_000);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+
+    expect(client.current.commands).toEqual([{ type: 'JOIN', channels: ['#alpha', '#beta'] }]);
+    expect(actor.getSnapshot().context.joinedChannels).toEqual(['#alpha', '#beta']);
+    expect(ofType(emitted, 'joined').map((event) => event.channel)).toEqual(['#alpha', '#beta', '#alpha', '#beta']);
+    expect(ofType(emitted, 'connected')).toHaveLength(2);
+  });
+
+  it('remembers a join asked for while reconnecting and a part while registered', () => {
+    const { actor, client } = startConnection({ channels: ['#alpha'] });
+    client.current.report({ type: 'CLOSED', reason: 'refused' });
+    actor.send({ type: 'JOIN', channel: '#beta' });
+    vi.advanceTimersByTime(1_000);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    actor.send({ type: 'PART', channel: '#alpha' });
+
+    expect(client.current.commands).toEqual([
+      { type: 'JOIN', channels: ['#alpha', '#beta'] },
+      { type: 'PART', channel: '#alpha' },
+    ]);
+    expect(actor.getSnapshot().context.wantedChannels).toEqual(['#beta']);
+  });
+
+  it('stops for good when told to stop while reconnecting', () => {
+    const { actor, client, state } = startConnection();
+    client.current.report({ type: 'CLOSED', reason: 'refused' });
+    expect(state()).toBe('reconnecting');
+
+    actor.send({ type: 'STOP' });
+    vi.advanceTimersByTime(60_000);
+
+    expect(state()).toBe('stopped');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(client.sockets).toHaveLength(1);
+  });
+
+  it('sends QUIT and gives up waiting when the server never answers it', () => {
+    const { actor, client, emitted, state } = startConnection();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+
+    actor.send({ type: 'STOP' });
+
+    expect(state()).toEqual({ socket: 'disconnecting' });
+    expect(client.current.commands).toContainEqual({ type: 'QUIT', message: expect.any(String) });
+    expect(ofType(emitted, 'disconnected')).toEqual([{ serverId: 7, reason: 'disconnect requested' }]);
+    vi.advanceTimersByTime(1_999);
+    expect(state()).toEqual({ socket: 'disconnecting' });
+    vi.advanceTimersByTime(1);
+    expect(state()).toBe('stopped');
+    expect(client.current.stopped).toBe(true);
+  });
+
+  it('stops as soon as the server closes the socket after QUIT', () => {
+    const { actor, client, state } = startConnection();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    actor.send({ type: 'STOP' });
+
+    client.current.report({ type: 'CLOSED', reason: 'Closing Link' });
+
+    expect(state()).toBe('stopped');
+    expect(client.sockets).toHaveLength(1);
+  });
+
+  it('gives up on a server that accepts the socket but never registers it', () => {
+    const { client, emitted, state } = startConnection();
+
+    vi.advanceTimersByTime(5_000);
+
+    expect(state()).toBe('reconnecting');
+    expect(client.current.stopped).toBe(true);
+    expect(ofType(emitted, 'disconnected')).toEqual([]);
+  });
+
+  it('reconnects with new settings after a QUIT when the settings change', () => {
+    const { actor, client, emitted, state } = startConnection({ channels: ['#alpha'] });
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    const moved = { ...settings, port: 6697, tls: true };
+
+    actor.send({ type: 'CONFIGURE', settings: moved });
+    expect(client.current.commands).toContainEqual({ type: 'QUIT', message: expect.any(String) });
+    client.current.report({ type: 'CLOSED', reason: 'Closing Link' });
+
+    expect(state()).toEqual({ socket: 'connecting' });
+    expect(client.current.input.settings).toEqual(moved);
+    expect(ofType(emitted, 'reconnecting')).toEqual([]);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    expect(client.current.commands).toEqual([{ type: 'JOIN', channels: ['#alpha'] }]);
+  });
+
+  it('changes channels without reconnecting when only the channel list changes', () => {
+    const { actor, client } = startConnection({ channels: ['#alpha', '#beta'] });
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+
+    actor.send({ type: 'CONFIGURE', settings: { ...settings }, channels: ['#beta', '#gamma'] });
+
+    expect(client.sockets).toHaveLength(1);
+    expect(client.current.commands.slice(1)).toEqual([
+      { type: 'JOIN', channels: ['#gamma'] },
+      { type: 'PART', channel: '#alpha' },
+    ]);
+  });
+
+  it('connects again when a PUT arrives while it is quitting', () => {
+    const { actor, client, state } = startConnection();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    actor.send({ type: 'STOP' });
+
+    actor.send({ type: 'CONFIGURE', settings });
+    vi.advanceTimersByTime(2_000);
+
+    expect(state()).toEqual({ socket: 'connecting' });
+    expect(client.sockets).toHaveLength(2);
+  });
+
+  it('starts the backoff over only once a connection has been stable', () => {
+    const { client, emitted } = startConnection();
+    client.current.report({ type: 'CLOSED', reason: 'refused' });
+    vi.advanceTimersByTime(1_000);
+    // registered, then killed at once (a ban after registration): the backoff keeps growing
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    client.current.report({ type: 'CLOSED', reason: 'K-lined' });
+    vi.advanceTimersByTime(2_000);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    vi.advanceTimersByTime(10_000);
+    client.current.report({ type: 'CLOSED', reason: 'Ping timeout' });
+
+    expect(ofType(emitted, 'reconnecting').map((event) => event.delayMs)).toEqual([1_000, 2_000, 1_000]);
+  });
+
+  it('treats a crashing client as a lost socket', () => {
+    const { state, emitted } = startConnection({}, fakeClient({ crashOnStart: true }));
+
+    expect(state()).toBe('reconnecting');
+    expect(ofType(emitted, 'reconnecting')).toEqual([{ serverId: 7, attempt: 1, delayMs: 1_000 }]);
+  });
+
+  it('passes channel and user events on with its server id while registered', () => {
+    const { actor, client, emitted } = startConnection();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    actor.send({ type: 'JOIN', channel: '#alpha' });
+
+    client.current.report({ type: 'NAMES', channel: '#alpha', users: [{ nickname: 'tester', modes: 'o' }] });
+    client.current.report({ type: 'USER_JOINED', channel: '#alpha', nickname: 'bob' });
+    client.current.report({ type: 'NICK_CHANGED', nickname: 'bob', newNickname: 'robert' });
+    client.current.report({ type: 'USER_PARTED', channel: '#alpha', nickname: 'robert' });
+    client.current.report({ type: 'USER_QUIT', nickname: 'carol' });
+    client.current.report({ type: 'NICK_CHANGED', nickname: 'tester', newNickname: 'tester2' });
+    client.current.report({ type: 'CHANNEL_PARTED', channel: '#alpha' });
+
+    expect(emitted.map((event) => event.type)).toEqual([
+      'connected',
+      'joined',
+      'names',
+      'user-joined',
+      'nick-changed',
+      'user-parted',
+      'user-quit',
+      'nick-changed',
+      'parted',
+    ]);
+    expect(emitted.every((event) => event.payload.serverId === 7)).toBe(true);
+    expect(actor.getSnapshot().context.nickname).toBe('tester2');
+    expect(actor.getSnapshot().context.joinedChannels).toEqual([]);
+  });
+});
