@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventStream } from '../../src/shared/event-stream.ts';
+import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+
+type Events = { tick: { n: number } };
+
+async function take(response: Response, count: number): Promise<SseMessage[]> {
+  const messages: SseMessage[] = [];
+  for await (const message of readSse(response.body!)) {
+    messages.push(message);
+    if (messages.length >= count) break;
+  }
+  return messages;
+}
+
+describe('EventStream', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends every published event to every client with increasing ids', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0 });
+    const first = stream.response();
+    const second = stream.response();
+    stream.publish('tick', { n: 1 });
+    stream.publish('tick', { n: 2 });
+
+    for (const response of [first, second]) {
+      expect(await take(response, 2)).toEqual([
+        { id: 'b1-1', event: 'tick', data: '{"n":1}' },
+        { id: 'b1-2', event: 'tick', data: '{"n":2}' },
+      ]);
+    }
+    stream.close();
+  });
+
+  it('replays what a client missed after its Last-Event-ID', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0 });
+    for (const n of [1, 2, 3]) stream.publish('tick', { n });
+
+    const messages = await take(stream.response('b1-1'), 2);
+
+    expect(messages.map((message) => message.id)).toEqual(['b1-2', 'b1-3']);
+    stream.close();
+  });
+
+  it('sends reset first when the id comes from another process or is older than the buffer', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b2', heartbeatMs: 0, bufferSize: 2 });
+    for (const n of [1, 2, 3, 4]) stream.publish('tick', { n });
+
+    const [fromOtherProcess] = await take(stream.response('b1-9'), 1);
+    const [tooOld] = await take(stream.response('b2-1'), 1);
+    const kept = await take(stream.response('b2-2'), 2);
+
+    expect(fromOtherProcess).toMatchObject({ event: 'reset', id: 'b2-4' });
+    expect(tooOld).toMatchObject({ event: 'reset', id: 'b2-4' });
+    expect(kept.map((message) => message.id)).toEqual(['b2-3', 'b2-4']);
+    stream.close();
+  });
+
+  it('forgets a client that leaves', async () => {
+    const stream = new EventStream<Events>({ heartbeatMs: 0 });
+    const response = stream.response();
+    expect(stream.clientCount).toBe(1);
+
+    await response.body!.cancel();
+
+    expect(stream.clientCount).toBe(0);
+    stream.close();
+  });
+
+  it('drops a client that stops reading once its queue is full', () => {
+    const stream = new EventStream<Events>({ heartbeatMs: 0, maxQueuedFrames: 3 });
+    stream.response(); // never read
+    for (let n = 0; n < 10; n += 1) stream.publish('tick', { n });
+
+    expect(stream.clientCount).toBe(0);
+    stream.close();
+  });
+
+  it('writes a heartbeat comment on its interval', async () => {
+    vi.useFakeTimers();
+    const stream = new EventStream<Events>({ heartbeatMs: 15_000 });
+    const reader = stream.response().body!.getReader();
+    await reader.read(); // retry: hint
+
+    vi.advanceTimersByTime(15_000);
+    const { value } = await reader.read();
+
+    expect(new TextDecoder().decode(value)).toBe(': heartbeat\n\n');
+    stream.close();
+  });
+
+  it('ends every stream on close', async () => {
+    const stream = new EventStream<Events>({ heartbeatMs: 0 });
+    const response = stream.response();
+
+    stream.close();
+
+    expect(await take(response, 1)).toEqual([]);
+    expect(stream.clientCount).toBe(0);
+  });
+});
