@@ -1,0 +1,165 @@
+import type { MikroORM } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { IrcStatus } from '../shared/status.ts';
+import {
+  type ConnectionReconciliation,
+  type ReconciliationResult,
+  reconcileConnections,
+  type ServerStatusChange,
+} from './disconnect-transition.ts';
+import { ServiceUnavailable } from './errors/service-unavailable.ts';
+import { Unauthorized } from './errors/unauthorized.ts';
+import type { InternalApiClient } from './internal-api-client.ts';
+import type { WebEventPublisher } from './web-event-publisher.ts';
+
+/**
+ * How the IRC service answered:
+ * - `answered`: it listed its live connections;
+ * - `unavailable`: nothing listens there (refused, reset, no route), so no connection is alive;
+ * - `unknown`: timeout, 5xx or malformed body: it may still hold connections;
+ * - `unauthorized`: it refused our token, a configuration error.
+ */
+export type HealthCheckOutcome = 'answered' | 'unavailable' | 'unknown' | 'unauthorized';
+
+/** What one check saw and did; plain JSON so the API can answer it as is. */
+export interface HealthCheckReport {
+  checkStartedAt: string;
+  checkedAt: string;
+  outcome: HealthCheckOutcome;
+  /** The service's `connections` when it answered, else null. */
+  connections: number[] | null;
+  /** Servers marked connected before and after the check. */
+  kept: number[];
+  disconnected: number[];
+  /** Live servers that were marked disconnected (reverse drift). */
+  markedConnected: number[];
+  /** An `unknown` outcome that reached the failure threshold and was handled as `unavailable`. */
+  treatedAsUnavailable: boolean;
+  /** What went wrong (the service's failure, or the database's), else null. */
+  error: { name: string; message: string } | null;
+}
+
+export interface PerformOptions {
+  /** Set by the supervisor once `HEALTH_CHECK_FAILURE_THRESHOLD` unknown results come in a row. */
+  treatUnknownAsUnavailable?: boolean;
+}
+
+export interface ConnectionHealthCheckJobDeps {
+  orm: MikroORM;
+  client: Pick<InternalApiClient, 'status'>;
+  events: WebEventPublisher;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+type ServiceAnswer =
+  | { outcome: 'answered'; status: IrcStatus }
+  | { outcome: Exclude<HealthCheckOutcome, 'answered'>; error: Error };
+
+/**
+ * One health check: asks the IRC service which connections are live and makes the database agree
+ * (DESIGN.md, "The health check"). Changes happen in one transaction; browsers hear of each changed
+ * server only after it commits.
+ */
+export class ConnectionHealthCheckJob {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ConnectionHealthCheckJobDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async perform(options: PerformOptions = {}): Promise<HealthCheckReport> {
+    const checkStartedAt = this.now();
+    const answer = await this.ask();
+    const treatedAsUnavailable = answer.outcome === 'unknown' && options.treatUnknownAsUnavailable === true;
+    const reconciliation = this.reconciliationFor(answer, checkStartedAt, treatedAsUnavailable);
+
+    let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };
+    let error = answer.outcome === 'answered' ? null : describe(answer.error);
+    try {
+      // one EntityManager per check, never the global one
+      result = await reconcileConnections(this.deps.orm.em.fork(), reconciliation);
+    } catch (databaseError) {
+      // rolled back: nothing changed, so nothing is broadcast
+      error = describe(databaseError);
+      this.deps.logger?.error({ err: databaseError }, 'health check: the database update failed');
+    }
+    this.broadcast([...result.disconnected, ...result.markedConnected]);
+
+    const report: HealthCheckReport = {
+      checkStartedAt: checkStartedAt.toISOString(),
+      checkedAt: this.now().toISOString(),
+      outcome: answer.outcome,
+      connections: answer.outcome === 'answered' ? answer.status.connections : null,
+      kept: result.kept,
+      disconnected: result.disconnected.map((change) => change.serverId),
+      markedConnected: result.markedConnected.map((change) => change.serverId),
+      treatedAsUnavailable,
+      error,
+    };
+    this.log(report);
+    return report;
+  }
+
+  private async ask(): Promise<ServiceAnswer> {
+    try {
+      return { outcome: 'answered', status: await this.deps.client.status() };
+    } catch (error) {
+      if (error instanceof ServiceUnavailable) return { outcome: 'unavailable', error };
+      if (error instanceof Unauthorized) return { outcome: 'unauthorized', error };
+      return { outcome: 'unknown', error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  private reconciliationFor(
+    answer: ServiceAnswer,
+    checkStartedAt: Date,
+    treatedAsUnavailable: boolean,
+  ): ConnectionReconciliation {
+    if (answer.outcome === 'answered') {
+      const liveIds = answer.status.connections;
+      return {
+        disconnect: { kind: 'stale', connectedBefore: checkStartedAt, liveIds },
+        markConnected: { ids: liveIds, at: this.now() },
+      };
+    }
+    if (answer.outcome === 'unavailable' || treatedAsUnavailable) return { disconnect: { kind: 'all-connected' } };
+    // unknown or unauthorized: the service may still hold connections, so nothing changes
+    return {};
+  }
+
+  private broadcast(changes: ServerStatusChange[]): void {
+    for (const { serverId, connectedAt } of changes) {
+      this.deps.events.publish('server-status', {
+        serverId,
+        connected: connectedAt !== null,
+        connectedAt: connectedAt?.toISOString() ?? null,
+      });
+    }
+  }
+
+  private log(report: HealthCheckReport): void {
+    const { logger } = this.deps;
+    if (!logger) return;
+    const summary = {
+      outcome: report.outcome,
+      disconnected: report.disconnected.length,
+      markedConnected: report.markedConnected.length,
+      kept: report.kept.length,
+      error: report.error,
+    };
+    if (report.outcome === 'unauthorized') {
+      logger.error(summary, 'health check: the IRC service refused INTERNAL_API_TOKEN; check that both sides share it');
+    } else if (report.outcome !== 'answered') {
+      logger.warn(summary, 'health check: the IRC service did not answer');
+    } else {
+      logger.debug(summary, 'health check done');
+    }
+  }
+}
+
+function describe(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'Error', message: String(error) };
+}

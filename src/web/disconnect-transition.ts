@@ -1,0 +1,141 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import type { EntityManager } from '../db/orm.ts';
+
+/**
+ * The disconnect transition and its reverse, as set-based SQL in one transaction.
+ *
+ * Each call issues the same few statements for 1 server or 100,000 (ids travel as one array parameter,
+ * `= any(?)`), never a loop over rows: the transition has to stay near raw-SQL speed at a million
+ * channel users. Only rows that actually change are returned, so the caller broadcasts exactly those.
+ */
+
+/** A server whose `connected_at` this transition changed, with its new value. */
+export interface ServerStatusChange {
+  serverId: number;
+  connectedAt: Date | null;
+}
+
+/** Which servers get the disconnect transition. */
+export type DisconnectSelection =
+  /** These servers (e.g. a `disconnected` event); their channels are reset even if already marked disconnected. */
+  | { kind: 'ids'; ids: readonly number[] }
+  /** Every server marked connected: the IRC service is unreachable. */
+  | { kind: 'all-connected' }
+  /**
+   * Servers marked connected before `connectedBefore` that are not in `liveIds`: a server that connected
+   * after the check started may be missing from an answer computed before, so it is kept.
+   */
+  | { kind: 'stale'; connectedBefore: Date; liveIds: readonly number[] };
+
+export interface ConnectionReconciliation {
+  disconnect?: DisconnectSelection;
+  /** Servers that are live but marked disconnected (reverse drift) get `connected_at = at`. */
+  markConnected?: { ids: readonly number[]; at: Date };
+}
+
+export interface ReconciliationResult {
+  disconnected: ServerStatusChange[];
+  markedConnected: ServerStatusChange[];
+  /** Servers marked connected before and after, untouched (ascending). */
+  kept: number[];
+}
+
+/** The disconnect transition alone, in a transaction of its own. */
+export async function disconnectServers(
+  em: EntityManager,
+  selection: DisconnectSelection,
+): Promise<ServerStatusChange[]> {
+  return em.transactional((tx) => disconnectWithin(tx, selection));
+}
+
+/** The disconnect transition, the reverse drift and the list of kept servers, in one transaction. */
+export async function reconcileConnections(
+  em: EntityManager,
+  reconciliation: ConnectionReconciliation,
+): Promise<ReconciliationResult> {
+  const { disconnect, markConnected } = reconciliation;
+  if (!disconnect && !markConnected?.ids.length) {
+    // nothing to write: no transaction, one read
+    return { disconnected: [], markedConnected: [], kept: await listConnectedExcept(em, []) };
+  }
+  return em.transactional(async (tx) => {
+    const disconnected = disconnect ? await disconnectWithin(tx, disconnect) : [];
+    const markedConnected = markConnected ? await markConnectedWithin(tx, markConnected.ids, markConnected.at) : [];
+    const kept = await listConnectedExcept(
+      tx,
+      markedConnected.map((change) => change.serverId),
+    );
+    return { disconnected, markedConnected, kept };
+  });
+}
+
+/** Runs one statement with real bindings on the transaction of `em`, when it has one. */
+async function run<Row>(em: EntityManager, sql: string, bindings: Knex.RawBinding[]): Promise<Row[]> {
+  const query = em.getKnex().raw(sql, bindings);
+  const transaction = em.getTransactionContext<Knex.Transaction>();
+  if (transaction) query.transacting(transaction);
+  const result = (await query) as { rows: Row[] };
+  return result.rows;
+}
+
+const CLEAR_CONNECTED_AT = 'update servers set connected_at = null, updated_at = now()';
+
+function selectionSql(selection: DisconnectSelection): { sql: string; bindings: Knex.RawBinding[] } {
+  switch (selection.kind) {
+    case 'ids':
+      return {
+        sql: `${CLEAR_CONNECTED_AT} where id = any(?::int[]) and connected_at is not null returning id`,
+        bindings: [[...selection.ids]],
+      };
+    case 'all-connected':
+      return { sql: `${CLEAR_CONNECTED_AT} where connected_at is not null returning id`, bindings: [] };
+    case 'stale':
+      return {
+        sql: `${CLEAR_CONNECTED_AT} where connected_at is not null and connected_at < ? and id <> all(?::int[]) returning id`,
+        bindings: [selection.connectedBefore, [...selection.liveIds]],
+      };
+  }
+}
+
+async function disconnectWithin(tx: EntityManager, selection: DisconnectSelection): Promise<ServerStatusChange[]> {
+  const { sql, bindings } = selectionSql(selection);
+  const changedIds = (await run<{ id: number }>(tx, sql, bindings)).map((row) => row.id).sort(ascending);
+  const resetIds = selection.kind === 'ids' ? [...selection.ids] : changedIds;
+  if (resetIds.length > 0) {
+    await run(tx, 'update channels set joined = false where server_id = any(?::int[]) and joined', [resetIds]);
+    await run(
+      tx,
+      `delete from channel_users using channels
+       where channel_users.channel_id = channels.id and channels.server_id = any(?::int[])`,
+      [resetIds],
+    );
+  }
+  return changedIds.map((serverId) => ({ serverId, connectedAt: null }));
+}
+
+async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at: Date): Promise<ServerStatusChange[]> {
+  if (ids.length === 0) return [];
+  const rows = await run<{ id: number }>(
+    tx,
+    `update servers set connected_at = ?, updated_at = now()
+     where id = any(?::int[]) and connected_at is null returning id`,
+    [at, [...ids]],
+  );
+  return rows
+    .map((row) => row.id)
+    .sort(ascending)
+    .map((serverId) => ({ serverId, connectedAt: at }));
+}
+
+async function listConnectedExcept(em: EntityManager, excluded: number[]): Promise<number[]> {
+  const rows = await run<{ id: number }>(
+    em,
+    'select id from servers where connected_at is not null and id <> all(?::int[]) order by id',
+    [excluded],
+  );
+  return rows.map((row) => row.id);
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
+}

@@ -1,0 +1,6 @@
+import { InternalApiError } from './internal-api-error.ts';
+
+/** The IRC service refused our bearer token: INTERNAL_API_TOKEN differs between the two sides. */
+export class Unauthorized extends InternalApiError {
+  override name = 'Unauthorized';
+}

@@ -1,0 +1,177 @@
+import { type IrcStatus, ircStatusSchema } from '../shared/status.ts';
+import { BadServiceAnswer } from './errors/bad-service-answer.ts';
+import { InternalApiError } from './errors/internal-api-error.ts';
+import { ServiceTimeout } from './errors/service-timeout.ts';
+import { ServiceUnavailable } from './errors/service-unavailable.ts';
+import { Unauthorized } from './errors/unauthorized.ts';
+
+export interface InternalApiClientOptions {
+  /** `IRC_SERVICE_URL`, e.g. `http://127.0.0.1:3001`. */
+  baseUrl: string;
+  /** `INTERNAL_API_TOKEN`, sent as a bearer token. */
+  token: string;
+  /** `IRC_STATUS_TIMEOUT_MS`: the longest wait for an answer, body included. */
+  timeoutMs: number;
+  /** Injectable for tests; the global fetch by default. */
+  fetch?: typeof fetch;
+}
+
+/** What the IRC service needs to open a connection (`PUT /internal/irc/connections/:serverId`). */
+export interface ConnectionSettings {
+  host: string;
+  port: number;
+  tls?: boolean;
+  nickname: string;
+  username?: string;
+  realname?: string;
+  password?: string;
+  channels?: string[];
+}
+
+/**
+ * Socket errors that prove nothing listens at the IRC service's address. A timeout or an unknown
+ * failure is not among them: a busy service may still hold live connections.
+ */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
+
+/** The web side's client of the IRC service's `/internal/*` API. */
+export class InternalApiClient {
+  private readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: InternalApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** `GET /internal/irc/status`: the ids of the servers whose connection is registered. */
+  async status(): Promise<IrcStatus> {
+    return this.request('GET', '/internal/irc/status', undefined, async (response) => {
+      const body: unknown = await response.json().catch((error: unknown) => {
+        throw new BadServiceAnswer('the status answer is not JSON', response.status, { cause: error });
+      });
+      const parsed = ircStatusSchema.safeParse(body);
+      if (!parsed.success) {
+        throw new BadServiceAnswer('the status answer does not match the contract', response.status, {
+          cause: parsed.error,
+        });
+      }
+      return parsed.data;
+    });
+  }
+
+  /** `PUT /internal/irc/connections/:serverId`: starts (or keeps) the connection; idempotent. */
+  async connect(serverId: number, settings: ConnectionSettings): Promise<void> {
+    await this.request('PUT', `/internal/irc/connections/${serverId}`, settings, discardBody);
+  }
+
+  /** `DELETE /internal/irc/connections/:serverId`: false when the service held no such connection. */
+  async disconnect(serverId: number): Promise<boolean> {
+    const path = `/internal/irc/connections/${serverId}`;
+    return this.request(
+      'DELETE',
+      path,
+      undefined,
+      async (response) => {
+        await discardBody(response);
+        return response.status !== 404;
+      },
+      [404],
+    );
+  }
+
+  /** `POST /internal/irc/connections/:serverId/channels`: joins a channel. */
+  async join(serverId: number, name: string): Promise<void> {
+    await this.request('POST', `/internal/irc/connections/${serverId}/channels`, { name }, discardBody);
+  }
+
+  /** `DELETE /internal/irc/connections/:serverId/channels/:name`: parts a channel. */
+  async part(serverId: number, name: string): Promise<void> {
+    const path = `/internal/irc/connections/${serverId}/channels/${encodeURIComponent(name)}`;
+    await this.request('DELETE', path, undefined, discardBody);
+  }
+
+  /**
+   * One request with the token and the timeout over the whole exchange (body included); every failure
+   * becomes one of the InternalApiError classes. Statuses in `tolerated` go to `read` instead of failing.
+   */
+  private async request<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    read: (response: Response) => Promise<T>,
+    tolerated: number[] = [],
+  ): Promise<T> {
+    const { timeoutMs, token } = this.options;
+    try {
+      const response = await this.fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (tolerated.includes(response.status)) return await read(response);
+      if (response.status === 401) {
+        await discardBody(response);
+        throw new Unauthorized(`the IRC service refused the token (401 on ${method} ${path})`);
+      }
+      if (!response.ok) {
+        await discardBody(response);
+        throw new BadServiceAnswer(`the IRC service answered ${response.status} to ${method} ${path}`, response.status);
+      }
+      return await read(response);
+    } catch (error) {
+      throw classifyFailure(error, timeoutMs);
+    }
+  }
+}
+
+/**
+ * Reads an unused body to its end so the connection goes back to the pool. (Cancelling the stream
+ * instead never settles under msw's interceptor.) The request's timeout bounds the read.
+ */
+async function discardBody(response: Response): Promise<void> {
+  await response.arrayBuffer().catch(() => undefined);
+}
+
+function classifyFailure(error: unknown, timeoutMs: number): InternalApiError {
+  if (error instanceof InternalApiError) return error;
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new ServiceTimeout(timeoutMs, { cause: error });
+  }
+  // fetch reports every network failure as a TypeError; the socket error, when there is one, is its cause
+  if (error instanceof TypeError) {
+    const code = socketErrorCode(error.cause);
+    if (code === undefined || UNREACHABLE_CODES.has(code)) {
+      return new ServiceUnavailable(`the IRC service is unreachable${code ? ` (${code})` : ''}`, { cause: error });
+    }
+    return new BadServiceAnswer(`the request to the IRC service failed (${code})`, undefined, { cause: error });
+  }
+  return new BadServiceAnswer('the request to the IRC service failed', undefined, { cause: error });
+}
+
+/** The errno-style code of a fetch failure; undici wraps parallel connect attempts in an AggregateError. */
+function socketErrorCode(cause: unknown): string | undefined {
+  if (!cause || typeof cause !== 'object') return undefined;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  if (cause instanceof AggregateError) {
+    for (const inner of cause.errors) {
+      const innerCode = socketErrorCode(inner);
+      if (innerCode) return innerCode;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,80 @@
+import type { WebEventMap, WebEventType } from '../../src/shared/web-events.ts';
+import type { WebEventPublisher } from '../../src/web/web-event-publisher.ts';
+import type { TestDatabase } from '../support/database.ts';
+
+export const IRC_SERVICE_URL = 'http://irc-service.test';
+export const STATUS_URL = `${IRC_SERVICE_URL}/internal/irc/status`;
+export const TOKEN = 'test-token-0123456789';
+
+export interface ChannelSeed {
+  name: string;
+  joined?: boolean;
+  users?: string[];
+}
+
+export interface ServerSeed {
+  /** SQL expression for connected_at, e.g. `now() - interval '1 hour'`; null when disconnected. */
+  connectedAt?: string | null;
+  channels?: ChannelSeed[];
+}
+
+/** Inserts a server with its channels and their users; returns the server's id. */
+export async function insertServer(db: TestDatabase, seed: ServerSeed = {}): Promise<number> {
+  const connectedAt = seed.connectedAt === undefined ? "now() - interval '1 hour'" : seed.connectedAt;
+  const [server] = await db.query<{ id: number }>(
+    `insert into servers (name, host, port, nickname, connected_at)
+     values ('net', 'irc.example', 6697, 'me', ${connectedAt ?? 'null'}) returning id`,
+  );
+  const serverId = server!.id;
+  for (const channel of seed.channels ?? []) {
+    const [row] = await db.query<{ id: number }>(
+      'insert into channels (server_id, name, joined) values ($1, $2, $3) returning id',
+      [serverId, channel.name, channel.joined ?? true],
+    );
+    for (const nickname of channel.users ?? []) {
+      await db.query('insert into channel_users (channel_id, nickname) values ($1, $2)', [row!.id, nickname]);
+    }
+  }
+  return serverId;
+}
+
+export interface ServerPicture {
+  connected: boolean;
+  connectedAt: string | null;
+  joinedChannels: number;
+  channelUsers: number;
+}
+
+/** What the database says about one server, in the terms a user would notice. */
+export async function serverPicture(db: TestDatabase, serverId: number): Promise<ServerPicture> {
+  const [row] = await db.query<{ connected_at: string | null; joined: number; users: number }>(
+    `select to_json(s.connected_at) #>> '{}' as connected_at,
+       (select count(*)::int from channels c where c.server_id = s.id and c.joined) as joined,
+       (select count(*)::int from channel_users u join channels c on c.id = u.channel_id where c.server_id = s.id) as users
+     from servers s where s.id = $1`,
+    [serverId],
+  );
+  if (!row) throw new Error(`no server ${serverId}`);
+  return {
+    connected: row.connected_at !== null,
+    connectedAt: row.connected_at,
+    joinedChannels: row.joined,
+    channelUsers: row.users,
+  };
+}
+
+export interface RecordedEvent<T extends WebEventType = WebEventType> {
+  type: T;
+  payload: WebEventMap[T];
+}
+
+/** A publisher that remembers what it was asked to broadcast. */
+export function recordingPublisher(): WebEventPublisher & { events: RecordedEvent[] } {
+  const events: RecordedEvent[] = [];
+  return {
+    events,
+    publish(type, payload) {
+      events.push({ type, payload } as RecordedEvent);
+    },
+  };
+}
