@@ -312,11 +312,11 @@ export const ircConnectionMachine = setup({
           on: {
             REGISTERED: { target: 'registered', actions: 'recordRegistration' },
             // Not registered yet, so there is nobody to say QUIT to: a new socket with the new settings.
-            CONFIGURE: {
-              target: '#ircConnection.socket',
-              reenter: true,
-              actions: ['applyConfiguration', 'resetAttempts'],
-            },
+            CONFIGURE: [
+              // a new channel list is joined on registration anyway
+              { guard: 'sameServer', actions: 'applyConfiguration' },
+              { target: '#ircConnection.socket', reenter: true, actions: ['applyConfiguration', 'resetAttempts'] },
+            ],
             STOP: { target: '#ircConnection.stopped' },
           },
         },
@@ -369,7 +369,11 @@ export const ircConnectionMachine = setup({
       entry: ['scheduleReconnect', 'emitReconnecting'],
       after: { reconnectDelay: { target: 'socket' } },
       on: {
-        CONFIGURE: { target: 'socket', actions: ['applyConfiguration', 'resetAttempts'] },
+        CONFIGURE: [
+          { guard: 'sameServer', actions: 'applyConfiguration' },
+          // new settings may well fix what failed: try them at once
+          { target: 'socket', actions: ['applyConfiguration', 'resetAttempts'] },
+        ],
         STOP: { target: 'stopped' },
       },
     },

@@ -1,8 +1,130 @@
-import { Hono } from 'hono';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { Logger } from '../logger.ts';
+import type { EventStream } from '../shared/event-stream.ts';
+import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
+import {
+  channelParamSchema,
+  connectionRequestSchema,
+  joinRequestSchema,
+  serverIdParamSchema,
+  settingsFromBody,
+} from './request-schemas.ts';
+
+export interface IrcServiceAppDependencies {
+  registry: IrcConnectionRegistry;
+  events: EventStream<IrcEventMap>;
+  /** INTERNAL_API_TOKEN: the bearer token every `/internal/*` request must carry. */
+  token: string;
+  logger?: Logger;
+}
+
+/** Refuses a request without the right bearer token; the comparison takes the same time for any token. */
+function bearerToken(token: string): MiddlewareHandler {
+  // Hashing first gives equal-length buffers, which timingSafeEqual needs, without leaking the length.
+  const expected = createHash('sha256').update(token).digest();
+  return async (c, next) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '');
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
+    if (!timingSafeEqual(given, expected) || !match) {
+      throw new HTTPException(401, { message: 'missing or wrong bearer token' });
+    }
+    await next();
+  };
+}
+
+/** Validates a value; a failure becomes a 400 whose body names the field (see onError). */
+function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new HTTPException(400, { message: 'invalid request', cause: result.error });
+  return result.data;
+}
+
+async function jsonBody(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch (error) {
+    throw new HTTPException(400, { message: 'body: must be a JSON object', cause: error });
+  }
+}
+
+function connectionNotFound(serverId: number): HTTPException {
+  return new HTTPException(404, { message: `no connection for server ${serverId}` });
+}
 
 /** The IRC service's HTTP app, built from its dependencies; it never listens by itself. */
-export function createIrcServiceApp(): Hono {
+export function createIrcServiceApp({ registry, events, token, logger }: IrcServiceAppDependencies): Hono {
   const app = new Hono();
+
   app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.use('/internal/*', bearerToken(token));
+  app.use(
+    '/internal/*',
+    bodyLimit({
+      maxSize: 256 * 1024,
+      onError: () => {
+        throw new HTTPException(413, { message: 'body: too large' });
+      },
+    }),
+  );
+
+  app.get('/internal/irc/status', (c) => {
+    c.header('Content-Type', 'application/json');
+    return c.body(registry.statusJson(), 200);
+  });
+
+  app.put('/internal/irc/connections/:serverId', async (c) => {
+    const { serverId } = validate(serverIdParamSchema, c.req.param());
+    const body = validate(connectionRequestSchema, await jsonBody(c));
+    const outcome = registry.put(serverId, { settings: settingsFromBody(body), channels: body.channels });
+    return c.json({ serverId, outcome }, 202);
+  });
+
+  app.delete('/internal/irc/connections/:serverId', (c) => {
+    const { serverId } = validate(serverIdParamSchema, c.req.param());
+    if (!registry.remove(serverId)) throw connectionNotFound(serverId);
+    return c.json({ serverId }, 202);
+  });
+
+  app.post('/internal/irc/connections/:serverId/channels', async (c) => {
+    const { serverId } = validate(serverIdParamSchema, c.req.param());
+    const { name } = validate(joinRequestSchema, await jsonBody(c));
+    if (!registry.join(serverId, name)) throw connectionNotFound(serverId);
+    return c.json({ serverId, channel: name }, 202);
+  });
+
+  app.delete('/internal/irc/connections/:serverId/channels/:name', (c) => {
+    const { serverId } = validate(serverIdParamSchema, c.req.param());
+    const { name } = validate(channelParamSchema, { name: c.req.param('name') });
+    if (!registry.part(serverId, name)) throw connectionNotFound(serverId);
+    return c.json({ serverId, channel: name }, 202);
+  });
+
+  app.get('/internal/irc/events', (c) => events.response(c.req.header('Last-Event-ID')));
+
+  app.notFound((c) => c.json({ error: 'not found' }, 404));
+
+  // The one place errors become responses; bodies carry a message and a field, never a submitted value.
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      if (error.cause instanceof z.ZodError) {
+        const issue = error.cause.issues[0];
+        const field = issue?.path.map(String).join('.') || 'body';
+        return c.json({ error: `${field}: ${issue?.message ?? 'invalid'}`, field }, 400);
+      }
+      if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
+      const field = error.status === 400 || error.status === 413 ? { field: 'body' } : {};
+      return c.json({ error: error.message, ...field }, error.status);
+    }
+    logger?.error({ err: error, path: c.req.path }, 'request failed');
+    return c.json({ error: 'internal error' }, 500);
+  });
+
   return app;
 }

@@ -1,15 +1,51 @@
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { machineTransitionLogger } from '../machine-logging.ts';
 import { listen } from '../process/listen.ts';
 import { runMain } from '../process/run-main.ts';
+import { EventStream } from '../shared/event-stream.ts';
+import type { IrcEvent } from '../shared/irc-events.ts';
 import { createIrcServiceApp } from './app.ts';
+import { ConnectThrottle } from './connect-throttle.ts';
+import { createIrcClientActor } from './irc-client.actor.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from './irc-connection-registry.ts';
+
+/** Within runMain's 5 s: QUIT and wait for the servers, then close streams and the listener. */
+const QUIT_DEADLINE_MS = 3_500;
 
 await runMain('irc-service', async (onShutdown) => {
   const config = loadConfig(process.env, 'irc');
   const logger = createLogger('irc-service', config.LOG_LEVEL);
-  const app = createIrcServiceApp();
+  const token = config.INTERNAL_API_TOKEN;
+  if (!token) throw new Error('INTERNAL_API_TOKEN is required');
+
+  const events = new EventStream<IrcEventMap>();
+  const publish = (event: IrcEvent) => {
+    if (event.type === 'connected' || event.type === 'disconnected' || event.type === 'reconnecting') {
+      logger.info(event.payload, event.type);
+    }
+    // the union of type and payload is correlated; EventStream's signature cannot see that
+    events.publish(event.type, event.payload as never);
+  };
+  const registry = new IrcConnectionRegistry({
+    clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(config.IRC_CONNECTS_PER_HOST), logger }),
+    onEvent: publish,
+    random: Math.random,
+    logger,
+    inspect: (serverId) =>
+      machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'ircConnection', serverId }),
+  });
+  const app = createIrcServiceApp({ registry, events, token, logger });
   const server = await listen(serve, app, config.IRC_SERVICE_HOST, config.IRC_SERVICE_PORT);
+
+  // Steps run in reverse: QUIT everywhere (its `disconnected` events still reach followers), then end
+  // the event streams, then stop listening.
   onShutdown(() => server.close());
+  onShutdown(() => events.close());
+  onShutdown(async () => {
+    logger.info({ connections: registry.size }, 'shutting down: sending QUIT');
+    await registry.stopAll(QUIT_DEADLINE_MS);
+  });
   logger.info(`IRC service listening on ${server.url}`);
 });

@@ -1,0 +1,191 @@
+import { type Actor, type ActorLogic, createActor, type InspectionEvent } from 'xstate';
+import {
+  type IrcClientInput,
+  type IrcConnectionSettings,
+  type IrcConnectionTiming,
+  ircConnectionMachine,
+  sameConnection,
+} from '../../machines/irc-connection.machine.ts';
+import type { Logger } from '../logger.ts';
+import type { IrcEvent, IrcEventPayload, IrcEventType } from '../shared/irc-events.ts';
+import { normalizeChannelName } from '../shared/irc-events.ts';
+
+/** Payload of each event type, for `EventStream<IrcEventMap>`. */
+export type IrcEventMap = { [T in IrcEventType]: IrcEventPayload<T> };
+
+/** What a `PUT /internal/irc/connections/:serverId` asks for. */
+export interface ConnectionRequest {
+  settings: IrcConnectionSettings;
+  /** The channels the connection should be in; when left out, the current list stays. */
+  channels?: string[];
+}
+
+/** `started`: a new actor; `unchanged`: nothing to do; `reconfigured`: the actor got new settings or channels. */
+export type PutOutcome = 'started' | 'unchanged' | 'reconfigured';
+
+// biome-ignore lint/suspicious/noExplicitAny: the client logic's snapshot type is irrelevant here
+type IrcClientLogic = ActorLogic<any, any, IrcClientInput, any, any>;
+
+export interface IrcConnectionRegistryOptions {
+  /** The actor that owns one socket (irc-client.actor.ts, or a fake in tests). */
+  clientLogic: IrcClientLogic;
+  /** Every contract event of every connection, in order. */
+  onEvent: (event: IrcEvent) => void;
+  timing?: Partial<IrcConnectionTiming>;
+  /** Jitter source for the reconnect backoff. */
+  random?: () => number;
+  logger?: Logger;
+  /** An inspector per connection (DEBUG_MACHINES), or undefined. */
+  inspect?: (serverId: number) => ((event: InspectionEvent) => void) | undefined;
+}
+
+type ConnectionActor = Actor<typeof ircConnectionMachine>;
+
+function sameChannels(wanted: string[], requested: string[] | undefined): boolean {
+  if (requested === undefined) return true;
+  const set = new Set(requested);
+  return set.size === wanted.length && wanted.every((channel) => set.has(channel));
+}
+
+/**
+ * Server id -> connection actor: the IRC service's whole truth, kept in memory.
+ *
+ * An actor stays here from its PUT until it reaches `stopped` (or fails, in which case it is stopped
+ * and dropped), so a quitting connection is revived by a PUT instead of racing a second socket with
+ * the same nickname. The status body is serialized once and reused until an actor enters or leaves
+ * `registered`.
+ */
+export class IrcConnectionRegistry {
+  private readonly actors = new Map<number, ConnectionActor>();
+  private readonly registered = new Set<number>();
+  private readonly machine;
+  private statusBody: string | undefined;
+
+  constructor(private readonly options: IrcConnectionRegistryOptions) {
+    this.machine = ircConnectionMachine.provide({ actors: { ircClient: options.clientLogic } });
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  has(serverId: number): boolean {
+    return this.actors.has(serverId);
+  }
+
+  /** Starts a connection, or brings an existing one to the requested settings and channels. */
+  put(serverId: number, request: ConnectionRequest): PutOutcome {
+    const channels = request.channels?.map(normalizeChannelName);
+    const existing = this.actors.get(serverId);
+    if (existing) {
+      const { context } = existing.getSnapshot();
+      const quitting = existing.getSnapshot().matches({ socket: 'disconnecting' }) && context.afterQuit === 'stop';
+      if (
+        !quitting &&
+        sameConnection(context.settings, request.settings) &&
+        sameChannels(context.wantedChannels, channels)
+      ) {
+        return 'unchanged';
+      }
+      existing.send({ type: 'CONFIGURE', settings: request.settings, channels });
+      return 'reconfigured';
+    }
+    this.start(serverId, request.settings, channels ?? []);
+    return 'started';
+  }
+
+  /** Sends QUIT and stops the connection; false when there is none. */
+  remove(serverId: number): boolean {
+    const actor = this.actors.get(serverId);
+    if (!actor) return false;
+    actor.send({ type: 'STOP' });
+    return true;
+  }
+
+  join(serverId: number, channel: string): boolean {
+    const actor = this.actors.get(serverId);
+    actor?.send({ type: 'JOIN', channel: normalizeChannelName(channel) });
+    return actor !== undefined;
+  }
+
+  part(serverId: number, channel: string): boolean {
+    const actor = this.actors.get(serverId);
+    actor?.send({ type: 'PART', channel: normalizeChannelName(channel) });
+    return actor !== undefined;
+  }
+
+  /** Ascending ids of connections registered on their network. */
+  registeredIds(): number[] {
+    return [...this.registered].sort((a, b) => a - b);
+  }
+
+  /** The JSON body of `GET /internal/irc/status`, from memory, serialized once per change. */
+  statusJson(): string {
+    this.statusBody ??= JSON.stringify({ connections: this.registeredIds() });
+    return this.statusBody;
+  }
+
+  /** The state of one connection as `socket.registered`, `reconnecting`, ...; undefined when unknown. */
+  stateOf(serverId: number): unknown {
+    return this.actors.get(serverId)?.getSnapshot().value;
+  }
+
+  /**
+   * Shutdown: QUIT on every connection, resolved once all have stopped. Each waits at most the
+   * machine's quit timeout; `deadlineMs` is the backstop after which the rest are stopped hard.
+   */
+  async stopAll(deadlineMs = 4_000): Promise<void> {
+    const actors = [...this.actors.values()];
+    const stopped = actors.map(
+      (actor) =>
+        new Promise<void>((resolve) => {
+          if (actor.getSnapshot().status !== 'active') return resolve();
+          actor.subscribe({ complete: () => resolve(), error: () => resolve() });
+          actor.send({ type: 'STOP' });
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    const outcome = await Promise.race([Promise.all(stopped), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.options.logger?.warn('connections did not all quit in time; closing their sockets');
+      for (const actor of this.actors.values()) actor.stop();
+    }
+  }
+
+  private start(serverId: number, settings: IrcConnectionSettings, channels: string[]): void {
+    const { timing, random, onEvent, logger } = this.options;
+    const actor = createActor(this.machine, {
+      input: { serverId, settings, channels, timing, random },
+      inspect: this.options.inspect?.(serverId),
+    });
+    actor.on('*', (event) => onEvent(event));
+    actor.subscribe({
+      next: (snapshot) => this.observe(serverId, snapshot.matches({ socket: 'registered' })),
+      complete: () => this.forget(serverId, actor),
+      error: (error) => {
+        logger?.error({ serverId, err: error }, 'connection actor failed; dropping it');
+        this.forget(serverId, actor);
+      },
+    });
+    this.actors.set(serverId, actor);
+    actor.start();
+  }
+
+  private observe(serverId: number, registered: boolean): void {
+    if (registered === this.registered.has(serverId)) return;
+    if (registered) this.registered.add(serverId);
+    else this.registered.delete(serverId);
+    this.statusBody = undefined;
+  }
+
+  private forget(serverId: number, actor: ConnectionActor): void {
+    actor.stop();
+    if (this.actors.get(serverId) !== actor) return;
+    this.actors.delete(serverId);
+    this.observe(serverId, false);
+  }
+}

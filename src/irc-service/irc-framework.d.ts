@@ -1,0 +1,65 @@
+/**
+ * The part of irc-framework 4.14 this project uses; the package ships no types and there is no @types
+ * package. Only src/irc-service/irc-client.actor.ts imports it.
+ */
+declare module 'irc-framework' {
+  export interface ClientOptions {
+    host: string;
+    port: number;
+    tls?: boolean;
+    nick: string;
+    username?: string;
+    gecos?: string;
+    password?: string;
+    /** Off here: the connection machine owns retries. */
+    auto_reconnect?: boolean;
+    /** Seconds between our PINGs once registered. */
+    ping_interval?: number;
+    /** Seconds of silence from the server before the socket counts as dead. */
+    ping_timeout?: number;
+    version?: string;
+  }
+
+  export interface NickEvent {
+    nick: string;
+    ident?: string;
+    hostname?: string;
+  }
+
+  export interface ClientEvents {
+    registered: [event: { nick: string }];
+    join: [event: NickEvent & { channel: string }];
+    part: [event: NickEvent & { channel: string; message: string }];
+    kick: [event: NickEvent & { channel: string; kicked: string; message: string }];
+    quit: [event: NickEvent & { message: string }];
+    nick: [event: NickEvent & { new_nick: string }];
+    userlist: [event: { channel: string; users: Array<{ nick: string; modes: string[] }> }];
+    'nick in use': [event: { nick: string; reason: string }];
+    'irc error': [event: { error: string; reason?: string; channel?: string }];
+    'ping timeout': [];
+    'socket close': [error?: Error | false];
+    close: [hadError: boolean];
+  }
+
+  export class Client {
+    constructor(options?: Partial<ClientOptions>);
+    readonly user: { nick: string };
+    readonly connected: boolean;
+    readonly connection: {
+      /** Writes `data`, then ends (or, with hadError, destroys) the socket. */
+      end(data?: string | null, hadError?: boolean): void;
+      transport: { disposeSocket(): void } | null;
+    };
+    connect(options?: ClientOptions): void;
+    quit(message?: string): void;
+    join(channel: string, key?: string): void;
+    part(channel: string, message?: string): void;
+    changeNick(nick: string): void;
+    caseCompare(a: string, b: string): boolean;
+    on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
+    removeAllListeners(): this;
+  }
+
+  const IRC: { Client: typeof Client };
+  export default IRC;
+}

@@ -1,0 +1,291 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromCallback } from 'xstate';
+import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connection.machine.ts';
+import { createIrcServiceApp } from '../../src/irc-service/app.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
+import { EventStream } from '../../src/shared/event-stream.ts';
+import type { IrcEvent } from '../../src/shared/irc-events.ts';
+import { ircStatusSchema } from '../../src/shared/status.ts';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+const json = { ...auth, 'Content-Type': 'application/json' };
+
+/** A client whose server registers it at once and confirms every JOIN; `silent` servers never answer. */
+function fakeNetwork(options: { silentHosts?: string[] } = {}) {
+  const opened: IrcClientInput[] = [];
+  const commands: Array<{ serverId: number; command: IrcClientCommand }> = [];
+  const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
+    opened.push(input);
+    receive((command) => {
+      commands.push({ serverId: input.serverId, command });
+      if (command.type === 'JOIN')
+        for (const channel of command.channels) sendBack({ type: 'CHANNEL_JOINED', channel });
+      if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: 'Closing Link' });
+    });
+    if (!options.silentHosts?.includes(input.settings.host)) {
+      sendBack({ type: 'REGISTERED', nickname: input.settings.nickname });
+    }
+  });
+  return { logic, opened, commands };
+}
+
+function buildApp(network = fakeNetwork()) {
+  const published: IrcEvent[] = [];
+  const events = new EventStream<IrcEventMap>({ heartbeatMs: 0, bootId: 'boot' });
+  const registry = new IrcConnectionRegistry({
+    clientLogic: network.logic,
+    onEvent: (event) => {
+      published.push(event);
+      events.publish(event.type, event.payload as never);
+    },
+  });
+  const app = createIrcServiceApp({ registry, events, token: TOKEN });
+  cleanups.push(async () => {
+    events.close();
+    await registry.stopAll(1_000);
+  });
+  return { app, registry, events, network, published };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** Reads an SSE body until the text so far matches; the stream itself never ends. */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, pattern: RegExp): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before ${pattern}:\n${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
+function put(app: ReturnType<typeof buildApp>['app'], serverId: number | string, body: unknown) {
+  return app.request(`/internal/irc/connections/${serverId}`, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify(body),
+  });
+}
+
+const server = { host: 'irc.example.net', port: 6667, nickname: 'supervisor' };
+
+describe('IRC service app', () => {
+  it('answers /healthz without a token', async () => {
+    const { app } = buildApp();
+    const response = await app.request('/healthz');
+    expect(response.status).toBe(200);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a wrong token', { Authorization: 'Bearer wrong-token-0123456789abc' }],
+    ['a token of another length', { Authorization: 'Bearer x' }],
+    ['another scheme', { Authorization: `Basic ${TOKEN}` }],
+  ])('refuses /internal/* with %s', async (_label, headers) => {
+    const { app } = buildApp();
+
+    for (const [method, path] of [
+      ['GET', '/internal/irc/status'],
+      ['PUT', '/internal/irc/connections/1'],
+      ['DELETE', '/internal/irc/connections/1'],
+      ['GET', '/internal/irc/events'],
+    ] as const) {
+      const response = await app.request(path, { method, headers });
+      expect(response.status, `${method} ${path}`).toBe(401);
+      expect(response.headers.get('WWW-Authenticate')).toBe('Bearer');
+      const body = await response.text();
+      expect(JSON.parse(body)).toEqual({ error: expect.any(String) });
+      expect(body).not.toContain(TOKEN);
+    }
+  });
+
+  it('lists the registered connections in ascending order', async () => {
+    const { app } = buildApp();
+    expect((await put(app, 3, server)).status).toBe(202);
+    expect((await put(app, 1, { ...server, nickname: 'other' })).status).toBe(202);
+
+    const response = await app.request('/internal/irc/status', { headers: auth });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toMatch(/^application\/json/);
+    const body = await response.json();
+    expect(body).toEqual({ connections: [1, 3] });
+    expect(ircStatusSchema.parse(body)).toEqual({ connections: [1, 3] });
+  });
+
+  it('leaves a connection that has not registered out of the status', async () => {
+    const { app, registry } = buildApp(fakeNetwork({ silentHosts: ['silent.example.net'] }));
+    await put(app, 1, server);
+    await put(app, 2, { ...server, host: 'silent.example.net' });
+
+    const response = await app.request('/internal/irc/status', { headers: auth });
+
+    expect(await response.json()).toEqual({ connections: [1] });
+    expect(registry.has(2)).toBe(true);
+  });
+
+  it('serves the cached status body until a connection enters or leaves registered', async () => {
+    const { app, registry } = buildApp();
+    await put(app, 5, server);
+    const first = registry.statusJson();
+    expect(registry.statusJson()).toBe(first);
+
+    await app.request('/internal/irc/connections/5', { method: 'DELETE', headers: auth });
+
+    expect(registry.statusJson()).toBe('{"connections":[]}');
+  });
+
+  it('does nothing on a repeated PUT with the same settings', async () => {
+    const { app, network, published } = buildApp();
+    const first = await put(app, 1, { ...server, channels: ['#Alpha'] });
+    const second = await put(app, 1, { ...server, channels: ['#alpha'] });
+
+    expect(await first.json()).toEqual({ serverId: 1, outcome: 'started' });
+    expect(second.status).toBe(202);
+    expect(await second.json()).toEqual({ serverId: 1, outcome: 'unchanged' });
+    expect(network.opened).toHaveLength(1);
+    expect(published.filter((event) => event.type === 'connected')).toHaveLength(1);
+  });
+
+  it('reconnects with new settings on a PUT that changes them', async () => {
+    const { app, network } = buildApp();
+    await put(app, 1, server);
+
+    const response = await put(app, 1, { ...server, port: 6697, tls: true });
+
+    expect(await response.json()).toEqual({ serverId: 1, outcome: 'reconfigured' });
+    expect(network.commands).toContainEqual({ serverId: 1, command: { type: 'QUIT', message: expect.any(String) } });
+    expect(network.opened.map((input) => [input.settings.port, input.settings.tls])).toEqual([
+      [6667, false],
+      [6697, true],
+    ]);
+  });
+
+  it('names the field of a bad body', async () => {
+    const { app } = buildApp();
+    const cases: Array<[unknown, string]> = [
+      [{ ...server, port: 'x' }, 'port'],
+      [{ ...server, port: 70_000 }, 'port'],
+      [{ port: 6667, nickname: 'n' }, 'host'],
+      [{ ...server, nickname: 'bad nick' }, 'nickname'],
+      [{ ...server, password: 'secret\r\nQUIT' }, 'password'],
+      [{ ...server, channels: ['#ok', 'no-prefix'] }, 'channels.1'],
+      [{ ...server, tls: 'yes' }, 'tls'],
+    ];
+    for (const [body, field] of cases) {
+      const response = await put(app, 1, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const answer = await response.json();
+      expect(answer, JSON.stringify(body)).toMatchObject({ field, error: expect.stringContaining(field) });
+    }
+  });
+
+  it('never echoes a password in an error body', async () => {
+    const { app } = buildApp();
+    const response = await put(app, 1, { ...server, password: 'hunter2-secret\n' });
+    expect(response.status).toBe(400);
+    expect(await response.text()).not.toContain('hunter2');
+  });
+
+  it('refuses a body that is not JSON', async () => {
+    const { app } = buildApp();
+    const response = await app.request('/internal/irc/connections/1', { method: 'PUT', headers: json, body: '{' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ field: 'body' });
+  });
+
+  it.each(['0', '-1', 'abc', '1.5', '99999999999'])('refuses the server id %s', async (serverId) => {
+    const { app } = buildApp();
+    const response = await put(app, serverId, server);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ field: 'serverId' });
+  });
+
+  it('answers 404 for a connection it does not have', async () => {
+    const { app } = buildApp();
+    const responses = await Promise.all([
+      app.request('/internal/irc/connections/9', { method: 'DELETE', headers: auth }),
+      app.request('/internal/irc/connections/9/channels', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: '#alpha' }),
+      }),
+      app.request('/internal/irc/connections/9/channels/%23alpha', { method: 'DELETE', headers: auth }),
+      app.request('/internal/irc/nothing-here', { headers: auth }),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([404, 404, 404, 404]);
+  });
+
+  it('sends QUIT on DELETE and forgets the connection', async () => {
+    const { app, registry, network, published } = buildApp();
+    await put(app, 4, server);
+
+    const response = await app.request('/internal/irc/connections/4', { method: 'DELETE', headers: auth });
+
+    expect(response.status).toBe(202);
+    expect(network.commands).toContainEqual({ serverId: 4, command: { type: 'QUIT', message: expect.any(String) } });
+    expect(registry.has(4)).toBe(false);
+    expect(published.at(-1)).toEqual({
+      type: 'disconnected',
+      payload: { serverId: 4, reason: 'disconnect requested' },
+    });
+  });
+
+  it('joins and parts channels', async () => {
+    const { app, network, published } = buildApp();
+    await put(app, 2, server);
+
+    const joined = await app.request('/internal/irc/connections/2/channels', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: '#Alpha' }),
+    });
+    const parted = await app.request('/internal/irc/connections/2/channels/%23alpha', {
+      method: 'DELETE',
+      headers: auth,
+    });
+    const bad = await app.request('/internal/irc/connections/2/channels', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'alpha' }),
+    });
+
+    expect([joined.status, parted.status, bad.status]).toEqual([202, 202, 400]);
+    expect(await bad.json()).toMatchObject({ field: 'name' });
+    expect(network.commands.map((entry) => entry.command)).toEqual([
+      { type: 'JOIN', channels: [] },
+      { type: 'JOIN', channels: ['#alpha'] },
+      { type: 'PART', channel: '#alpha' },
+    ]);
+    expect(published.find((event) => event.type === 'joined')).toEqual({
+      type: 'joined',
+      payload: { serverId: 2, channel: '#alpha' },
+    });
+  });
+
+  it('streams connection events as SSE with ids, replaying from Last-Event-ID', async () => {
+    const { app } = buildApp();
+    await put(app, 1, server);
+    await put(app, 2, { ...server, nickname: 'second' });
+
+    const response = await app.request('/internal/irc/events', { headers: { ...auth, 'Last-Event-ID': 'boot-1' } });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    const replayed = await readUntil(reader, /event: connected\ndata: .*"second"/);
+    await put(app, 3, { ...server, nickname: 'third' });
+    const live = await readUntil(reader, /"third"/);
+    await reader.cancel();
+
+    expect(replayed).toContain('id: boot-2\nevent: connected\ndata: {"serverId":2,"nickname":"second"}');
+    expect(replayed).not.toContain('id: boot-1\n');
+    expect(live).toContain('id: boot-3\nevent: connected\ndata: {"serverId":3,"nickname":"third"}');
+  });
+});
