@@ -1,0 +1,243 @@
+// The live dashboard: loads the servers and the supervisor from the API, then follows /events.
+// Every value from the server is written with textContent, never as HTML.
+
+const state = { servers: new Map(), health: null, streamLost: false };
+
+const $ = (id) => document.getElementById(id);
+
+function element(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node[key] = value;
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleTimeString() : '';
+}
+
+function showError(message) {
+  const banner = $('banner-error');
+  banner.textContent = message;
+  banner.hidden = !message;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const payload = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw new Error(payload?.error?.message ?? `${method} ${path} answered ${response.status}`);
+  return payload;
+}
+
+/** Runs an operator action, shows its failure in the error banner, and reloads what it changed. */
+async function act(action) {
+  try {
+    showError('');
+    await action();
+  } catch (error) {
+    showError(error.message);
+  }
+  await loadServers();
+}
+
+async function loadServers() {
+  const { servers } = await api('GET', '/api/servers');
+  state.servers = new Map(servers.map((server) => [server.id, server]));
+  render();
+}
+
+async function loadHealth() {
+  const { state: supervisorState, lastReport } = await api('GET', '/api/health-check');
+  state.health = { state: supervisorState, checkedAt: lastReport?.checkedAt ?? null };
+  renderHealth();
+}
+
+async function reloadAll() {
+  try {
+    await Promise.all([loadServers(), loadHealth()]);
+  } catch (error) {
+    showError(`Could not load the dashboard: ${error.message}`);
+  }
+}
+
+function renderHealth() {
+  const badge = $('supervisor-state');
+  const current = state.health?.state ?? 'unknown';
+  badge.textContent = current;
+  badge.className = `badge ${current}`;
+  $('supervisor-checked').textContent = state.health?.checkedAt
+    ? `last check ${formatTime(state.health.checkedAt)}`
+    : 'no check yet';
+  $('banner-degraded').hidden = current !== 'degraded';
+}
+
+function renderChannel(channel) {
+  return element(
+    'li',
+    {
+      className: `channel ${channel.joined ? 'joined' : ''}`,
+      dataset: { testid: 'channel', channel: channel.name, joined: String(channel.joined) },
+    },
+    `${channel.name} `,
+    element('span', { className: 'muted', dataset: { testid: 'user-count' } }, `${channel.userCount} users`),
+    channel.joined ? null : element('span', { className: 'muted' }, ' (not joined)'),
+  );
+}
+
+function renderServer(server) {
+  const status = server.connected
+    ? element('span', { className: 'badge connected', dataset: { testid: 'server-state' } }, 'connected')
+    : element('span', { className: 'badge disconnected', dataset: { testid: 'server-state' } }, 'disconnected');
+  const since = server.connected
+    ? element('span', { className: 'muted' }, `since ${formatTime(server.connectedAt)}`)
+    : null;
+  const joinInput = element('input', { name: 'channel', placeholder: '#channel', required: true, maxLength: 50 });
+  return element(
+    'li',
+    { className: 'server', dataset: { testid: 'server', serverId: String(server.id), name: server.name } },
+    element(
+      'div',
+      { className: 'server-head' },
+      element('span', { className: 'server-name' }, server.name),
+      element(
+        'span',
+        { className: 'muted' },
+        `${server.host}:${server.port}${server.tls ? ' (TLS)' : ''} as ${server.nickname}`,
+      ),
+      status,
+      since,
+      element(
+        'span',
+        { className: 'server-actions' },
+        element(
+          'button',
+          {
+            type: 'button',
+            dataset: { testid: 'connect' },
+            onclick: () => act(() => api('POST', `/api/servers/${server.id}/connect`)),
+          },
+          'Connect',
+        ),
+        element(
+          'button',
+          {
+            type: 'button',
+            dataset: { testid: 'disconnect' },
+            onclick: () => act(() => api('POST', `/api/servers/${server.id}/disconnect`)),
+          },
+          'Disconnect',
+        ),
+        element(
+          'button',
+          {
+            type: 'button',
+            dataset: { testid: 'delete' },
+            onclick: () => confirm(`Delete ${server.name}?`) && act(() => api('DELETE', `/api/servers/${server.id}`)),
+          },
+          'Delete',
+        ),
+      ),
+    ),
+    element('ul', { className: 'channels' }, ...server.channels.map(renderChannel)),
+    element(
+      'form',
+      {
+        className: 'join-form',
+        dataset: { testid: 'join-form' },
+        onsubmit: (event) => {
+          event.preventDefault();
+          act(() => api('POST', `/api/servers/${server.id}/channels`, { name: joinInput.value.trim() }));
+        },
+      },
+      joinInput,
+      element('button', { type: 'submit' }, 'Join'),
+    ),
+  );
+}
+
+function render() {
+  const list = $('servers');
+  list.replaceChildren(...[...state.servers.values()].map(renderServer));
+  $('no-servers').hidden = state.servers.size > 0;
+}
+
+function onServerStatus({ serverId, connected, connectedAt }) {
+  const server = state.servers.get(serverId);
+  if (!server) return void loadServers(); // a server this page has not seen yet
+  Object.assign(server, { connected, connectedAt });
+  render();
+}
+
+function onChannel(channel) {
+  const server = state.servers.get(channel.serverId);
+  if (!server) return void loadServers();
+  const view = { id: channel.channelId, name: channel.name, joined: channel.joined, userCount: channel.userCount };
+  const index = server.channels.findIndex((existing) => existing.id === channel.channelId);
+  if (index === -1) server.channels.push(view);
+  else server.channels[index] = view;
+  render();
+}
+
+function setStreamLost(lost) {
+  state.streamLost = lost;
+  $('banner-stream').hidden = !lost;
+  document.body.dataset.stream = lost ? 'lost' : 'live';
+}
+
+function follow() {
+  const events = new EventSource('/events');
+  const on = (type, handler) => events.addEventListener(type, (message) => handler(JSON.parse(message.data)));
+  on('server-status', onServerStatus);
+  on('channel', onChannel);
+  on('server-removed', ({ serverId }) => {
+    state.servers.delete(serverId);
+    render();
+  });
+  on('health', (health) => {
+    state.health = health;
+    renderHealth();
+  });
+  // the server could not replay what this page missed: start again from the API
+  on('reset', () => reloadAll());
+  events.addEventListener('open', () => {
+    // after a drop, catch up on what may have been missed while the stream was down
+    if (state.streamLost) void reloadAll();
+    setStreamLost(false);
+  });
+  events.addEventListener('error', () => setStreamLost(true));
+}
+
+$('add-server').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  act(async () => {
+    await api('POST', '/api/servers', {
+      name: form.get('name'),
+      host: form.get('host'),
+      port: Number(form.get('port')),
+      nickname: form.get('nickname'),
+      tls: form.get('tls') === 'on',
+    });
+    event.target.reset();
+  });
+});
+
+$('check-now').addEventListener('click', () =>
+  act(async () => {
+    const report = await api('POST', '/api/health-check');
+    state.health = { state: report.state ?? state.health?.state, checkedAt: report.checkedAt ?? null };
+    await loadHealth();
+  }),
+);
+
+setStreamLost(false);
+await reloadAll();
+follow();

@@ -1,0 +1,180 @@
+import type { EntityManager } from '../../db/orm.ts';
+import { runSql, toIsoTimestamp } from '../../db/sql.ts';
+import { type IrcEvent, type IrcEventPayload, normalizeChannelName } from '../../shared/irc-events.ts';
+import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
+import { disconnectServers } from '../disconnect-transition.ts';
+import { channelEvent, queryChannels } from '../servers/server-views.ts';
+
+/** A browser event to send once the transaction that caused it has committed. */
+export type PendingWebEvent = { [T in WebEventType]: { type: T; payload: WebEventMap[T] } }[WebEventType];
+
+/**
+ * Applies one IRC service event to the database in one transaction and answers the browser events it
+ * caused. Every statement is conditional, so a replayed (duplicate) event changes nothing and causes no
+ * event; an event for a server the database no longer knows changes nothing either.
+ */
+export async function applyIrcEvent(em: EntityManager, event: IrcEvent): Promise<PendingWebEvent[]> {
+  return em.transactional(async (tx) => {
+    switch (event.type) {
+      case 'connected':
+        return markConnected(tx, event.payload.serverId);
+      case 'disconnected':
+        return (await disconnectServers(tx, { kind: 'ids', ids: [event.payload.serverId] })).map((change) =>
+          serverStatus(change.serverId, null),
+        );
+      case 'reconnecting':
+        return [];
+      case 'joined':
+        return channelEvents(tx, await upsertJoinedChannel(tx, event.payload.serverId, event.payload.channel));
+      case 'parted':
+        return channelEvents(tx, await partChannel(tx, event.payload));
+      case 'names':
+        return channelEvents(tx, await replaceChannelUsers(tx, event.payload));
+      case 'user-joined':
+        return channelEvents(tx, await addChannelUser(tx, event.payload));
+      case 'user-parted':
+        return channelEvents(tx, await removeChannelUser(tx, event.payload));
+      case 'user-quit':
+        return channelEvents(tx, await removeUserFromServer(tx, event.payload));
+      case 'nick-changed':
+        await renameUser(tx, event.payload);
+        return [];
+    }
+  });
+}
+
+function serverStatus(serverId: number, connectedAt: string | null): PendingWebEvent {
+  return {
+    type: 'server-status',
+    payload: { serverId, connected: connectedAt !== null, connectedAt: toIsoTimestamp(connectedAt) },
+  };
+}
+
+async function markConnected(tx: EntityManager, serverId: number): Promise<PendingWebEvent[]> {
+  const rows = await runSql<{ id: number; connected_at: string }>(
+    tx,
+    'update servers set connected_at = now(), updated_at = now() where id = ? and connected_at is null returning id, connected_at',
+    [serverId],
+  );
+  return rows.map((row) => serverStatus(row.id, row.connected_at));
+}
+
+/** The channel row (created when new) marked joined; its id when something changed. */
+async function upsertJoinedChannel(tx: EntityManager, serverId: number, channel: string): Promise<number[]> {
+  const rows = await runSql<{ id: number }>(
+    tx,
+    `insert into channels (server_id, name, joined)
+     select id, ?, true from servers where id = ?
+     on conflict (server_id, name) do update set joined = true where not channels.joined
+     returning id`,
+    [normalizeChannelName(channel), serverId],
+  );
+  return rows.map((row) => row.id);
+}
+
+async function partChannel(tx: EntityManager, { serverId, channel }: IrcEventPayload<'parted'>): Promise<number[]> {
+  // Out of the channel, its user list is unknown: it is emptied with the joined flag.
+  const rows = await runSql<{ id: number }>(
+    tx,
+    `with parted as (
+       update channels set joined = false where server_id = ? and name = ? and joined returning id
+     ), cleared as (
+       delete from channel_users where channel_id in (select id from parted)
+     )
+     select id from parted`,
+    [serverId, normalizeChannelName(channel)],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** `names` is the full list: users not in it are removed, new ones added, changed modes updated. */
+async function replaceChannelUsers(tx: EntityManager, payload: IrcEventPayload<'names'>): Promise<number[]> {
+  const changed = new Set(await upsertJoinedChannel(tx, payload.serverId, payload.channel));
+  const users = new Map(payload.users.map((user) => [user.nickname, user.modes]));
+  const rows = await runSql<{ id: number; removed: number; added: number }>(
+    tx,
+    `with channel as (
+       select id from channels where server_id = ? and name = ?
+     ), removed as (
+       delete from channel_users u using channel
+       where u.channel_id = channel.id and u.nickname <> all(?::text[])
+       returning 1
+     ), added as (
+       insert into channel_users (channel_id, nickname, modes)
+       select channel.id, users.nickname, users.modes
+       from channel, unnest(?::text[], ?::text[]) as users(nickname, modes)
+       on conflict (channel_id, nickname) do update set modes = excluded.modes
+       where channel_users.modes <> excluded.modes
+       returning 1
+     )
+     select channel.id, (select count(*) from removed)::int as removed, (select count(*) from added)::int as added
+     from channel`,
+    [
+      payload.serverId,
+      normalizeChannelName(payload.channel),
+      [...users.keys()],
+      [...users.keys()],
+      [...users.values()],
+    ],
+  );
+  for (const row of rows) if (row.removed > 0 || row.added > 0) changed.add(row.id);
+  return [...changed];
+}
+
+async function addChannelUser(tx: EntityManager, payload: IrcEventPayload<'user-joined'>): Promise<number[]> {
+  const rows = await runSql<{ channel_id: number }>(
+    tx,
+    `insert into channel_users (channel_id, nickname, modes)
+     select id, ?, ? from channels where server_id = ? and name = ?
+     on conflict (channel_id, nickname) do nothing
+     returning channel_id`,
+    [payload.nickname, payload.modes ?? '', payload.serverId, normalizeChannelName(payload.channel)],
+  );
+  return rows.map((row) => row.channel_id);
+}
+
+async function removeChannelUser(tx: EntityManager, payload: IrcEventPayload<'user-parted'>): Promise<number[]> {
+  const rows = await runSql<{ channel_id: number }>(
+    tx,
+    `delete from channel_users u using channels c
+     where u.channel_id = c.id and c.server_id = ? and c.name = ? and u.nickname = ?
+     returning u.channel_id`,
+    [payload.serverId, normalizeChannelName(payload.channel), payload.nickname],
+  );
+  return rows.map((row) => row.channel_id);
+}
+
+async function removeUserFromServer(tx: EntityManager, payload: IrcEventPayload<'user-quit'>): Promise<number[]> {
+  const rows = await runSql<{ channel_id: number }>(
+    tx,
+    `delete from channel_users u using channels c
+     where u.channel_id = c.id and c.server_id = ? and u.nickname = ?
+     returning u.channel_id`,
+    [payload.serverId, payload.nickname],
+  );
+  return rows.map((row) => row.channel_id);
+}
+
+async function renameUser(tx: EntityManager, payload: IrcEventPayload<'nick-changed'>): Promise<void> {
+  // Where the new nickname is already listed (a replay, or names arrived first) the old row just goes.
+  await runSql(
+    tx,
+    `with renamed as (
+       delete from channel_users u using channels c
+       where u.channel_id = c.id and c.server_id = ? and u.nickname = ?
+       returning u.channel_id, u.modes
+     )
+     insert into channel_users (channel_id, nickname, modes)
+     select channel_id, ?, modes from renamed
+     on conflict (channel_id, nickname) do nothing`,
+    [payload.serverId, payload.nickname, payload.newNickname],
+  );
+}
+
+/** One `channel` event per changed channel, with its user count, read in one statement. */
+async function channelEvents(tx: EntityManager, channelIds: number[]): Promise<PendingWebEvent[]> {
+  return (await queryChannels(tx, 'channel', channelIds)).map((channel) => ({
+    type: 'channel',
+    payload: channelEvent(channel),
+  }));
+}

@@ -1,0 +1,146 @@
+import type { Logger } from '../../logger.ts';
+import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
+import { readSse } from '../sse-reader.ts';
+import type { WebEventPublisher } from '../web-event-publisher.ts';
+import type { PendingWebEvent } from './irc-event-applier.ts';
+
+/** Why the consumer asks for a health check: the stream opened, dropped, or could not replay what was missed. */
+export type StreamChange = 'opened' | 'dropped' | 'reset';
+
+export interface IrcEventConsumerOptions {
+  /** `IRC_SERVICE_URL`. */
+  baseUrl: string;
+  token: string;
+  /** Applies one event to the database (in a transaction) and answers the browser events to send after it. */
+  apply: (event: IrcEvent) => Promise<PendingWebEvent[]>;
+  events: WebEventPublisher;
+  /** Called when the stream opens, drops or resets: the web side runs a check then (CHECK_NOW). */
+  onStreamChange: (change: StreamChange) => void;
+  logger: Logger;
+  /** First and longest wait between reconnects; doubled each failure, with jitter. */
+  retry?: { initialMs: number; maxMs: number };
+  fetch?: typeof fetch;
+}
+
+/**
+ * Follows the IRC service's `/internal/irc/events` (list-then-watch: the health check is the list, this is
+ * the watch). Events are applied one at a time, in order. It resumes with `Last-Event-ID` from the last
+ * event it applied, so an event whose database write failed is fetched again rather than lost. It never
+ * throws: every failure becomes a reconnect with capped exponential backoff.
+ */
+export class IrcEventConsumer {
+  private lastEventId: string | undefined;
+  private abort: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private opened = false;
+
+  constructor(private readonly options: IrcEventConsumerOptions) {}
+
+  /** True while the stream is open. */
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    this.wake?.();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 250, maxMs: 10_000 };
+    let failures = 0;
+    while (!this.stopped) {
+      const appliedAny = await this.followOnce();
+      if (this.stopped) break;
+      failures = appliedAny ? 1 : failures + 1;
+      const delay = Math.min(maxMs, initialMs * 2 ** (failures - 1));
+      await this.sleep(delay / 2 + (Math.random() * delay) / 2);
+    }
+  }
+
+  /** One connection of the stream, until it ends or fails; true when it got as far as opening. */
+  private async followOnce(): Promise<boolean> {
+    const { baseUrl, token, logger } = this.options;
+    const fetchImpl = this.options.fetch ?? globalThis.fetch;
+    this.abort = new AbortController();
+    let reachedOpen = false;
+    try {
+      const response = await fetchImpl(`${baseUrl.replace(/\/+$/, '')}/internal/irc/events`, {
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'text/event-stream',
+          ...(this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
+        },
+        signal: this.abort.signal,
+      });
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        throw new Error(`the IRC event stream answered ${response.status}`);
+      }
+      reachedOpen = true;
+      this.setOpen(true);
+      for await (const message of readSse(response.body)) {
+        if (message.event === 'reset') {
+          this.lastEventId = message.id;
+          this.options.onStreamChange('reset');
+          continue;
+        }
+        await this.handle(message.event, message.data);
+        this.lastEventId = message.id;
+      }
+    } catch (error) {
+      if (!this.stopped) logger.warn({ err: describe(error) }, 'IRC event stream failed; reconnecting');
+    } finally {
+      this.setOpen(false);
+    }
+    return reachedOpen;
+  }
+
+  private async handle(type: string, data: string): Promise<void> {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(data);
+    } catch {
+      payload = undefined;
+    }
+    const event = parseIrcEvent(type, payload);
+    if (!event) {
+      // Not in the contract (a newer IRC service?): skipped, and said once in the log.
+      this.options.logger.warn({ type }, 'ignoring an IRC event that does not match the contract');
+      return;
+    }
+    // A failure here (database down) propagates: the stream is reopened from the last applied event.
+    for (const webEvent of await this.options.apply(event))
+      this.options.events.publish(webEvent.type, webEvent.payload);
+  }
+
+  private setOpen(open: boolean): void {
+    if (open === this.opened) return;
+    this.opened = open;
+    if (!this.stopped) this.options.onStreamChange(open ? 'opened' : 'dropped');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return cause?.code ? `${error.message} (${cause.code})` : error.message;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** What the servers API accepts; anything else is a 400 naming the field. */
+const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
+
+export const hostField = z
+  .string()
+  .trim()
+  .min(1)
+  .max(255)
+  .regex(/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[?[0-9A-Fa-f:.]+\]?)$/, 'expected a host name or IP address');
+
+export const nicknameField = z
+  .string()
+  .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, 'expected an IRC nickname (1 to 30 characters)');
+
+export const channelNameField = z
+  .string()
+  .trim()
+  .regex(/^[#&+!][^\s,\u0000-\u001f]{1,49}$/, 'expected a channel name such as #chat (at most 50 characters)');
+
+const serverFields = {
+  name: z.string().trim().min(1).max(100).regex(NO_CONTROL_CHARS, 'expected no control characters'),
+  host: hostField,
+  port: z.number().int().min(1).max(65_535),
+  nickname: nicknameField,
+  tls: z.boolean(),
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9_.~-]{1,32}$/, 'expected a user name (letters, digits, _ . ~ -; at most 32)')
+    .nullable(),
+  realname: z.string().min(1).max(100).regex(NO_CONTROL_CHARS, 'expected no control characters').nullable(),
+  password: z.string().min(1).max(255).regex(NO_CONTROL_CHARS, 'expected no control characters').nullable(),
+  autoconnect: z.boolean(),
+};
+
+export const createServerInput = z.strictObject({
+  name: serverFields.name,
+  host: serverFields.host,
+  port: serverFields.port,
+  nickname: serverFields.nickname,
+  tls: serverFields.tls.optional(),
+  username: serverFields.username.optional(),
+  realname: serverFields.realname.optional(),
+  password: serverFields.password.optional(),
+  autoconnect: serverFields.autoconnect.optional(),
+});
+
+export const updateServerInput = z
+  .strictObject({
+    name: serverFields.name,
+    host: serverFields.host,
+    port: serverFields.port,
+    nickname: serverFields.nickname,
+    tls: serverFields.tls,
+    username: serverFields.username,
+    realname: serverFields.realname,
+    password: serverFields.password,
+    autoconnect: serverFields.autoconnect,
+  })
+  .partial()
+  .refine((input) => Object.keys(input).length > 0, { message: 'expected at least one field to change' });
+
+export const joinChannelInput = z.strictObject({ name: channelNameField });
+
+export type CreateServerInput = z.infer<typeof createServerInput>;
+export type UpdateServerInput = z.infer<typeof updateServerInput>;
+
+/** Fields that the IRC service's connection uses: changing one of a live server reconnects it. */
+export const CONNECTION_FIELDS = ['host', 'port', 'nickname', 'tls', 'username', 'realname', 'password'] as const;

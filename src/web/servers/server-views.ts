@@ -1,0 +1,128 @@
+import type { EntityManager } from '../../db/orm.ts';
+import { runSql, toIsoTimestamp } from '../../db/sql.ts';
+
+/** A server as the API and the dashboard show it; the IRC password itself never leaves the database. */
+export interface ServerView {
+  id: number;
+  name: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  nickname: string;
+  username: string | null;
+  realname: string | null;
+  hasPassword: boolean;
+  autoconnect: boolean;
+  connected: boolean;
+  connectedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  channels: ChannelView[];
+}
+
+export interface ChannelView {
+  id: number;
+  name: string;
+  joined: boolean;
+  userCount: number;
+}
+
+interface ServerRow {
+  id: number;
+  name: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  nickname: string;
+  username: string | null;
+  realname: string | null;
+  has_password: boolean;
+  autoconnect: boolean;
+  connected_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ChannelRow {
+  id: number;
+  server_id: number;
+  name: string;
+  joined: boolean;
+  user_count: number;
+}
+
+/** Servers with their channels and user counts in two statements, whatever their number (no N+1). */
+export async function loadServerViews(em: EntityManager, ids?: readonly number[]): Promise<ServerView[]> {
+  const filter = ids ? 'where id = any(?::int[])' : '';
+  const servers = await runSql<ServerRow>(
+    em,
+    `select id, name, host, port, tls, nickname, username, realname, password is not null as has_password,
+            autoconnect, connected_at, created_at, updated_at
+     from servers ${filter} order by id`,
+    ids ? [[...ids]] : [],
+  );
+  if (servers.length === 0) return [];
+  const channels = await queryChannels(
+    em,
+    'server',
+    servers.map((server) => server.id),
+  );
+  const byServer = new Map<number, ChannelView[]>();
+  for (const { serverId, ...channel } of channels) {
+    const list = byServer.get(serverId) ?? [];
+    list.push(channel);
+    byServer.set(serverId, list);
+  }
+  return servers.map((row) => ({
+    id: row.id,
+    name: row.name,
+    host: row.host,
+    port: row.port,
+    tls: row.tls,
+    nickname: row.nickname,
+    username: row.username,
+    realname: row.realname,
+    hasPassword: row.has_password,
+    autoconnect: row.autoconnect,
+    connected: row.connected_at !== null,
+    connectedAt: toIsoTimestamp(row.connected_at),
+    createdAt: toIsoTimestamp(row.created_at),
+    updatedAt: toIsoTimestamp(row.updated_at),
+    channels: byServer.get(row.id) ?? [],
+  }));
+}
+
+export async function loadServerView(em: EntityManager, id: number): Promise<ServerView | undefined> {
+  const [view] = await loadServerViews(em, [id]);
+  return view;
+}
+
+export type ServerChannelView = ChannelView & { serverId: number };
+
+/** The `channel` browser event of a channel view. */
+export function channelEvent({ id, serverId, name, joined, userCount }: ServerChannelView) {
+  return { serverId, channelId: id, name, joined, userCount };
+}
+
+/** Channels with their user counts, by channel ids or by server ids, in one statement. */
+export async function queryChannels(
+  em: EntityManager,
+  by: 'channel' | 'server',
+  ids: readonly number[],
+): Promise<ServerChannelView[]> {
+  if (ids.length === 0) return [];
+  const rows = await runSql<ChannelRow>(
+    em,
+    `select c.id, c.server_id, c.name, c.joined,
+            (select count(*) from channel_users u where u.channel_id = c.id)::int as user_count
+     from channels c where ${by === 'channel' ? 'c.id' : 'c.server_id'} = any(?::int[]) order by c.name, c.id`,
+    [[...new Set(ids)]],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    serverId: row.server_id,
+    name: row.name,
+    joined: row.joined,
+    userCount: row.user_count,
+  }));
+}
