@@ -1,8 +1,37 @@
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { MikroORM } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { EventStream } from '../shared/event-stream.ts';
+import type { WebEventMap } from '../shared/web-events.ts';
+import type { HealthSupervisorView } from './health-supervisor.ts';
+import { eventsRoutes } from './routes/events.routes.ts';
+import { healthCheckRoutes } from './routes/health-check.routes.ts';
+import { probeRoutes } from './routes/probe.routes.ts';
+
+export interface WebAppDeps {
+  orm: MikroORM;
+  supervisor: HealthSupervisorView;
+  events: EventStream<WebEventMap>;
+  logger?: Logger;
+}
 
 /** The web side's HTTP app, built from its dependencies; it never listens by itself. */
-export function createWebApp(): Hono {
+export function createWebApp(deps: WebAppDeps): Hono {
   const app = new Hono();
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.route('/', probeRoutes({ orm: deps.orm }));
+  app.route('/', eventsRoutes(deps.events));
+  app.route('/', healthCheckRoutes(deps.supervisor));
+
+  // every error answers JSON `{"error":{"message"}}`; a route that built its own response keeps it
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      if (error.res) return error.getResponse();
+      if (error.status >= 500) deps.logger?.warn({ err: error.cause ?? error }, error.message);
+      return c.json({ error: { message: error.message } }, error.status);
+    }
+    deps.logger?.error({ err: error, path: c.req.path }, 'request failed');
+    return c.json({ error: { message: 'internal error' } }, 500);
+  });
   return app;
 }

@@ -3,13 +3,21 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database-url.ts';
 import { migrate, openOrm } from '../db/orm.ts';
 import { createLogger } from '../logger.ts';
+import { machineTransitionLogger } from '../machine-logging.ts';
 import { listen } from '../process/listen.ts';
 import { runMain } from '../process/run-main.ts';
+import { EventStream } from '../shared/event-stream.ts';
+import type { WebEventMap } from '../shared/web-events.ts';
 import { createWebApp } from './app.ts';
+import { ConnectionHealthCheckJob } from './connection-health-check-job.ts';
+import { HealthSupervisor } from './health-supervisor.ts';
+import { InternalApiClient } from './internal-api-client.ts';
 
 await runMain('web', async (onShutdown) => {
   const config = loadConfig(process.env, 'web');
   const logger = createLogger('web', config.LOG_LEVEL);
+  const token = config.INTERNAL_API_TOKEN;
+  if (!token) throw new Error('INTERNAL_API_TOKEN is required');
   const database = await openDatabase(config, logger);
   onShutdown(() => database.stop());
   const orm = await openOrm(database.url);
@@ -17,8 +25,33 @@ await runMain('web', async (onShutdown) => {
   const applied = await migrate(orm);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
-  const app = createWebApp();
+  const events = new EventStream<WebEventMap>();
+  const client = new InternalApiClient({
+    baseUrl: config.IRC_SERVICE_URL,
+    token,
+    timeoutMs: config.IRC_STATUS_TIMEOUT_MS,
+  });
+  const job = new ConnectionHealthCheckJob({ orm, client, events, logger });
+  const supervisor = new HealthSupervisor({
+    job,
+    events,
+    intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
+    failureThreshold: config.HEALTH_CHECK_FAILURE_THRESHOLD,
+    logger,
+    inspect: machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'healthSupervisor' }),
+  });
+
+  const app = createWebApp({ orm, supervisor, events, logger });
   const server = await listen(serve, app, config.HOST, config.PORT);
+
+  // Steps run in reverse: the running check finishes (its writes and broadcasts complete), then the
+  // browsers' streams end, then the listener closes, then the database.
   onShutdown(() => server.close());
+  onShutdown(() => events.close());
+  onShutdown(() => supervisor.stop());
   logger.info(`web listening on ${server.url}`);
+
+  // the boot check: the database may say "connected" for connections that died with the last run
+  if (config.HEALTH_CHECK_ENABLED) supervisor.start();
+  else logger.warn('the health check is disabled (HEALTH_CHECK_ENABLED=false): the database may show dead connections');
 });

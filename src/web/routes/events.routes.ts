@@ -1,0 +1,10 @@
+import { Hono } from 'hono';
+import type { EventStream } from '../../shared/event-stream.ts';
+import type { WebEventMap } from '../../shared/web-events.ts';
+
+/** `GET /events`: the browsers' SSE stream; a reconnecting browser's `Last-Event-ID` replays what it missed. */
+export function eventsRoutes(events: EventStream<WebEventMap>): Hono {
+  const routes = new Hono();
+  routes.get('/events', (c) => events.response(c.req.header('last-event-id')));
+  return routes;
+}

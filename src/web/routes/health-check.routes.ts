@@ -1,0 +1,20 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { HealthSupervisorNotRunning, type HealthSupervisorView } from '../health-supervisor.ts';
+
+/** `GET /api/health-check`: the supervisor's state and last report; `POST`: check now and answer the report. */
+export function healthCheckRoutes(supervisor: HealthSupervisorView): Hono {
+  const routes = new Hono();
+  routes.get('/api/health-check', (c) => c.json({ state: supervisor.state, lastReport: supervisor.lastReport }));
+  routes.post('/api/health-check', async (c) => {
+    try {
+      return c.json(await supervisor.checkNow());
+    } catch (error) {
+      if (error instanceof HealthSupervisorNotRunning) {
+        throw new HTTPException(503, { message: `${error.message} (HEALTH_CHECK_ENABLED=false?)`, cause: error });
+      }
+      throw error;
+    }
+  });
+  return routes;
+}

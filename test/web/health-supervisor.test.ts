@@ -1,0 +1,173 @@
+import { HttpResponse, http } from 'msw';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MikroORM } from '../../src/db/orm.ts';
+import type { HealthCheckReport } from '../../src/web/connection-health-check-job.ts';
+import { HealthSupervisor, HealthSupervisorNotRunning } from '../../src/web/health-supervisor.ts';
+import { createTestOrm, type TestDatabase } from '../support/database.ts';
+import { mswServer } from '../support/msw.ts';
+import { insertServer, recordingPublisher, STATUS_URL, serverPicture } from './fixtures.ts';
+import { assembleWeb } from './web-harness.ts';
+
+describe('health supervisor (wired to the real check)', () => {
+  let db: TestDatabase;
+  let orm: MikroORM;
+  let closeDatabase: () => Promise<void>;
+  let closeWeb: (() => Promise<void>) | undefined;
+
+  beforeEach(async () => {
+    ({ db, orm, close: closeDatabase } = await createTestOrm());
+  });
+  afterEach(async () => {
+    await closeWeb?.();
+    closeWeb = undefined;
+    await closeDatabase();
+  });
+
+  function assemble(options?: Parameters<typeof assembleWeb>[1]) {
+    const web = assembleWeb(orm, options);
+    closeWeb = web.close;
+    return web;
+  }
+
+  it('stays idle until started: no check runs and checkNow is refused', async () => {
+    const serverId = await insertServer(db);
+    const { supervisor } = assemble();
+
+    await expect(supervisor.checkNow()).rejects.toBeInstanceOf(HealthSupervisorNotRunning);
+
+    expect(supervisor.state).toBe('idle');
+    expect(supervisor.lastReport).toBeNull();
+    expect(await serverPicture(db, serverId)).toMatchObject({ connected: true });
+  });
+
+  it('checks on start and is healthy when the service answers', async () => {
+    const stale = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
+    mswServer.use(http.get(STATUS_URL, () => HttpResponse.json({ connections: [] })));
+    const { supervisor } = assemble();
+
+    supervisor.start();
+    const report = await supervisor.checkNow();
+
+    expect(supervisor.state).toBe('healthy');
+    expect(supervisor.lastReport).toEqual(report);
+    expect(report.disconnected).toEqual([stale]);
+    expect(await serverPicture(db, stale)).toMatchObject({ connected: false, channelUsers: 0 });
+  });
+
+  it('answers concurrent checkNow calls with one shared check', async () => {
+    let requests = 0;
+    mswServer.use(
+      http.get(STATUS_URL, () => {
+        requests += 1;
+        return HttpResponse.json({ connections: [] });
+      }),
+    );
+    const { supervisor } = assemble();
+    supervisor.start();
+    await supervisor.checkNow();
+    requests = 0;
+
+    const [first, second, third] = await Promise.all([
+      supervisor.checkNow(),
+      supervisor.checkNow(),
+      supervisor.checkNow(),
+    ]);
+
+    expect(requests).toBe(1);
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+  });
+
+  it('disconnects every connected server at the failure threshold of unknown results, not before', async () => {
+    const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
+    mswServer.use(http.get(STATUS_URL, () => new HttpResponse(null, { status: 503 })));
+    const { supervisor } = assemble({ failureThreshold: 3 });
+    supervisor.start();
+
+    const first = await supervisor.checkNow();
+    const second = await supervisor.checkNow();
+    const afterTwo = await serverPicture(db, serverId);
+    const third = await supervisor.checkNow();
+
+    expect([first, second, third].map((report) => report.outcome)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(afterTwo).toMatchObject({ connected: true, channelUsers: 1 });
+    expect(third).toMatchObject({ treatedAsUnavailable: true, disconnected: [serverId] });
+    expect(await serverPicture(db, serverId)).toMatchObject({ connected: false, channelUsers: 0 });
+    expect(supervisor.state).toBe('degraded');
+  });
+
+  it('is degraded on a 401 and changes nothing', async () => {
+    const serverId = await insertServer(db);
+    const before = await serverPicture(db, serverId);
+    mswServer.use(http.get(STATUS_URL, () => HttpResponse.json({ error: 'no' }, { status: 401 })));
+    const { supervisor } = assemble();
+    supervisor.start();
+
+    const report = await supervisor.checkNow();
+
+    expect(report.outcome).toBe('unauthorized');
+    expect(supervisor.state).toBe('degraded');
+    expect(await serverPicture(db, serverId)).toEqual(before);
+  });
+
+  it('publishes a health event on each state change', async () => {
+    const events = recordingPublisher();
+    let finish: (report: HealthCheckReport) => void = () => {};
+    const supervisor = new HealthSupervisor({
+      job: { perform: () => new Promise<HealthCheckReport>((resolve) => (finish = resolve)) },
+      events,
+      intervalMs: 3_600_000,
+      failureThreshold: 3,
+    });
+    closeWeb = () => supervisor.stop();
+
+    supervisor.start();
+    const checked = supervisor.checkNow();
+    finish({
+      checkStartedAt: '2026-01-01T00:00:00.000Z',
+      checkedAt: '2026-01-01T00:00:01.000Z',
+      outcome: 'unavailable',
+      connections: null,
+      kept: [],
+      disconnected: [],
+      markedConnected: [],
+      treatedAsUnavailable: false,
+      error: { name: 'ServiceUnavailable', message: 'down' },
+    });
+    await checked;
+
+    expect(events.events.map((event) => event.payload)).toEqual([
+      expect.objectContaining({ state: 'checking', checkedAt: null }),
+      expect.objectContaining({ state: 'degraded', checkedAt: '2026-01-01T00:00:01.000Z', outcome: 'unavailable' }),
+    ]);
+  });
+
+  it('stop() lets the running check finish, then stops', async () => {
+    const stale = await insertServer(db);
+    let answer: () => void = () => {};
+    let entered: () => void = () => {};
+    const requestArrived = new Promise<void>((resolve) => (entered = resolve));
+    mswServer.use(
+      http.get(STATUS_URL, async () => {
+        const answered = new Promise<void>((resolve) => (answer = resolve));
+        entered();
+        await answered;
+        return HttpResponse.json({ connections: [] });
+      }),
+    );
+    const { supervisor } = assemble();
+    supervisor.start();
+    const running = supervisor.checkNow();
+
+    const stopped = supervisor.stop();
+    await expect(supervisor.checkNow()).rejects.toBeInstanceOf(HealthSupervisorNotRunning);
+    await requestArrived;
+    expect(supervisor.state).toBe('checking');
+    answer();
+    await stopped;
+
+    expect((await running).disconnected).toEqual([stale]);
+    expect(supervisor.state).toBe('stopped');
+    expect(await serverPicture(db, stale)).toMatchObject({ connected: false });
+  });
+});
