@@ -14,6 +14,10 @@ export function badRequest(message: string, field?: string): HTTPException {
 /** The first problem of a zod error as a 400 naming its field. */
 export function validationError(error: z.ZodError): HTTPException {
   const issue = error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const field = [...issue.path.map(String), issue.keys[0]].join('.');
+    return badRequest(`${field}: unknown field`, field);
+  }
   const field = issue?.path.map(String).join('.') || undefined;
   const message = issue ? `${field ?? 'body'}: ${issue.message}` : 'invalid input';
   return badRequest(message, field);
