@@ -1,0 +1,176 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type ListeningServer, listen } from '../../src/process/listen.ts';
+import { EventStream } from '../../src/shared/event-stream.ts';
+import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
+import type { PendingWebEvent } from '../../src/web/irc-events/irc-event-applier.ts';
+import { IrcEventConsumer, type StreamChange } from '../../src/web/irc-events/irc-event-consumer.ts';
+import { eventually } from '../support/process.ts';
+import { recordingPublisher, TOKEN } from './fixtures.ts';
+
+type IrcEvents = { [T in IrcEventType]: IrcEventPayload<T> } & { bogus: { nope: true } };
+
+/** A stand-in IRC service: a real HTTP server with the real EventStream on /internal/irc/events. */
+async function startEventSource(port: number, stream: EventStream<IrcEvents>): Promise<ListeningServer> {
+  const app = new Hono().get('/internal/irc/events', (c) => {
+    if (c.req.header('authorization') !== `Bearer ${TOKEN}`) return c.json({ error: { message: 'no' } }, 401);
+    return stream.response(c.req.header('last-event-id'));
+  });
+  return listen(serve, app, '127.0.0.1', port);
+}
+
+describe('IrcEventConsumer', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setUp(options: { failFirstApplyOf?: IrcEventType } = {}) {
+    const port = await freePort();
+    let stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
+    let server = await startEventSource(port, stream);
+    const applied: IrcEvent[] = [];
+    const changes: StreamChange[] = [];
+    const published = recordingPublisher();
+    let failed = false;
+    const consumer = new IrcEventConsumer({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: TOKEN,
+      events: published,
+      logger: createLogger('test', 'silent'),
+      retry: { initialMs: 10, maxMs: 50 },
+      onStreamChange: (change) => changes.push(change),
+      apply: async (event): Promise<PendingWebEvent[]> => {
+        if (event.type === options.failFirstApplyOf && !failed) {
+          failed = true;
+          throw new Error('database unreachable');
+        }
+        applied.push(event);
+        return [
+          { type: 'server-status', payload: { serverId: event.payload.serverId, connected: true, connectedAt: null } },
+        ];
+      },
+    });
+    cleanups.push(
+      () => consumer.stop(),
+      () => server.close(),
+      () => stream.close(),
+    );
+    consumer.start();
+    await eventually(() => consumer.isOpen);
+    return {
+      consumer,
+      applied,
+      changes,
+      published,
+      get stream() {
+        return stream;
+      },
+      /** Stops the stand-in (streams cut), then starts it again on the same port, as the same process or a new one. */
+      async restart({ newProcess }: { newProcess: boolean }) {
+        await server.close();
+        await eventually(() => !consumer.isOpen);
+        if (newProcess) {
+          stream.close();
+          stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
+        }
+        return {
+          publishWhileDown: (event: IrcEvent) => stream.publish(event.type, event.payload as never),
+          up: async () => {
+            server = await startEventSource(port, stream);
+            await eventually(() => consumer.isOpen);
+          },
+        };
+      },
+    };
+  }
+
+  it('applies each event in order and broadcasts what it changed', async () => {
+    const { stream, applied, published, changes } = await setUp();
+
+    stream.publish('connected', { serverId: 1, nickname: 'me' });
+    stream.publish('joined', { serverId: 1, channel: '#a' });
+    await eventually(() => applied.length === 2);
+
+    expect(applied.map((event) => event.type)).toEqual(['connected', 'joined']);
+    expect(published.events).toHaveLength(2);
+    expect(changes).toEqual(['opened']);
+  });
+
+  it('asks for a check when the stream drops and when it opens again, then replays what it missed', async () => {
+    const context = await setUp();
+    context.stream.publish('connected', { serverId: 1, nickname: 'me' });
+    await eventually(() => context.applied.length === 1);
+
+    const outage = await context.restart({ newProcess: false });
+    outage.publishWhileDown({ type: 'disconnected', payload: { serverId: 1 } });
+    await outage.up();
+    await eventually(() => context.applied.length === 2);
+
+    expect(context.changes).toEqual(['opened', 'dropped', 'opened']);
+    expect(context.applied.map((event) => event.type)).toEqual(['connected', 'disconnected']);
+  });
+
+  it('asks for a check (reset) when a restarted IRC service cannot replay', async () => {
+    const context = await setUp();
+    context.stream.publish('connected', { serverId: 1, nickname: 'me' });
+    await eventually(() => context.applied.length === 1);
+
+    const restart = await context.restart({ newProcess: true });
+    await restart.up();
+    await eventually(() => context.changes.includes('reset'));
+
+    expect(context.changes).toEqual(['opened', 'dropped', 'opened', 'reset']);
+  });
+
+  it('fetches an event again when applying it failed, so nothing is lost', async () => {
+    const { stream, applied } = await setUp({ failFirstApplyOf: 'joined' });
+
+    stream.publish('connected', { serverId: 1, nickname: 'me' });
+    stream.publish('joined', { serverId: 1, channel: '#a' });
+    stream.publish('parted', { serverId: 1, channel: '#a' });
+    await eventually(() => applied.length === 3);
+
+    expect(applied.map((event) => event.type)).toEqual(['connected', 'joined', 'parted']);
+  });
+
+  it('skips events outside the contract and goes on', async () => {
+    const { stream, applied } = await setUp();
+
+    stream.publish('bogus', { nope: true });
+    stream.publish('connected', { serverId: 0, nickname: 'invalid id' });
+    stream.publish('connected', { serverId: 2, nickname: 'me' });
+    await eventually(() => applied.length === 1);
+
+    expect(applied).toEqual([{ type: 'connected', payload: { serverId: 2, nickname: 'me' } }]);
+  });
+
+  it('keeps retrying while the IRC service is down, without throwing', async () => {
+    const port = await freePort();
+    const changes: StreamChange[] = [];
+    const consumer = new IrcEventConsumer({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: TOKEN,
+      events: recordingPublisher(),
+      logger: createLogger('test', 'silent'),
+      retry: { initialMs: 10, maxMs: 20 },
+      onStreamChange: (change) => changes.push(change),
+      apply: async () => [],
+    });
+    cleanups.push(() => consumer.stop());
+    consumer.start();
+
+    const stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
+    const server = await startEventSource(port, stream);
+    cleanups.push(
+      () => server.close(),
+      () => stream.close(),
+    );
+    await eventually(() => consumer.isOpen);
+
+    expect(changes).toEqual(['opened']);
+  });
+});
