@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BadServiceAnswer } from '../../src/web/errors/bad-service-answer.ts';
+import { ServiceTimeout } from '../../src/web/errors/service-timeout.ts';
+import { ServiceUnavailable } from '../../src/web/errors/service-unavailable.ts';
+import { Unauthorized } from '../../src/web/errors/unauthorized.ts';
+import { InternalApiClient } from '../../src/web/internal-api-client.ts';
+import { TOKEN } from './fixtures.ts';
+
+// Real sockets rather than msw: refused and reset connections are what ServiceUnavailable is about.
+describe('InternalApiClient', () => {
+  const servers: Server[] = [];
+
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    }
+  });
+
+  async function serve(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<string> {
+    const server = createServer(handler);
+    servers.push(server);
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  const clientFor = (baseUrl: string, timeoutMs = 2_000) => new InternalApiClient({ baseUrl, token: TOKEN, timeoutMs });
+
+  it('status() sends the bearer token and answers the parsed connections', async () => {
+    let authorization: string | undefined;
+    const url = await serve((request, response) => {
+      authorization = request.headers.authorization;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"connections":[1,3],"uptime":5}');
+    });
+
+    const status = await clientFor(url).status();
+
+    expect(authorization).toBe(`Bearer ${TOKEN}`);
+    expect(status.connections).toEqual([1, 3]);
+  });
+
+  it('fails with ServiceUnavailable when the connection is refused, keeping the cause', async () => {
+    const url = await serve(() => {});
+    const closing = servers.pop()!;
+    await new Promise((done) => closing.close(done));
+
+    const failure = await clientFor(url)
+      .status()
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ServiceUnavailable);
+    expect((failure as Error).name).toBe('ServiceUnavailable');
+    expect((failure as Error).message).toMatch(/ECONNREFUSED/);
+    expect((failure as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('fails with ServiceUnavailable when the connection is reset', async () => {
+    const url = await serve((request) => request.socket.destroy());
+
+    await expect(clientFor(url).status()).rejects.toBeInstanceOf(ServiceUnavailable);
+  });
+
+  it('fails with ServiceTimeout when no answer comes in time', async () => {
+    const url = await serve(() => {
+      // never answers
+    });
+
+    const failure = await clientFor(url, 50)
+      .status()
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ServiceTimeout);
+    expect(failure).toMatchObject({ name: 'ServiceTimeout', timeoutMs: 50 });
+  });
+
+  it('fails with Unauthorized on a 401', async () => {
+    const url = await serve((_request, response) => response.writeHead(401).end('{"error":"unauthorized"}'));
+
+    await expect(clientFor(url).status()).rejects.toBeInstanceOf(Unauthorized);
+  });
+
+  it.each([
+    ['a 500', 500, '{"error":"boom"}'],
+    ['a body that breaks the contract', 200, '{"connections":[0]}'],
+    ['a body that is not JSON', 200, '<html>'],
+  ])('fails with BadServiceAnswer on %s', async (_label, status, body) => {
+    const url = await serve((_request, response) => response.writeHead(status).end(body));
+
+    const failure = await clientFor(url)
+      .status()
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(BadServiceAnswer);
+    expect(failure).toMatchObject({ name: 'BadServiceAnswer', status });
+  });
+
+  it('connect() PUTs the settings as JSON; disconnect() tells a 404 apart', async () => {
+    const seen: Array<{ method?: string; url?: string; body: string }> = [];
+    const url = await serve((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        seen.push({ method: request.method, url: request.url, body });
+        response.writeHead(request.method === 'DELETE' ? 404 : 202).end();
+      });
+    });
+    const client = clientFor(url);
+
+    await client.connect(4, { host: 'irc.example', port: 6697, tls: true, nickname: 'me' });
+    const found = await client.disconnect(4);
+
+    expect(seen).toEqual([
+      {
+        method: 'PUT',
+        url: '/internal/irc/connections/4',
+        body: JSON.stringify({ host: 'irc.example', port: 6697, tls: true, nickname: 'me' }),
+      },
+      { method: 'DELETE', url: '/internal/irc/connections/4', body: '' },
+    ]);
+    expect(found).toBe(false);
+  });
+});
