@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
+import { freePort, type Ngircd, startNgircd } from '../support/ngircd.ts';
+import { eventually, type RunningProcess, runProjectProcess } from '../support/process.ts';
+import { NGIRCD } from '../support/requirements.ts';
+
+const TOKEN = 'process-token-0123456789abcdef';
+const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+
+/** `npm run start:irc` as a real process: it serves, connects, and on SIGTERM says QUIT and exits in time. */
+describe.skipIf(!NGIRCD)('IRC service process', () => {
+  let ircd: Ngircd;
+  let service: RunningProcess;
+  let url: string;
+  const observers: IrcObserver[] = [];
+
+  beforeEach(async () => {
+    ircd = await startNgircd();
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    service = runProjectProcess('src/irc-service/main.ts', {
+      INTERNAL_API_TOKEN: TOKEN,
+      IRC_SERVICE_HOST: '127.0.0.1',
+      IRC_SERVICE_PORT: String(port),
+      LOG_LEVEL: 'info',
+    });
+    await service.waitForOutput(/IRC service listening on/);
+  });
+
+  afterEach(async () => {
+    for (const observer of observers.splice(0)) observer.close();
+    await service.kill();
+    await ircd.dispose();
+  });
+
+  async function connectToChannel(serverId: number, nickname: string): Promise<IrcObserver> {
+    const observer = await connectObserver(ircd, `watcher${serverId}`);
+    observers.push(observer);
+    await observer.join('#lobby');
+    const response = await fetch(`${url}/internal/irc/connections/${serverId}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ host: ircd.host, port: ircd.port, nickname, channels: ['#lobby'] }),
+    });
+    expect(response.status).toBe(202);
+    await observer.waitForLine(new RegExp(`^:${nickname}!\\S+ JOIN :?#lobby`, 'i'));
+    return observer;
+  }
+
+  it('sends QUIT on every connection and exits on SIGTERM within 5 s', async () => {
+    const first = await connectToChannel(1, 'svc1');
+    const second = await connectToChannel(2, 'svc2');
+    await eventually(async () => {
+      const response = await fetch(`${url}/internal/irc/status`, { headers: auth });
+      return JSON.stringify(await response.json()) === '{"connections":[1,2]}';
+    });
+
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    const code = await service.exited;
+
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    expect(code).toBe(0);
+    await first.waitForLine(/^:svc1!\S+ QUIT /);
+    await second.waitForLine(/^:svc2!\S+ QUIT /);
+  });
+
+  it('exits within 5 s even when the network hangs and never answers QUIT', async () => {
+    await connectToChannel(1, 'svc1');
+    await ircd.kill('SIGSTOP');
+
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    const code = await service.exited;
+
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    expect(code).toBe(0);
+  });
+});

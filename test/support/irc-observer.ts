@@ -1,0 +1,80 @@
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A second, bare IRC client for end-to-end tests: it sits on the network and watches what the
+ * service does (its QUIT, its JOINs) the way another user would. Raw lines over a socket, so tests
+ * do not depend on irc-framework (only src/irc-service/irc-client.actor.ts does).
+ */
+export interface IrcObserver {
+  readonly nickname: string;
+  /** Every line received so far. */
+  readonly lines: string[];
+  send(line: string): void;
+  /** Joins and resolves once the server has sent the channel's names. */
+  join(channel: string): Promise<void>;
+  /** Resolves with the first line received (from the start) that matches. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  close(): void;
+}
+
+export async function connectObserver(
+  server: { host: string; port: number },
+  nickname: string,
+  timeoutMs = 5_000,
+): Promise<IrcObserver> {
+  const socket: Socket = connect({ host: server.host, port: server.port });
+  socket.setEncoding('utf8');
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  let buffered = '';
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\r\n');
+    buffered = parts.pop() ?? '';
+    for (const line of parts) {
+      // answer the server's keep-alive so the observer is not dropped in a long test
+      if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5)}\r\n`);
+      lines.push(line);
+    }
+    for (const listener of listeners) listener();
+  });
+  socket.on('error', () => {});
+
+  const waitForLine = (pattern: RegExp, timeout = timeoutMs) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const line = lines.find((candidate) => pattern.test(candidate));
+        if (line !== undefined) finish(() => resolve(line));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`observer ${nickname} saw no ${pattern}:\n${lines.join('\n')}`))),
+        timeout,
+      );
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        settle();
+      };
+      listeners.add(check);
+      check();
+    });
+
+  const send = (line: string) => socket.write(`${line}\r\n`);
+  send(`NICK ${nickname}`);
+  send(`USER ${nickname} 0 * :observer`);
+  await waitForLine(new RegExp(`^:\\S+ 001 ${nickname} `));
+
+  return {
+    nickname,
+    lines,
+    send,
+    async join(channel) {
+      send(`JOIN ${channel}`);
+      await waitForLine(new RegExp(`^:\\S+ 366 ${nickname} ${channel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'i'));
+    },
+    waitForLine,
+    close() {
+      socket.destroy();
+    },
+  };
+}
