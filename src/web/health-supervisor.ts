@@ -105,13 +105,21 @@ export class HealthSupervisor implements HealthSupervisorView {
     if (this.running) this.actor.send({ type: 'CHECK_NOW' });
   }
 
-  /** Lets a running check finish (its changes and broadcasts complete), then stops for good. */
-  async stop(): Promise<void> {
+  /**
+   * Lets a running check finish (its changes and broadcasts complete), then stops for good. The wait is
+   * bounded by `maxWaitMs` so a hung check cannot outlast the process's shutdown deadline.
+   */
+  async stop({ maxWaitMs = 3_000 }: { maxWaitMs?: number } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (!this.started) return;
     if (this.state === 'checking') {
-      await new Promise<void>((done) => this.waiters.push({ resolve: () => done(), reject: () => done() }));
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((done) => {
+        timer = setTimeout(done, maxWaitMs);
+        this.waiters.push({ resolve: () => done(), reject: () => done() });
+      });
+      clearTimeout(timer);
     }
     this.actor.send({ type: 'STOP' });
     this.actor.stop();

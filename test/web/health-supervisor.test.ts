@@ -170,4 +170,20 @@ describe('health supervisor (wired to the real check)', () => {
     expect(supervisor.state).toBe('stopped');
     expect(await serverPicture(db, stale)).toMatchObject({ connected: false });
   });
+
+  it('stop() does not wait for a hung check longer than maxWaitMs', async () => {
+    const supervisor = new HealthSupervisor({
+      job: { perform: () => new Promise<HealthCheckReport>(() => {}) },
+      events: recordingPublisher(),
+      intervalMs: 3_600_000,
+      failureThreshold: 3,
+    });
+    supervisor.start();
+    const waiting = supervisor.checkNow();
+
+    await supervisor.stop({ maxWaitMs: 20 });
+
+    expect(supervisor.state).toBe('stopped');
+    await expect(waiting).rejects.toBeInstanceOf(HealthSupervisorNotRunning);
+  });
 });
