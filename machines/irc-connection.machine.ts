@@ -358,6 +358,11 @@ export const ircConnectionMachine = setup({
               { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
               { target: '#ircConnection.socket', reenter: true, actions: 'resetAttempts' },
             ],
+            // A client that crashes while quitting has still ended its socket: a stop must stay a stop.
+            'xstate.error.actor.client': [
+              { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
+              { target: '#ircConnection.socket', reenter: true, actions: 'resetAttempts' },
+            ],
             // A PUT while quitting: connect again afterwards, with the settings it brings.
             CONFIGURE: { actions: ['applyConfiguration', 'markReconnecting'] },
             STOP: { actions: 'markStopping' },

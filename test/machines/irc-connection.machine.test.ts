@@ -23,7 +23,7 @@ interface FakeSocket {
 }
 
 /** A fake irc-framework client: records every socket; a JOIN is confirmed at once, like a friendly server. */
-function fakeClient(options: { crashOnStart?: boolean } = {}) {
+function fakeClient(options: { crashOnStart?: boolean; crashOnQuit?: boolean } = {}) {
   const sockets: FakeSocket[] = [];
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     if (options.crashOnStart) throw new Error('client blew up');
@@ -31,6 +31,7 @@ function fakeClient(options: { crashOnStart?: boolean } = {}) {
     sockets.push(socket);
     receive((command) => {
       socket.commands.push(command);
+      if (command.type === 'QUIT' && options.crashOnQuit) throw new Error('socket already gone');
       if (command.type === 'JOIN') {
         for (const channel of command.channels) sendBack({ type: 'CHANNEL_JOINED', channel });
       }
@@ -291,6 +292,17 @@ describe('ircConnection machine', () => {
 
     expect(state()).toBe('reconnecting');
     expect(ofType(emitted, 'reconnecting')).toEqual([{ serverId: 7, attempt: 1, delayMs: 1_000 }]);
+  });
+
+  it('stays stopped when the client crashes while quitting', () => {
+    const { actor, client, state } = startConnection({}, fakeClient({ crashOnQuit: true }));
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+
+    actor.send({ type: 'STOP' });
+    vi.advanceTimersByTime(60_000);
+
+    expect(state()).toBe('stopped');
+    expect(client.sockets).toHaveLength(1);
   });
 
   it('passes channel and user events on with its server id while registered', () => {
