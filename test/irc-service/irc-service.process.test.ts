@@ -3,6 +3,7 @@ import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { freePort, type Ngircd, startNgircd } from '../support/ngircd.ts';
 import { eventually, type RunningProcess, runProjectProcess } from '../support/process.ts';
 import { NGIRCD } from '../support/requirements.ts';
+import { openSse } from '../support/sse-client.ts';
 
 const TOKEN = 'process-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
@@ -55,6 +56,8 @@ describe.skipIf(!NGIRCD)('IRC service process', () => {
       return JSON.stringify(await response.json()) === '{"connections":[1,2]}';
     });
 
+    const stream = await openSse(`${url}/internal/irc/events`, auth);
+
     const signalled = Date.now();
     service.child.kill('SIGTERM');
     const code = await service.exited;
@@ -63,6 +66,11 @@ describe.skipIf(!NGIRCD)('IRC service process', () => {
     expect(code).toBe(0);
     await first.waitForLine(/^:svc1!\S+ QUIT /);
     await second.waitForLine(/^:svc2!\S+ QUIT /);
+    // followers hear about the disconnects before their stream ends
+    await stream.waitFor(
+      (event) => event.type === 'disconnected' && (event.data as { serverId: number }).serverId === 2,
+    );
+    stream.close();
   });
 
   it('exits within 5 s even when the network hangs and never answers QUIT', async () => {
