@@ -61,6 +61,8 @@ function requireForSide(config: Config, side: Side): void {
  * Parses the environment once. Empty strings count as unset, so `PORT= npm start` means the default.
  * Throws ConfigError whose message names the first bad variable.
  */
+export function loadConfig(env: NodeJS.ProcessEnv, side: 'irc' | 'web'): Config & { INTERNAL_API_TOKEN: string };
+export function loadConfig(env: NodeJS.ProcessEnv, side: Side): Config;
 export function loadConfig(env: NodeJS.ProcessEnv, side: Side): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(present);

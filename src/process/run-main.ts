@@ -1,5 +1,5 @@
 import { ConfigError } from '../config.ts';
-import { EmbeddedPostgresError } from '../db/embedded-postgres.ts';
+import { EmbeddedPostgresError } from '../db/embedded-postgres-error.ts';
 
 /** Registers a step of the shutdown; steps run in reverse order of registration. */
 export type OnShutdown = (step: () => Promise<void> | void) => void;
@@ -22,7 +22,7 @@ function isOperatorError(error: unknown): error is Error {
 export async function runMain(
   name: string,
   /** Resolves 'finished' for a one-shot command (shut down and exit 0), or nothing for a server. */
-  start: (onShutdown: OnShutdown) => Promise<'finished' | undefined | void>,
+  start: (onShutdown: OnShutdown) => Promise<unknown>,
   options: RunMainOptions = {},
 ): Promise<void> {
   const timeoutMs = options.shutdownTimeoutMs ?? 5_000;

@@ -1,0 +1,4 @@
+/** Why the embedded PostgreSQL cannot start; its message is one line an operator can act on. */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
+}
