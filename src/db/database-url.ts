@@ -19,3 +19,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   });
   return { url: embedded.url, stop: () => embedded.stop() };
 }
+
+/** The same server URL with another database (e.g. the maintenance database `postgres`). */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}

@@ -5,14 +5,18 @@ import type { Logger } from '../logger.ts';
 import type { EventStream } from '../shared/event-stream.ts';
 import type { WebEventMap } from '../shared/web-events.ts';
 import type { HealthSupervisorView } from './health-supervisor.ts';
+import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { healthCheckRoutes } from './routes/health-check.routes.ts';
 import { probeRoutes } from './routes/probe.routes.ts';
+import { type IrcServiceCommands, serversRoutes } from './routes/servers.routes.ts';
 
 export interface WebAppDeps {
   orm: MikroORM;
   supervisor: HealthSupervisorView;
   events: EventStream<WebEventMap>;
+  /** The IRC service's connection commands (the InternalApiClient). */
+  ircService: IrcServiceCommands;
   logger?: Logger;
 }
 
@@ -22,6 +26,8 @@ export function createWebApp(deps: WebAppDeps): Hono {
   app.route('/', probeRoutes({ orm: deps.orm }));
   app.route('/', eventsRoutes(deps.events));
   app.route('/', healthCheckRoutes(deps.supervisor));
+  app.route('/api/servers', serversRoutes({ orm: deps.orm, ircService: deps.ircService, events: deps.events }));
+  app.route('/', dashboardRoutes());
 
   // every error answers JSON `{"error":{"message"}}`; a route that built its own response keeps it
   app.onError((error, c) => {

@@ -12,12 +12,13 @@ import { createWebApp } from './app.ts';
 import { ConnectionHealthCheckJob } from './connection-health-check-job.ts';
 import { HealthSupervisor } from './health-supervisor.ts';
 import { InternalApiClient } from './internal-api-client.ts';
+import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
+import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 
 await runMain('web', async (onShutdown) => {
   const config = loadConfig(process.env, 'web');
   const logger = createLogger('web', config.LOG_LEVEL);
   const token = config.INTERNAL_API_TOKEN;
-  if (!token) throw new Error('INTERNAL_API_TOKEN is required');
   const database = await openDatabase(config, logger);
   onShutdown(() => database.stop());
   const orm = await openOrm(database.url);
@@ -41,7 +42,18 @@ await runMain('web', async (onShutdown) => {
     inspect: machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'healthSupervisor' }),
   });
 
-  const app = createWebApp({ orm, supervisor, events, logger });
+  // the watch half of list-then-watch: IRC events applied as they come, a check whenever the stream
+  // opens, drops or cannot replay what was missed
+  const consumer = new IrcEventConsumer({
+    baseUrl: config.IRC_SERVICE_URL,
+    token,
+    apply: (event) => applyIrcEvent(orm.em.fork(), event),
+    events,
+    onStreamChange: () => supervisor.requestCheck(),
+    logger,
+  });
+
+  const app = createWebApp({ orm, supervisor, events, ircService: client, logger });
   const server = await listen(serve, app, config.HOST, config.PORT);
 
   // Steps run in reverse: the running check finishes (its writes and broadcasts complete), then the
@@ -49,9 +61,11 @@ await runMain('web', async (onShutdown) => {
   onShutdown(() => server.close());
   onShutdown(() => events.close());
   onShutdown(() => supervisor.stop());
+  onShutdown(() => consumer.stop());
   logger.info(`web listening on ${server.url}`);
 
   // the boot check: the database may say "connected" for connections that died with the last run
   if (config.HEALTH_CHECK_ENABLED) supervisor.start();
   else logger.warn('the health check is disabled (HEALTH_CHECK_ENABLED=false): the database may show dead connections');
+  consumer.start();
 });

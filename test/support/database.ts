@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { withDatabase } from '../../src/db/database-url.ts';
 import { type MikroORM, openOrm } from '../../src/db/orm.ts';
-import { withDatabase } from './global-database.ts';
 
 export interface TestDatabase {
   url: string;

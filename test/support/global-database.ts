@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { withDatabase } from '../../src/db/database-url.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { migrate, openOrm } from '../../src/db/orm.ts';
 
@@ -15,13 +16,6 @@ declare module 'vitest' {
     /** Prefix of every database this run creates, so teardown can find leftovers. */
     testDatabasePrefix: string;
   }
-}
-
-/** Replaces the database part of a postgres URL. */
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 /**

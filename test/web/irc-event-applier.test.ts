@@ -48,7 +48,7 @@ describe('applyIrcEvent (real PostgreSQL)', () => {
     expect(first).toEqual([
       { type: 'server-status', payload: { serverId, connected: true, connectedAt: expect.any(String) } },
     ]);
-    expect(new Date((first[0]?.payload as { connectedAt: string }).connectedAt).getTime()).toBe(
+    expect(new Date((first[0]!.payload as { connectedAt: string }).connectedAt).getTime()).toBe(
       new Date(picture.connectedAt!).getTime(),
     );
     expect(replay).toEqual([]);

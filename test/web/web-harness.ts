@@ -26,7 +26,7 @@ export function assembleWeb(orm: MikroORM, options: { failureThreshold?: number;
     intervalMs: 3_600_000,
     failureThreshold: options.failureThreshold ?? 3,
   });
-  const app = createWebApp({ orm, supervisor, events });
+  const app = createWebApp({ orm, supervisor, events, ircService: client });
   return {
     app,
     events,

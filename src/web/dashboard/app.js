@@ -87,7 +87,11 @@ function renderChannel(channel) {
       dataset: { testid: 'channel', channel: channel.name, joined: String(channel.joined) },
     },
     `${channel.name} `,
-    element('span', { className: 'muted', dataset: { testid: 'user-count' } }, `${channel.userCount} users`),
+    element(
+      'span',
+      { className: 'muted', dataset: { testid: 'user-count' } },
+      `${channel.userCount} ${channel.userCount === 1 ? 'user' : 'users'}`,
+    ),
     channel.joined ? null : element('span', { className: 'muted' }, ' (not joined)'),
   );
 }
@@ -96,9 +100,12 @@ function renderServer(server) {
   const status = server.connected
     ? element('span', { className: 'badge connected', dataset: { testid: 'server-state' } }, 'connected')
     : element('span', { className: 'badge disconnected', dataset: { testid: 'server-state' } }, 'disconnected');
+  // autoconnect is what the operator wants; connected is what the IRC service reports
   const since = server.connected
     ? element('span', { className: 'muted' }, `since ${formatTime(server.connectedAt)}`)
-    : null;
+    : server.autoconnect
+      ? element('span', { className: 'muted' }, 'wanted: waiting for the connection')
+      : null;
   const joinInput = element('input', { name: 'channel', placeholder: '#channel', required: true, maxLength: 50 });
   return element(
     'li',
@@ -173,6 +180,8 @@ function onServerStatus({ serverId, connected, connectedAt }) {
   const server = state.servers.get(serverId);
   if (!server) return void loadServers(); // a server this page has not seen yet
   Object.assign(server, { connected, connectedAt });
+  // the disconnect transition: channels not joined, their users gone
+  if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
   render();
 }
 
@@ -232,8 +241,7 @@ $('add-server').addEventListener('submit', (event) => {
 
 $('check-now').addEventListener('click', () =>
   act(async () => {
-    const report = await api('POST', '/api/health-check');
-    state.health = { state: report.state ?? state.health?.state, checkedAt: report.checkedAt ?? null };
+    await api('POST', '/api/health-check');
     await loadHealth();
   }),
 );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What the servers API accepts; anything else is a 400 naming the field. */
-const NO_CONTROL_CHARS = /^[^\u0000-\u001f\u007f]*$/;
+const NO_CONTROL_CHARS = /^\P{Cc}*$/u;
 
 export const hostField = z
   .string()
@@ -17,7 +17,7 @@ export const nicknameField = z
 export const channelNameField = z
   .string()
   .trim()
-  .regex(/^[#&+!][^\s,\u0000-\u001f]{1,49}$/, 'expected a channel name such as #chat (at most 50 characters)');
+  .regex(/^[#&+!][^\s,\p{Cc}]{1,49}$/u, 'expected a channel name such as #chat (at most 50 characters)');
 
 const serverFields = {
   name: z.string().trim().min(1).max(100).regex(NO_CONTROL_CHARS, 'expected no control characters'),
