@@ -1,0 +1,108 @@
+import { freePort } from '../../src/db/embedded-postgres.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { type Ngircd, startNgircd } from './ngircd.ts';
+import { eventually, type RunningProcess, runProjectProcess } from './process.ts';
+
+/** One side of the system as a real process that a test can kill and start again on the same port. */
+export interface SideProcess {
+  readonly url: string;
+  readonly port: number;
+  /** The current process (undefined while stopped). */
+  readonly process: RunningProcess | undefined;
+  /** Starts the side (again) and waits until /healthz answers. */
+  start(extraEnv?: NodeJS.ProcessEnv): Promise<void>;
+  /** Sends a signal; SIGKILL and SIGTERM resolve once the process has exited. */
+  signal(signal: 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
+}
+
+export interface System {
+  db: TestDatabase;
+  ircd: Ngircd;
+  irc: SideProcess;
+  web: SideProcess;
+  token: string;
+  /** Fetch on the web side or the IRC service with the internal token. */
+  internalFetch(url: string, init?: RequestInit): Promise<Response>;
+  dispose(): Promise<void>;
+}
+
+export interface SystemOptions {
+  /** Extra environment for both sides (e.g. a short HEALTH_CHECK_INTERVAL_MS). */
+  env?: NodeJS.ProcessEnv;
+  /** Options for ngircd (e.g. short ping limits). */
+  ngircdLimits?: string[];
+}
+
+function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SideProcess {
+  let current: RunningProcess | undefined;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    get process() {
+      return current;
+    },
+    async start(extraEnv = {}) {
+      const started = runProjectProcess(entry, { ...env(), ...extraEnv });
+      current = started;
+      await eventually(
+        async () => {
+          if (started.child.exitCode !== null) throw new Error(`${entry} exited:\n${started.output()}`);
+          return (await fetch(`${url}/healthz`)).ok;
+        },
+        30_000,
+        50,
+      ).catch((error: Error) => {
+        throw new Error(`${entry} did not become healthy: ${error.message}\n${started.output()}`);
+      });
+    },
+    async signal(signal) {
+      if (!current) return;
+      const running = current;
+      running.child.kill(signal);
+      if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+        await running.exited;
+        current = undefined;
+      }
+    },
+  };
+}
+
+/**
+ * The whole system for end-to-end tests, each part real: a PostgreSQL database of the test's own, an
+ * ngircd on loopback, the IRC service and the web side as separate Node processes on free ports.
+ */
+export async function startSystem(options: SystemOptions = {}): Promise<System> {
+  const db = await createTestDatabase();
+  const ircd = await startNgircd({ limits: options.ngircdLimits });
+  const [ircPort, webPort] = [await freePort(), await freePort()];
+  const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
+  const env = () => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    INTERNAL_API_TOKEN: token,
+    IRC_SERVICE_PORT: String(ircPort),
+    IRC_SERVICE_URL: `http://127.0.0.1:${ircPort}`,
+    PORT: String(webPort),
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  });
+  const irc = side('src/irc-service/main.ts', ircPort, env);
+  const web = side('src/web/main.ts', webPort, env);
+  await irc.start();
+  await web.start();
+  return {
+    db,
+    ircd,
+    irc,
+    web,
+    token,
+    internalFetch: (url, init = {}) =>
+      fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } }),
+    async dispose() {
+      await Promise.allSettled([web.process?.kill(), irc.process?.kill()]);
+      await ircd.dispose();
+      await db.drop();
+    },
+  };
+}
