@@ -63,9 +63,12 @@ export class EventStream<EventMap extends object> {
     return this.clients.size;
   }
 
-  /** The id of the newest event, or undefined before the first. */
-  get lastEventId(): string | undefined {
-    return this.seq === 0 ? undefined : this.idOf(this.seq);
+  /**
+   * The id of the newest event (`<bootId>-0` before the first). A snapshot read after noting it reflects
+   * every event up to it, so a client re-applies only the events after it (list-then-watch).
+   */
+  get position(): string {
+    return this.idOf(this.seq);
   }
 
   publish<T extends keyof EventMap & string>(type: T, payload: EventMap[T]): string {
@@ -128,8 +131,7 @@ export class EventStream<EventMap extends object> {
     const oldest = this.buffer[0]?.seq ?? this.seq + 1;
     const honourable = bootId === this.bootId && Number.isInteger(seq) && seq <= this.seq && seq >= oldest - 1;
     if (honourable) return this.buffer.filter((entry) => entry.seq > seq).map((entry) => entry.frame);
-    const id = this.lastEventId ?? `${this.bootId}-0`;
-    return [encoder.encode(`id: ${id}\nevent: reset\ndata: {}\n\n`)];
+    return [encoder.encode(`id: ${this.position}\nevent: reset\ndata: {}\n\n`)];
   }
 
   private writeToAll(frame: Uint8Array): void {

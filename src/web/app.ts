@@ -25,7 +25,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
   const app = new Hono();
   app.route('/', probeRoutes({ orm: deps.orm }));
   app.route('/', eventsRoutes(deps.events));
-  app.route('/', healthCheckRoutes(deps.supervisor));
+  app.route('/', healthCheckRoutes(deps.supervisor, deps.events));
   app.route('/api/servers', serversRoutes({ orm: deps.orm, ircService: deps.ircService, events: deps.events }));
   app.route('/', dashboardRoutes());
 

@@ -73,6 +73,9 @@ export function recordingPublisher(): WebEventPublisher & { events: RecordedEven
   const events: RecordedEvent[] = [];
   return {
     events,
+    get position() {
+      return `recorded-${events.length}`;
+    },
     publish(type, payload) {
       events.push({ type, payload } as RecordedEvent);
     },

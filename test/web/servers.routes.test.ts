@@ -88,6 +88,14 @@ describe('servers API', () => {
       });
     });
 
+    it('lists with the id of the newest browser event the list reflects', async () => {
+      events.publish('server-removed', { serverId: 424_242 });
+
+      const listed = await (await app.request('/api/servers')).json();
+
+      expect(listed.eventId).toBe(events.position);
+    });
+
     it.each([
       [{ name: 'x', host: 'h', port: 70_000, nickname: 'n' }, 'port'],
       [{ name: 'x', host: 'h', port: 6667, nickname: '1nick' }, 'nickname'],

@@ -61,7 +61,7 @@ describe('web app', () => {
       const response = await web.app.request('/api/health-check');
 
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ state: 'idle', lastReport: null });
+      expect(await response.json()).toEqual({ state: 'idle', lastReport: null, eventId: web.events.position });
     });
 
     it('POST answers 503 when the supervisor is not running', async () => {
@@ -82,7 +82,7 @@ describe('web app', () => {
 
       expect(posted.status).toBe(200);
       expect(report).toMatchObject({ outcome: 'answered', connections: [serverId], kept: [serverId], error: null });
-      expect(got).toEqual({ state: 'healthy', lastReport: report });
+      expect(got).toEqual({ state: 'healthy', lastReport: report, eventId: web.events.position });
     });
 
     it('a server shown connected with no connection in the IRC service shows disconnected after the check, channels reset', async () => {

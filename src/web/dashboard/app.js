@@ -3,6 +3,26 @@
 
 const state = { servers: new Map(), health: null, streamLost: false };
 
+// List-then-watch: a snapshot from the API may be older than events already shown. Every API snapshot
+// carries the id of the newest event it reflects; events after it are kept here and re-applied on top.
+// (Events carry whole values, so applying one twice is harmless.)
+const RECENT_LIMIT = 1_000;
+const recentEvents = [];
+
+function parseEventId(id) {
+  const separator = id?.lastIndexOf('-') ?? -1;
+  return separator < 0 ? null : { boot: id.slice(0, separator), seq: Number(id.slice(separator + 1)) };
+}
+
+function replayAfter(snapshotEventId, types) {
+  const after = parseEventId(snapshotEventId);
+  for (const event of recentEvents) {
+    const id = parseEventId(event.id);
+    if (!types.includes(event.type) || !id || !after) continue;
+    if (id.boot === after.boot && id.seq > after.seq) handlers[event.type](event.payload);
+  }
+}
+
 const $ = (id) => document.getElementById(id);
 
 function element(tag, props = {}, ...children) {
@@ -49,14 +69,16 @@ async function act(action) {
 }
 
 async function loadServers() {
-  const { servers } = await api('GET', '/api/servers');
+  const { servers, eventId } = await api('GET', '/api/servers');
   state.servers = new Map(servers.map((server) => [server.id, server]));
+  replayAfter(eventId, ['server-status', 'channel', 'server-removed']);
   render();
 }
 
 async function loadHealth() {
-  const { state: supervisorState, lastReport } = await api('GET', '/api/health-check');
+  const { state: supervisorState, lastReport, eventId } = await api('GET', '/api/health-check');
   state.health = { state: supervisorState, checkedAt: lastReport?.checkedAt ?? null };
+  replayAfter(eventId, ['health']);
   renderHealth();
 }
 
@@ -176,24 +198,30 @@ function render() {
   $('no-servers').hidden = state.servers.size > 0;
 }
 
-function onServerStatus({ serverId, connected, connectedAt }) {
-  const server = state.servers.get(serverId);
-  if (!server) return void loadServers(); // a server this page has not seen yet
-  Object.assign(server, { connected, connectedAt });
-  // the disconnect transition: channels not joined, their users gone
-  if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
-  render();
-}
-
-function onChannel(channel) {
-  const server = state.servers.get(channel.serverId);
-  if (!server) return void loadServers();
-  const view = { id: channel.channelId, name: channel.name, joined: channel.joined, userCount: channel.userCount };
-  const index = server.channels.findIndex((existing) => existing.id === channel.channelId);
-  if (index === -1) server.channels.push(view);
-  else server.channels[index] = view;
-  render();
-}
+// Each handler updates the state from one event; render() and renderHealth() show it.
+const handlers = {
+  'server-status'({ serverId, connected, connectedAt }) {
+    const server = state.servers.get(serverId);
+    if (!server) return void loadServers(); // a server this page has not seen yet
+    Object.assign(server, { connected, connectedAt });
+    // the disconnect transition: channels not joined, their users gone
+    if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
+  },
+  channel(channel) {
+    const server = state.servers.get(channel.serverId);
+    if (!server) return void loadServers();
+    const view = { id: channel.channelId, name: channel.name, joined: channel.joined, userCount: channel.userCount };
+    const index = server.channels.findIndex((existing) => existing.id === channel.channelId);
+    if (index === -1) server.channels.push(view);
+    else server.channels[index] = view;
+  },
+  'server-removed'({ serverId }) {
+    state.servers.delete(serverId);
+  },
+  health(health) {
+    state.health = health;
+  },
+};
 
 function setStreamLost(lost) {
   state.streamLost = lost;
@@ -203,19 +231,21 @@ function setStreamLost(lost) {
 
 function follow() {
   const events = new EventSource('/events');
-  const on = (type, handler) => events.addEventListener(type, (message) => handler(JSON.parse(message.data)));
-  on('server-status', onServerStatus);
-  on('channel', onChannel);
-  on('server-removed', ({ serverId }) => {
-    state.servers.delete(serverId);
-    render();
-  });
-  on('health', (health) => {
-    state.health = health;
-    renderHealth();
-  });
+  for (const type of Object.keys(handlers)) {
+    events.addEventListener(type, (message) => {
+      const payload = JSON.parse(message.data);
+      recentEvents.push({ id: message.lastEventId, type, payload });
+      if (recentEvents.length > RECENT_LIMIT) recentEvents.shift();
+      handlers[type](payload);
+      if (type === 'health') renderHealth();
+      else render();
+    });
+  }
   // the server could not replay what this page missed: start again from the API
-  on('reset', () => reloadAll());
+  events.addEventListener('reset', () => {
+    recentEvents.length = 0;
+    void reloadAll();
+  });
   events.addEventListener('open', () => {
     // after a drop, catch up on what may have been missed while the stream was down
     if (state.streamLost) void reloadAll();
@@ -246,6 +276,7 @@ $('check-now').addEventListener('click', () =>
   }),
 );
 
+// watch first, then list: events that arrive while the snapshot loads are re-applied on top of it
 setStreamLost(false);
-await reloadAll();
 follow();
+await reloadAll();

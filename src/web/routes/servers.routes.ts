@@ -71,7 +71,11 @@ export function serversRoutes({ orm, ircService, events }: ServersRoutesDependen
   const routes = new Hono();
   const fork = () => orm.em.fork();
 
-  routes.get('/', async (c) => c.json({ servers: await loadServerViews(fork()) }));
+  routes.get('/', async (c) => {
+    // noted before reading: every event up to it is reflected in the list (see EventStream.position)
+    const eventId = events.position;
+    return c.json({ servers: await loadServerViews(fork()), eventId });
+  });
 
   routes.post('/', async (c) => {
     const input = await parseJsonBody(c, createServerInput);
