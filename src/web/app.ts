@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import type { EventStream } from '../shared/event-stream.ts';
 import type { WebEventMap } from '../shared/web-events.ts';
 import type { HealthSupervisorView } from './health-supervisor.ts';
+import { webPasswordAuth } from './http/web-password.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { healthCheckRoutes } from './routes/health-check.routes.ts';
@@ -17,12 +18,15 @@ export interface WebAppDeps {
   events: EventStream<WebEventMap>;
   /** The IRC service's connection commands (the InternalApiClient). */
   ircService: IrcServiceCommands;
+  /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
+  webPassword?: string;
   logger?: Logger;
 }
 
 /** The web side's HTTP app, built from its dependencies; it never listens by itself. */
 export function createWebApp(deps: WebAppDeps): Hono {
   const app = new Hono();
+  if (deps.webPassword) app.use('*', webPasswordAuth(deps.webPassword));
   app.route('/', probeRoutes({ orm: deps.orm }));
   app.route('/', eventsRoutes(deps.events));
   app.route('/', healthCheckRoutes(deps.supervisor, deps.events));

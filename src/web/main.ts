@@ -53,7 +53,14 @@ await runMain('web', async (onShutdown) => {
     logger,
   });
 
-  const app = createWebApp({ orm, supervisor, events, ircService: client, logger });
+  const app = createWebApp({
+    orm,
+    supervisor,
+    events,
+    ircService: client,
+    webPassword: config.WEB_PASSWORD,
+    logger,
+  });
   const server = await listen(serve, app, config.HOST, config.PORT);
 
   // Steps run in reverse: the running check finishes (its writes and broadcasts complete), then the

@@ -12,7 +12,10 @@ import { IRC_SERVICE_URL, TOKEN } from './fixtures.ts';
  * service. The supervisor is not started (as under NODE_ENV=test): tests start it. The interval is
  * long enough that no periodic check fires during a test.
  */
-export function assembleWeb(orm: MikroORM, options: { failureThreshold?: number; timeoutMs?: number } = {}) {
+export function assembleWeb(
+  orm: MikroORM,
+  options: { failureThreshold?: number; timeoutMs?: number; webPassword?: string } = {},
+) {
   const events = new EventStream<WebEventMap>({ heartbeatMs: 0 });
   const client = new InternalApiClient({
     baseUrl: IRC_SERVICE_URL,
@@ -26,7 +29,7 @@ export function assembleWeb(orm: MikroORM, options: { failureThreshold?: number;
     intervalMs: 3_600_000,
     failureThreshold: options.failureThreshold ?? 3,
   });
-  const app = createWebApp({ orm, supervisor, events, ircService: client });
+  const app = createWebApp({ orm, supervisor, events, ircService: client, webPassword: options.webPassword });
   return {
     app,
     events,
