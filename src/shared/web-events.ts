@@ -24,6 +24,8 @@ export interface WebEventMap {
   channel: ChannelEvent;
   health: HealthEvent;
   'server-removed': { serverId: number };
+  /** What a browser shows may be out of date (events were missed): reload it from the API. */
+  reset: Record<string, never>;
 }
 
 export type WebEventType = keyof WebEventMap;

@@ -11,11 +11,15 @@ import { eventsRoutes } from './routes/events.routes.ts';
 import { healthCheckRoutes } from './routes/health-check.routes.ts';
 import { probeRoutes } from './routes/probe.routes.ts';
 import { type IrcServiceCommands, serversRoutes } from './routes/servers.routes.ts';
+import type { WebEventPublisher } from './web-event-publisher.ts';
 
 export interface WebAppDeps {
   orm: MikroORM;
   supervisor: HealthSupervisorView;
+  /** This instance's `/events` stream. */
   events: EventStream<WebEventMap>;
+  /** Where changes are broadcast (the LISTEN/NOTIFY fan-out to every instance); `events` itself by default. */
+  publisher?: WebEventPublisher;
   /** The IRC service's connection commands (the InternalApiClient). */
   ircService: IrcServiceCommands;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
@@ -30,7 +34,10 @@ export function createWebApp(deps: WebAppDeps): Hono {
   app.route('/', probeRoutes({ orm: deps.orm }));
   app.route('/', eventsRoutes(deps.events));
   app.route('/', healthCheckRoutes(deps.supervisor, deps.events));
-  app.route('/api/servers', serversRoutes({ orm: deps.orm, ircService: deps.ircService, events: deps.events }));
+  app.route(
+    '/api/servers',
+    serversRoutes({ orm: deps.orm, ircService: deps.ircService, events: deps.publisher ?? deps.events }),
+  );
   app.route('/', dashboardRoutes());
 
   // every error answers JSON `{"error":{"message"}}`; a route that built its own response keeps it

@@ -10,6 +10,7 @@ import { EventStream } from '../shared/event-stream.ts';
 import type { WebEventMap } from '../shared/web-events.ts';
 import { createWebApp } from './app.ts';
 import { ConnectionHealthCheckJob } from './connection-health-check-job.ts';
+import { PostgresEventFanout } from './event-fanout.ts';
 import { HealthSupervisor } from './health-supervisor.ts';
 import { InternalApiClient } from './internal-api-client.ts';
 import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
@@ -27,12 +28,15 @@ await runMain('web', async (onShutdown) => {
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
   const events = new EventStream<WebEventMap>();
+  // every change reaches the browsers of every web instance sharing this database
+  const publisher = new PostgresEventFanout({ url: database.url, stream: events, logger });
+  await publisher.start();
   const client = new InternalApiClient({
     baseUrl: config.IRC_SERVICE_URL,
     token,
     timeoutMs: config.IRC_STATUS_TIMEOUT_MS,
   });
-  const job = new ConnectionHealthCheckJob({ orm, client, events, logger });
+  const job = new ConnectionHealthCheckJob({ orm, client, events: publisher, logger });
   const supervisor = new HealthSupervisor({
     job,
     events,
@@ -48,7 +52,7 @@ await runMain('web', async (onShutdown) => {
     baseUrl: config.IRC_SERVICE_URL,
     token,
     apply: (event) => applyIrcEvent(orm.em.fork(), event),
-    events,
+    events: publisher,
     onStreamChange: () => supervisor.requestCheck(),
     logger,
   });
@@ -57,16 +61,18 @@ await runMain('web', async (onShutdown) => {
     orm,
     supervisor,
     events,
+    publisher,
     ircService: client,
     webPassword: config.WEB_PASSWORD,
     logger,
   });
   const server = await listen(serve, app, config.HOST, config.PORT);
 
-  // Steps run in reverse: the running check finishes (its writes and broadcasts complete), then the
-  // browsers' streams end, then the listener closes, then the database.
+  // Steps run in reverse: no more IRC events, the running check finishes (its writes and broadcasts
+  // complete), queued broadcasts go out, the browsers' streams end, the listener closes, the database.
   onShutdown(() => server.close());
   onShutdown(() => events.close());
+  onShutdown(() => publisher.stop());
   onShutdown(() => supervisor.stop());
   onShutdown(() => consumer.stop());
   logger.info(`web listening on ${server.url}`);
