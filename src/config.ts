@@ -37,6 +37,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEBUG_MACHINES: bool.default(false),
   IRC_CONNECTS_PER_HOST: z.coerce.number().int().min(1).default(8),
+  RECONNECT_STAGGER_MS: z.coerce.number().int().min(0).default(100),
 });
 
 export type Config = Omit<z.infer<typeof environmentSchema>, 'HEALTH_CHECK_ENABLED'> & {

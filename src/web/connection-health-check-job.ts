@@ -10,6 +10,8 @@ import {
 import { ServiceUnavailable } from './errors/service-unavailable.ts';
 import { Unauthorized } from './errors/unauthorized.ts';
 import type { InternalApiClient } from './internal-api-client.ts';
+import type { ReconcilerLock } from './reconciler-lock.ts';
+import type { WantedConnections, WantedConnectionsPlan } from './wanted-connections.ts';
 import type { WebEventPublisher } from './web-event-publisher.ts';
 
 /**
@@ -35,6 +37,12 @@ export interface HealthCheckReport {
   markedConnected: number[];
   /** An `unknown` outcome that reached the failure threshold and was handled as `unavailable`. */
   treatedAsUnavailable: boolean;
+  /** Another web instance held the reconciler lock: this check changed nothing. */
+  reconciledElsewhere: boolean;
+  /** Wanted (autoconnect) servers that were not live: asked for again, staggered per host. */
+  restoring: number[];
+  /** Live connections of servers the database does not know: closed. */
+  closing: number[];
   /** What went wrong (the service's failure, or the database's), else null. */
   error: { name: string; message: string } | null;
 }
@@ -46,6 +54,10 @@ export interface PerformOptions {
 
 export interface ConnectionHealthCheckJobDeps {
   orm: MikroORM;
+  /** One reconciler at a time across web instances; without it this instance always reconciles. */
+  lock?: Pick<ReconcilerLock, 'tryAcquire' | 'release'>;
+  /** Restores wanted connections and closes unknown ones after a check that got the list. */
+  wanted?: Pick<WantedConnections, 'reconcile'>;
   client: Pick<InternalApiClient, 'status'>;
   events: WebEventPublisher;
   logger?: Logger;
@@ -69,20 +81,47 @@ export class ConnectionHealthCheckJob {
   }
 
   async perform(options: PerformOptions = {}): Promise<HealthCheckReport> {
+    const { lock } = this.deps;
+    let holdsLock = lock === undefined;
+    let lockError: { name: string; message: string } | null = null;
+    try {
+      holdsLock ||= await lock!.tryAcquire();
+    } catch (databaseError) {
+      lockError = describe(databaseError);
+    }
+    try {
+      return await this.check(options, holdsLock, lockError);
+    } finally {
+      if (holdsLock && lock) await lock.release();
+    }
+  }
+
+  /** One check; it changes the database only while this instance holds the reconciler lock. */
+  private async check(
+    options: PerformOptions,
+    holdsLock: boolean,
+    lockError: { name: string; message: string } | null,
+  ): Promise<HealthCheckReport> {
     const checkStartedAt = this.now();
     const answer = await this.ask();
     const treatedAsUnavailable = answer.outcome === 'unknown' && options.treatUnknownAsUnavailable === true;
-    const reconciliation = this.reconciliationFor(answer, checkStartedAt, treatedAsUnavailable);
+    const reconciliation = holdsLock ? this.reconciliationFor(answer, checkStartedAt, treatedAsUnavailable) : {};
 
     let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };
-    let error = answer.outcome === 'answered' ? null : describe(answer.error);
-    try {
-      // one EntityManager per check, never the global one
-      result = await reconcileConnections(this.deps.orm.em.fork(), reconciliation);
-    } catch (databaseError) {
-      // rolled back: nothing changed, so nothing is broadcast
-      error = describe(databaseError);
-      this.deps.logger?.error({ err: databaseError }, 'health check: the database update failed');
+    let error = lockError ?? (answer.outcome === 'answered' ? null : describe(answer.error));
+    let wanted: WantedConnectionsPlan | null = null;
+    if (holdsLock) {
+      try {
+        // one EntityManager per check, never the global one
+        result = await reconcileConnections(this.deps.orm.em.fork(), reconciliation);
+        if (answer.outcome === 'answered' && this.deps.wanted) {
+          wanted = await this.deps.wanted.reconcile(answer.status.connections);
+        }
+      } catch (databaseError) {
+        // rolled back: nothing changed, so nothing is broadcast
+        error = describe(databaseError);
+        this.deps.logger?.error({ err: databaseError }, 'health check: the database update failed');
+      }
     }
     this.broadcast([...result.disconnected, ...result.markedConnected]);
 
@@ -95,6 +134,9 @@ export class ConnectionHealthCheckJob {
       disconnected: result.disconnected.map((change) => change.serverId),
       markedConnected: result.markedConnected.map((change) => change.serverId),
       treatedAsUnavailable,
+      reconciledElsewhere: !holdsLock && lockError === null,
+      restoring: wanted?.restoring ?? [],
+      closing: wanted?.closing ?? [],
       error,
     };
     this.log(report);

@@ -15,6 +15,8 @@ import { HealthSupervisor } from './health-supervisor.ts';
 import { InternalApiClient } from './internal-api-client.ts';
 import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
+import { ReconcilerLock } from './reconciler-lock.ts';
+import { WantedConnections } from './wanted-connections.ts';
 
 await runMain('web', async (onShutdown) => {
   const config = loadConfig(process.env, 'web');
@@ -36,7 +38,10 @@ await runMain('web', async (onShutdown) => {
     token,
     timeoutMs: config.IRC_STATUS_TIMEOUT_MS,
   });
-  const job = new ConnectionHealthCheckJob({ orm, client, events: publisher, logger });
+  // one reconciler at a time across web instances; after each check, wanted connections come back
+  const lock = new ReconcilerLock(database.url);
+  const wanted = new WantedConnections({ orm, ircService: client, logger, staggerMs: config.RECONNECT_STAGGER_MS });
+  const job = new ConnectionHealthCheckJob({ orm, client, events: publisher, lock, wanted, logger });
   const supervisor = new HealthSupervisor({
     job,
     events,
@@ -73,6 +78,7 @@ await runMain('web', async (onShutdown) => {
   onShutdown(() => server.close());
   onShutdown(() => events.close());
   onShutdown(() => publisher.stop());
+  onShutdown(() => lock.close());
   onShutdown(() => supervisor.stop());
   onShutdown(() => consumer.stop());
   logger.info(`web listening on ${server.url}`);

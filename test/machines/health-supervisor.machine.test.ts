@@ -25,6 +25,9 @@ function report(outcome: HealthCheckOutcome, overrides: Partial<HealthCheckRepor
     disconnected: [],
     markedConnected: [],
     treatedAsUnavailable: false,
+    reconciledElsewhere: false,
+    restoring: [],
+    closing: [],
     error: name ? { name, message: name } : null,
     ...overrides,
   };

@@ -132,6 +132,9 @@ describe('health supervisor (wired to the real check)', () => {
       disconnected: [],
       markedConnected: [],
       treatedAsUnavailable: false,
+      reconciledElsewhere: false,
+      restoring: [],
+      closing: [],
       error: { name: 'ServiceUnavailable', message: 'down' },
     });
     await checked;

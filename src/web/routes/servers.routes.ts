@@ -8,7 +8,8 @@ import { disconnectServers } from '../disconnect-transition.ts';
 import { BadServiceAnswer } from '../errors/bad-service-answer.ts';
 import { InternalApiError } from '../errors/internal-api-error.ts';
 import { idParam, parseJsonBody } from '../http/json-body.ts';
-import type { ConnectionSettings, InternalApiClient } from '../internal-api-client.ts';
+import type { InternalApiClient } from '../internal-api-client.ts';
+import { connectionSettings } from '../servers/connection-settings.ts';
 import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from '../servers/server-input.ts';
 import { channelEvent, loadServerView, loadServerViews, queryChannels } from '../servers/server-views.ts';
 import type { WebEventPublisher } from '../web-event-publisher.ts';
@@ -46,24 +47,6 @@ async function withIrcService<T>(em: EntityManager, work: (tx: EntityManager) =>
     if (error instanceof InternalApiError) throw ircServiceFailed(error);
     throw error;
   }
-}
-
-async function connectionSettings(em: EntityManager, serverId: number): Promise<ConnectionSettings | undefined> {
-  const server = await em.findOne(Server, serverId);
-  if (!server) return undefined;
-  const channels = await runSql<{ name: string }>(em, 'select name from channels where server_id = ? order by name', [
-    serverId,
-  ]);
-  return {
-    host: server.host,
-    port: server.port,
-    tls: server.tls,
-    nickname: server.nickname,
-    ...(server.username ? { username: server.username } : {}),
-    ...(server.realname ? { realname: server.realname } : {}),
-    ...(server.password ? { password: server.password } : {}),
-    channels: channels.map((channel) => channel.name),
-  };
 }
 
 /** `/api/servers`: create, list, show, update, delete; connect, disconnect and join through the IRC service. */
@@ -140,7 +123,7 @@ export function serversRoutes({ orm, ircService, events }: ServersRoutesDependen
     const id = idParam(c);
     const em = fork();
     await withIrcService(em, async (tx) => {
-      const settings = await connectionSettings(tx, id);
+      const settings = await connectionSettings(tx, id, { lockRow: true });
       if (!settings) throw notFound(id);
       await runSql(tx, 'update servers set autoconnect = true, updated_at = now() where id = ? and not autoconnect', [
         id,

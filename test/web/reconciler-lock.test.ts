@@ -1,0 +1,79 @@
+import { HttpResponse, http } from 'msw';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MikroORM } from '../../src/db/orm.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/connection-health-check-job.ts';
+import { InternalApiClient } from '../../src/web/internal-api-client.ts';
+import { ReconcilerLock } from '../../src/web/reconciler-lock.ts';
+import { createTestOrm, type TestDatabase } from '../support/database.ts';
+import { mswServer } from '../support/msw.ts';
+import { eventually } from '../support/process.ts';
+import { IRC_SERVICE_URL, insertServer, recordingPublisher, STATUS_URL, serverPicture, TOKEN } from './fixtures.ts';
+
+describe('one reconciler at a time (PostgreSQL advisory lock)', () => {
+  let db: TestDatabase;
+  let orm: MikroORM;
+  let close: () => Promise<void>;
+  const locks: ReconcilerLock[] = [];
+
+  beforeAll(async () => {
+    ({ db, orm, close } = await createTestOrm());
+  });
+  afterEach(async () => {
+    for (const lock of locks.splice(0)) await lock.close();
+  });
+  afterAll(() => close());
+
+  function lock(): ReconcilerLock {
+    const created = new ReconcilerLock(db.url);
+    locks.push(created);
+    return created;
+  }
+
+  function job(reconcilerLock: ReconcilerLock, events = recordingPublisher()) {
+    const client = new InternalApiClient({ baseUrl: IRC_SERVICE_URL, token: TOKEN, timeoutMs: 2_000 });
+    return new ConnectionHealthCheckJob({ orm, client, events, lock: reconcilerLock });
+  }
+
+  it('is held by one instance at a time', async () => {
+    const first = lock();
+    const second = lock();
+
+    expect(await first.tryAcquire()).toBe(true);
+    expect(await second.tryAcquire()).toBe(false);
+    await first.release();
+    expect(await second.tryAcquire()).toBe(true);
+  });
+
+  it('a check that finds it taken reports so and changes nothing; the next one reconciles', async () => {
+    const stale = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
+    mswServer.use(http.get(STATUS_URL, () => HttpResponse.json({ connections: [] })));
+    const otherInstance = lock();
+    await otherInstance.tryAcquire();
+    const events = recordingPublisher();
+
+    const skipped = await job(lock(), events).perform();
+
+    expect(skipped).toMatchObject({ outcome: 'answered', reconciledElsewhere: true, disconnected: [], error: null });
+    expect(await serverPicture(db, stale)).toMatchObject({ connected: true, channelUsers: 1 });
+    expect(events.events).toEqual([]);
+
+    await otherInstance.release();
+    const reconciled = await job(lock(), events).perform();
+
+    expect(reconciled).toMatchObject({ reconciledElsewhere: false, disconnected: [stale] });
+    expect(await serverPicture(db, stale)).toMatchObject({ connected: false, channelUsers: 0 });
+  });
+
+  it('is freed when the holder dies (its database session ends)', async () => {
+    const holder = lock();
+    await holder.tryAcquire();
+    const other = lock();
+    expect(await other.tryAcquire()).toBe(false);
+
+    await db.query(
+      `select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()`,
+    );
+
+    await eventually(() => other.tryAcquire());
+  });
+});
