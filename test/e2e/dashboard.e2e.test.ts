@@ -80,18 +80,20 @@ describe.skipIf(!NGIRCD || !CHROMIUM)('dashboard, end to end', () => {
     await expect.poll(() => page.locator('[data-testid="banner-degraded"]').isVisible()).toBe(true);
   });
 
-  it('sees the supervisor healthy again when the IRC service comes back', async () => {
+  it('sees the supervisor healthy again when the IRC service comes back, and the wanted server reconnected', async () => {
     await system.irc.start();
 
     await expect
       .poll(() => page.locator('[data-testid="supervisor-state"]').textContent(), { timeout: 5_000 })
       .toBe('healthy');
     await expect.poll(() => page.locator('[data-testid="banner-degraded"]').isVisible()).toBe(false);
+    // the operator wanted it connected: it comes back without a click, with its channel
+    await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('connected');
+    const channel = server().locator('[data-testid="channel"][data-channel="#test"]');
+    await expect.poll(() => channel.getAttribute('data-joined'), { timeout: 5_000 }).toBe('true');
   });
 
   it('keeps the server connected across a restart of the web process', async () => {
-    await server().locator('[data-testid="connect"]').click();
-    await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('connected');
     const connectedAt = (await databasePicture()).connected_at;
 
     await system.web.signal('SIGTERM');

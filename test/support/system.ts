@@ -21,6 +21,8 @@ export interface System {
   irc: SideProcess;
   web: SideProcess;
   token: string;
+  /** Starts one more web instance on the same database and IRC service (several-instances tests). */
+  startAnotherWeb(extraEnv?: NodeJS.ProcessEnv): Promise<SideProcess>;
   /** Fetch on the web side or the IRC service with the internal token. */
   internalFetch(url: string, init?: RequestInit): Promise<Response>;
   dispose(): Promise<void>;
@@ -89,6 +91,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   });
   const irc = side('src/irc-service/main.ts', ircPort, env);
   const web = side('src/web/main.ts', webPort, env);
+  const moreWebs: SideProcess[] = [];
   await irc.start();
   await web.start();
   return {
@@ -97,10 +100,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     irc,
     web,
     token,
+    async startAnotherWeb(extraEnv = {}) {
+      const port = await freePort();
+      const another = side('src/web/main.ts', port, () => ({ ...env(), PORT: String(port) }));
+      moreWebs.push(another);
+      await another.start(extraEnv);
+      return another;
+    },
     internalFetch: (url, init = {}) =>
       fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } }),
     async dispose() {
-      await Promise.allSettled([web.process?.kill(), irc.process?.kill()]);
+      await Promise.allSettled([web, irc, ...moreWebs].map((sideProcess) => sideProcess.process?.kill()));
       await ircd.dispose();
       await db.drop();
     },
