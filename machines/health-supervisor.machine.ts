@@ -70,7 +70,7 @@ export const healthSupervisorMachine = setup({
 }).createMachine({
   id: 'healthSupervisor',
   description:
-    'Checks on start and every `checkInterval`; `CHECK_NOW` during a check shares the running one; unknown results count towards the failure threshold.',
+    'The health supervisor of the web side: `checking` runs the connection health check (the invoked `check` actor) on start and again every `checkInterval` after the last one ended. A check that the IRC service answered leads to `healthy`; any other result (unreachable, unknown, unauthorized, or a check that failed outright) leads to `degraded`. `CHECK_NOW` checks at once from `healthy` or `degraded`; during `checking` it is ignored, so concurrent requests share the running check. Consecutive unknown results are counted: from `failureThreshold` on, the check treats an unknown result as unavailable. `STOP` ends in the final state `stopped` from any state.',
   context: ({ input }) => ({
     failureThreshold: input.failureThreshold,
     consecutiveUnknown: 0,

@@ -270,6 +270,8 @@ export const ircConnectionMachine = setup({
   },
 }).createMachine({
   id: 'ircConnection',
+  description:
+    'The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered.',
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,

@@ -5,6 +5,17 @@ import { formatEventType } from './machine-transitions.ts';
  * Renders a Mermaid `stateDiagram-v2` from a machine definition itself, so the diagram cannot drift from
  * the code: nested states, events, `after` delays by name, guards by name, invoked actors' done/error
  * events, eventless (`always`) transitions and final states.
+ *
+ * Mermaid draws edges between leaf states only, reliably: an edge that names a composite state moves
+ * the state into whatever block it appears in, and one between a state and its own composite parent
+ * does not render at all ("would create a cycle"). So every transition is drawn between leaves, after
+ * all the state declarations:
+ * - a transition into a composite state ends at the leaf it enters (its initial state, recursively);
+ *   when the composite is left and entered again (a re-entry from inside it), the label says so;
+ * - a transition of a composite state (or of the whole machine) starts at each leaf inside it that does
+ *   not always handle that event itself, final states excepted.
+ * Transitions between the same two states share one edge, their labels joined by commas.
+ * Labels lose the characters Mermaid reads as syntax (`;` ends a statement, `<…>` is stripped as HTML).
  */
 
 type AnyTransition = {
@@ -19,93 +30,176 @@ function nodeId(node: AnyStateNode): string {
   return node.path.length === 0 ? 'root' : node.path.join('__').replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-function guardName(guard: unknown): string | undefined {
+/** Text Mermaid shows as it is: no statement separators, no HTML, one line. */
+function safeText(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/;/g, ',')
+    .replace(/</g, '‹')
+    .replace(/>/g, '›')
+    .replace(/"/g, "'");
+}
+
+/** A guard by name: `isHealthy`, or for the combinators `not(a)`, `and(a, b)`, `or(a, b)`, `stateIn(x)`. */
+export function guardName(guard: unknown): string | undefined {
   if (!guard) return undefined;
   if (typeof guard === 'string') return guard;
-  if (typeof guard === 'function') return guard.name || 'guard';
-  if (typeof guard === 'object' && guard !== null && 'type' in guard) return String((guard as { type: unknown }).type);
+  if (typeof guard === 'function') {
+    const combinator = guard as { guards?: unknown[]; stateValue?: unknown; name: string };
+    if (Array.isArray(combinator.guards)) {
+      return `${combinator.name}(${combinator.guards.map((inner) => guardName(inner) ?? 'guard').join(', ')})`;
+    }
+    if (combinator.stateValue !== undefined) {
+      const value = combinator.stateValue;
+      return `${combinator.name}(${typeof value === 'string' ? value : JSON.stringify(value)})`;
+    }
+    return guard.name || 'guard';
+  }
+  if (typeof guard === 'object' && 'type' in guard) return String((guard as { type: unknown }).type);
   return 'guard';
 }
 
-function eventLabel(eventType: string, delay?: unknown): string {
-  if (delay !== undefined) return `after(${typeof delay === 'function' ? delay.name || 'delay' : String(delay)})`;
-  return eventType === '' ? 'always' : formatEventType(eventType);
+function delayName(delay: unknown): string {
+  if (typeof delay === 'function') return delay.name || 'delay';
+  return typeof delay === 'number' ? `${delay}ms` : String(delay);
 }
 
-/**
- * Mermaid has no "from any state": a transition on the root is drawn from every top-level state that is
- * not final and not its own target.
- */
-function sourcesOf(node: AnyStateNode, target: AnyStateNode): AnyStateNode[] {
-  if (node.path.length > 0) return [node];
-  return (Object.values(node.states) as AnyStateNode[]).filter((child) => child.type !== 'final' && child !== target);
+function children(node: AnyStateNode): AnyStateNode[] {
+  return Object.values(node.states) as AnyStateNode[];
 }
 
-function transitionLines(node: AnyStateNode, indent: string): string[] {
-  const lines: string[] = [];
-  const emit = (transition: AnyTransition, label: string) => {
-    const guard = guardName(transition.guard);
+/** `ancestor` is `node` or one of its parents. */
+function contains(ancestor: AnyStateNode, node: AnyStateNode): boolean {
+  for (let current: AnyStateNode | undefined = node; current; current = current.parent) {
+    if (current === ancestor) return true;
+  }
+  return false;
+}
+
+/** The leaves a transition into `node` ends in: its initial states all the way down (every region of a parallel state). */
+function enteredLeaves(node: AnyStateNode): AnyStateNode[] {
+  const inner = children(node);
+  if (inner.length === 0) return [node];
+  if (node.type === 'parallel') return inner.flatMap(enteredLeaves);
+  const initial = (node.initial?.target ?? []) as AnyStateNode[];
+  return (initial.length > 0 ? initial : inner.slice(0, 1)).flatMap(enteredLeaves);
+}
+
+/** Whether `node` (or a state between it and `until`) takes `eventType` itself in every case, hiding its parents' transition. */
+function handlesAlways(node: AnyStateNode, until: AnyStateNode, eventType: string): boolean {
+  for (let current: AnyStateNode | undefined = node; current && current !== until; current = current.parent) {
+    const own = (current.transitions as Map<string, AnyTransition[]>).get(eventType) ?? [];
+    if (own.some((transition) => !transition.guard)) return true;
+  }
+  return false;
+}
+
+/** The leaves a transition of `node` can start from. */
+function sourceLeaves(node: AnyStateNode, eventType: string): AnyStateNode[] {
+  const inner = children(node);
+  if (inner.length === 0) return [node];
+  const leaves = (state: AnyStateNode): AnyStateNode[] => {
+    const below = children(state);
+    return below.length === 0 ? [state] : below.flatMap(leaves);
+  };
+  return inner
+    .flatMap(leaves)
+    .filter((leaf) => leaf.type !== 'final' && !handlesAlways(leaf, node, eventType))
+    .sort((a, b) => a.order - b.order);
+}
+
+interface Edge {
+  source: string;
+  target: string;
+  labels: string[];
+  /** The composite state the transitions leave and enter again, if they do. */
+  reenters: string | undefined;
+}
+
+/** Adds the edges of every transition of `node` to `edges` (keyed by source and target, so parallel edges share one line). */
+function collectEdges(node: AnyStateNode, edges: Map<string, Edge>): void {
+  const draw = (transition: AnyTransition, eventType: string, label: string, branches: readonly AnyTransition[]) => {
+    // an unguarded branch after guarded ones of the same event is their `else`
+    const guard = guardName(transition.guard) ?? (branches.indexOf(transition) > 0 ? 'else' : undefined);
     const text = guard ? `${label} [${guard}]` : label;
     const targets = transition.target?.length ? transition.target : transition.reenter ? [node] : [];
     for (const target of targets) {
-      for (const source of sourcesOf(node, target))
-        lines.push(`${indent}${nodeId(source)} --> ${nodeId(target)}: ${text}`);
+      const targetLeaves = enteredLeaves(target);
+      for (const source of sourceLeaves(node, eventType)) {
+        // leaving a composite state to enter it again (it restarts what it invokes) looks like a plain
+        // move between two of its leaves: say so
+        const reenters = children(target).length > 0 && contains(target, source) ? target.key : undefined;
+        for (const leaf of targetLeaves) {
+          const key = `${nodeId(source)} --> ${nodeId(leaf)} ${reenters ?? ''}`;
+          const edge = edges.get(key) ?? { source: nodeId(source), target: nodeId(leaf), labels: [], reenters };
+          edge.labels.push(text);
+          edges.set(key, edge);
+        }
+      }
     }
   };
 
-  const delayed = new Set<unknown>();
-  for (const transition of node.after as Array<AnyTransition & { delay: unknown }>) {
-    delayed.add(transition);
-    emit(transition, eventLabel(transition.eventType, transition.delay));
+  const delayed = node.after as Array<AnyTransition & { delay: unknown }>;
+  for (const transition of delayed) {
+    const branches = delayed.filter((other) => other.eventType === transition.eventType);
+    draw(transition, transition.eventType, `after(${delayName(transition.delay)})`, branches);
   }
   for (const [eventType, transitions] of node.transitions as Map<string, AnyTransition[]>) {
-    for (const transition of transitions) {
-      if (!delayed.has(transition) && !eventType.startsWith('xstate.after.')) emit(transition, eventLabel(eventType));
-    }
+    if (eventType.startsWith('xstate.after.')) continue;
+    for (const transition of transitions) draw(transition, eventType, formatEventType(eventType), transitions);
   }
-  for (const transition of (node.always ?? []) as AnyTransition[]) emit(transition, 'always');
+  const always = (node.always ?? []) as AnyTransition[];
+  for (const transition of always) draw(transition, '', 'always', always);
+}
+
+function renderStates(node: AnyStateNode, indent: string): string[] {
+  const lines: string[] = [];
+  const inner = children(node);
+  if (node.type === 'parallel') {
+    inner.forEach((child, index) => {
+      if (index > 0) lines.push(`${indent}--`);
+      lines.push(...renderState(child, indent));
+    });
+    return lines;
+  }
+  for (const target of (node.initial?.target ?? []) as AnyStateNode[]) lines.push(`${indent}[*] --> ${nodeId(target)}`);
+  for (const child of inner) lines.push(...renderState(child, indent));
+  for (const child of inner) {
+    if (child.type === 'final') lines.push(`${indent}${nodeId(child)} --> [*]`);
+  }
   return lines;
 }
 
-function renderNode(node: AnyStateNode, indent: string): string[] {
-  const lines: string[] = [];
-  const children = Object.values(node.states) as AnyStateNode[];
+function renderState(node: AnyStateNode, indent: string): string[] {
   const id = nodeId(node);
-  if (node.path.length > 0) {
-    if (children.length === 0) {
-      lines.push(`${indent}state "${node.key}" as ${id}`);
-    } else {
-      lines.push(`${indent}state "${node.key}" as ${id} {`);
-    }
-  }
-  const inner = node.path.length > 0 && children.length > 0 ? `${indent}  ` : indent;
-  if (children.length > 0) {
-    if (node.type === 'parallel') {
-      children.forEach((child, index) => {
-        if (index > 0) lines.push(`${inner}--`);
-        lines.push(...renderNode(child, inner));
-      });
-    } else {
-      for (const target of (node.initial?.target ?? []) as AnyStateNode[])
-        lines.push(`${inner}[*] --> ${nodeId(target)}`);
-      for (const child of children) lines.push(...renderNode(child, inner));
-      for (const child of children) {
-        if (child.type === 'final') lines.push(`${inner}${nodeId(child)} --> [*]`);
-      }
-    }
-  }
-  if (node.path.length > 0 && children.length > 0) lines.push(`${indent}}`);
-  if (node.path.length > 0) lines.push(...transitionLines(node, indent));
+  const name = `state "${safeText(node.key)}" as ${id}`;
+  const lines =
+    children(node).length === 0
+      ? [`${indent}${name}`]
+      : [`${indent}${name} {`, ...renderStates(node, `${indent}  `), `${indent}}`];
   for (const invoke of node.invoke as Array<{ src: unknown; id: string }>) {
-    const name = typeof invoke.src === 'string' ? invoke.src : invoke.id;
-    if (node.path.length > 0) lines.push(`${indent}note right of ${id}: invokes ${name}`);
+    const actor = typeof invoke.src === 'string' ? invoke.src : invoke.id;
+    lines.push(`${indent}note right of ${id}: invokes ${safeText(actor)}`);
   }
   return lines;
+}
+
+function allNodes(node: AnyStateNode): AnyStateNode[] {
+  return [node, ...children(node).flatMap(allNodes)];
 }
 
 export function machineToMermaid(machine: AnyStateMachine): string {
   const root = machine.root as AnyStateNode;
-  return ['stateDiagram-v2', ...renderNode(root, '  '), ...transitionLines(root, '  ')].join('\n');
+  const edges = new Map<string, Edge>();
+  for (const node of allNodes(root)) collectEdges(node, edges);
+  return [
+    'stateDiagram-v2',
+    ...renderStates(root, '  '),
+    ...[...edges.values()].map(({ source, target, labels, reenters }) => {
+      const label = labels.join(', ') + (reenters === undefined ? '' : ` (re-enters ${reenters})`);
+      return `  ${source} --> ${target}: ${safeText(label)}`;
+    }),
+  ].join('\n');
 }
 
 export interface DocumentedMachine {
@@ -121,7 +215,7 @@ export function renderMachinesReadme(machines: DocumentedMachine[]): string {
     return [
       `## ${title}`,
       '',
-      `\`${file}\``,
+      `[\`${file}\`](${file.replace(/^machines\//, './')})`,
       '',
       description,
       '',
@@ -137,8 +231,12 @@ export function renderMachinesReadme(machines: DocumentedMachine[]): string {
     '<!-- Generated by `npm run machines:diagram` from the machine definitions. Do not edit by hand: a test',
     '     fails when this file differs from what the command generates. -->',
     '',
-    'Diagrams are Mermaid `stateDiagram-v2`: `after(name)` is a named delay, `[name]` a guard,',
-    '`done(actor)` / `error(actor)` the result of an invoked actor, `always` an eventless transition.',
+    'Diagrams are Mermaid `stateDiagram-v2`: `after(name)` is a named delay, `[name]` a guard (`[else]`: the',
+    "event's guards before it failed), `done(actor)` / `error(actor)` the result of an invoked actor, `always` an",
+    'eventless transition.',
+    'A transition of a composite state is drawn from each of its states that does not handle the event',
+    'itself; one that leaves a composite state and enters it again (restarting what it invokes) is',
+    'marked `(re-enters name)`.',
     '',
     ...sections,
   ].join('\n');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fromPromise, setup } from 'xstate';
-import { machineToMermaid, renderMachinesReadme } from '../../src/machine-diagram.ts';
+import { and, fromCallback, fromPromise, not, setup } from 'xstate';
+import { guardName, machineToMermaid, renderMachinesReadme } from '../../src/machine-diagram.ts';
 
 const toy = setup({
   actors: { check: fromPromise(async () => 'ok') },
@@ -30,6 +30,43 @@ const toy = setup({
   },
 });
 
+/** Shaped like the connection machine: a composite state that invokes, is re-entered from inside, and whose children override its events. */
+const socketLike = setup({
+  actors: { client: fromCallback(() => {}) },
+  guards: { quitting: () => true, sameServer: () => false, ready: () => true },
+}).createMachine({
+  id: 'socketLike',
+  initial: 'socket',
+  states: {
+    socket: {
+      invoke: { src: 'client', id: 'client', onError: 'waiting' },
+      on: { 'LOST;<now>': 'waiting', CLOSED: 'waiting' },
+      initial: 'opening',
+      states: {
+        opening: {
+          on: {
+            OPEN: { target: 'open', guard: and(['ready', not('quitting')]) },
+            CONFIGURE: [{ guard: 'sameServer' }, { target: '#socketLike.socket', reenter: true }],
+          },
+        },
+        open: { on: { QUIT: 'closing' } },
+        closing: {
+          on: { CLOSED: [{ guard: 'quitting', target: '#socketLike.done' }, { target: '#socketLike.socket' }] },
+        },
+      },
+    },
+    waiting: { on: { RETRY: 'socket' } },
+    done: { type: 'final' },
+  },
+});
+
+/** Mermaid lines that draw a transition (not `[*]` markers). */
+const edges = (diagram: string) =>
+  diagram
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => / --> /.test(line) && !line.includes('[*]'));
+
 describe('machineToMermaid', () => {
   const diagram = machineToMermaid(toy);
 
@@ -42,17 +79,57 @@ describe('machineToMermaid', () => {
   });
 
   it('labels events, named delays, guards, invoked actors and eventless transitions', () => {
-    expect(diagram).toContain('healthy --> checking: CHECK_NOW');
-    expect(diagram).toContain('healthy --> checking: after(checkInterval)');
+    expect(diagram).toContain('healthy --> checking: after(checkInterval), CHECK_NOW');
     expect(diagram).toContain('checking --> healthy: done(check) [isAnswered]');
-    expect(diagram).toContain('checking --> degraded: error(check)');
+    expect(diagram).toContain('checking --> degraded__waiting: done(check) [else], error(check)');
     expect(diagram).toContain('degraded__retrying --> degraded__waiting: always');
     expect(diagram).toContain('note right of checking: invokes check');
   });
 
   it('draws a transition of the whole machine from every state it can leave', () => {
-    for (const state of ['checking', 'healthy', 'degraded']) expect(diagram).toContain(`${state} --> stopped: STOP`);
+    for (const state of ['checking', 'healthy', 'degraded__waiting', 'degraded__retrying']) {
+      expect(diagram).toContain(`${state} --> stopped: STOP`);
+    }
     expect(diagram).not.toContain('stopped --> stopped');
+  });
+
+  it('draws every transition between leaf states, after the declarations, as Mermaid needs', () => {
+    for (const machine of [toy, socketLike]) {
+      const text = machineToMermaid(machine);
+      const composites = [...text.matchAll(/as (\w+) \{/g)].map((match) => match[1]);
+      const lines = text.split('\n');
+      const declarations = lines.map((line) => /^\s*(state |note |\}|\[\*\]|\w+ --> \[\*\])/.test(line));
+      const lastDeclaration = declarations.lastIndexOf(true);
+      for (const line of edges(text)) {
+        const [source, target] = (line.split(':')[0] ?? '').split(' --> ');
+        expect(composites, line).not.toContain(source);
+        expect(composites, line).not.toContain(target);
+        expect(lines.indexOf(`  ${line}`), line).toBeGreaterThan(lastDeclaration);
+      }
+    }
+  });
+
+  it('draws a composite state that is left and entered again as a move to its initial state, and says so', () => {
+    const text = machineToMermaid(socketLike);
+    expect(text).toContain('socket__opening --> socket__opening: CONFIGURE [else] (re-enters socket)');
+    expect(text).toContain('socket__closing --> socket__opening: CLOSED [else] (re-enters socket)');
+    expect(text).toContain('waiting --> socket__opening: RETRY');
+    expect(text).toContain('note right of socket: invokes client');
+  });
+
+  it("leaves out a composite state's transition where a child always handles the event itself", () => {
+    const text = machineToMermaid(socketLike);
+    expect(text).toContain('socket__opening --> waiting: LOST,‹now›, CLOSED, error(client)');
+    expect(text).toContain('socket__open --> waiting: LOST,‹now›, CLOSED, error(client)');
+    expect(text).toContain('socket__closing --> waiting: LOST,‹now›, error(client)');
+  });
+
+  it('names guard combinators with the guards they combine', () => {
+    expect(machineToMermaid(socketLike)).toContain(
+      'socket__opening --> socket__open: OPEN [and(ready, not(quitting))]',
+    );
+    expect(guardName({ type: 'isHealthy', params: {} })).toBe('isHealthy');
+    expect(guardName(undefined)).toBeUndefined();
   });
 
   it('puts each machine in the README with its description', () => {

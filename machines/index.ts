@@ -1,0 +1,12 @@
+import type { DocumentedMachine } from '../src/machine-diagram.ts';
+import { healthSupervisorMachine } from './health-supervisor.machine.ts';
+import { ircConnectionMachine } from './irc-connection.machine.ts';
+
+/**
+ * The machines documented in `machines/README.md` (`npm run machines:diagram`), in the order they appear.
+ * A new machine belongs here; its root config's `description` becomes its paragraph there.
+ */
+export const documentedMachines: DocumentedMachine[] = [
+  { title: 'IRC connection', file: 'machines/irc-connection.machine.ts', machine: ircConnectionMachine },
+  { title: 'Health supervisor', file: 'machines/health-supervisor.machine.ts', machine: healthSupervisorMachine },
+];

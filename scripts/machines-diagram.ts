@@ -1,0 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { documentedMachines } from '../machines/index.ts';
+import { renderMachinesReadme } from '../src/machine-diagram.ts';
+
+/** `npm run machines:diagram`: writes machines/README.md from the machine definitions. */
+
+const machinesReadmePath = fileURLToPath(new URL('../machines/README.md', import.meta.url));
+
+const text = renderMachinesReadme(documentedMachines);
+writeFileSync(machinesReadmePath, text);
+console.log(`wrote ${machinesReadmePath}: ${documentedMachines.map(({ title }) => title).join(', ')}`);
