@@ -31,6 +31,17 @@ type Client = ReadableStreamDefaultController<Uint8Array>;
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': heartbeat\n\n');
 
+/**
+ * The id just before `id` in the same stream (`<bootId>-<seq - 1>`): where a follower resumes to get `id`
+ * again when it has applied nothing before it.
+ */
+export function previousEventId(id: string): string | undefined {
+  const separator = id.lastIndexOf('-');
+  const seq = Number(id.slice(separator + 1));
+  if (separator < 0 || !Number.isInteger(seq) || seq < 1) return undefined;
+  return `${id.slice(0, separator)}-${seq - 1}`;
+}
+
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',

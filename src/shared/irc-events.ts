@@ -4,14 +4,21 @@ import { z } from 'zod';
  * Events the IRC service emits on `GET /internal/irc/events` (SSE `event:` = type, `data:` = JSON).
  * The web side's consumer validates every payload against these schemas.
  */
-const serverId = z.number().int().positive();
-const channel = z.string().min(1).max(200);
-const nickname = z.string().min(1).max(100);
-const modes = z.string().max(20);
+// IRC lines cannot carry NUL, CR or LF, and PostgreSQL text cannot hold NUL: such a payload is refused.
+const ircText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(/^[^\0\r\n]*$/, 'expected no NUL, CR or LF');
+const serverId = z.number().int().positive().max(2_147_483_647);
+const channel = ircText(1, 200);
+const nickname = ircText(1, 100);
+const modes = ircText(0, 20);
 
 export const ircEventSchemas = {
   connected: z.object({ serverId, nickname }),
-  disconnected: z.object({ serverId, reason: z.string().max(500).optional() }),
+  disconnected: z.object({ serverId, reason: ircText(0, 500).optional() }),
   reconnecting: z.object({ serverId, attempt: z.number().int().min(1), delayMs: z.number().int().min(0) }),
   joined: z.object({ serverId, channel }),
   parted: z.object({ serverId, channel }),

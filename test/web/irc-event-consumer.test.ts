@@ -28,7 +28,7 @@ describe('IrcEventConsumer', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function setUp(options: { failFirstApplyOf?: IrcEventType } = {}) {
+  async function setUp(options: { failFirstApplyOf?: IrcEventType; alwaysFailOn?: IrcEventType } = {}) {
     const port = await freePort();
     let stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
     let server = await startEventSource(port, stream);
@@ -44,6 +44,7 @@ describe('IrcEventConsumer', () => {
       retry: { initialMs: 10, maxMs: 50 },
       onStreamChange: (change) => changes.push(change),
       apply: async (event): Promise<PendingWebEvent[]> => {
+        if (event.type === options.alwaysFailOn) throw new Error('violates a constraint');
         if (event.type === options.failFirstApplyOf && !failed) {
           failed = true;
           throw new Error('database unreachable');
@@ -135,6 +136,18 @@ describe('IrcEventConsumer', () => {
     await eventually(() => applied.length === 3);
 
     expect(applied.map((event) => event.type)).toEqual(['connected', 'joined', 'parted']);
+  });
+
+  it('skips an event that keeps failing after three tries, asks for a check, and goes on', async () => {
+    const { stream, applied, changes } = await setUp({ alwaysFailOn: 'joined' });
+
+    stream.publish('joined', { serverId: 1, channel: '#poison' });
+    stream.publish('parted', { serverId: 1, channel: '#a' });
+    await eventually(() => applied.length === 1);
+
+    expect(applied.map((event) => event.type)).toEqual(['parted']);
+    expect(changes.filter((change) => change === 'reset')).toHaveLength(1);
+    expect(changes.filter((change) => change === 'dropped')).toHaveLength(2);
   });
 
   it('skips events outside the contract and goes on', async () => {

@@ -1,8 +1,12 @@
 import type { Logger } from '../../logger.ts';
+import { previousEventId } from '../../shared/event-stream.ts';
 import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
 import { readSse } from '../sse-reader.ts';
 import type { WebEventPublisher } from '../web-event-publisher.ts';
 import type { PendingWebEvent } from './irc-event-applier.ts';
+
+/** Tries of one event whose database write fails before it is skipped. */
+const MAX_ATTEMPTS_PER_EVENT = 3;
 
 /** Why the consumer asks for a health check: the stream opened, dropped, or could not replay what was missed. */
 export type StreamChange = 'opened' | 'dropped' | 'reset';
@@ -35,6 +39,8 @@ export class IrcEventConsumer {
   private stopped = false;
   private wake: (() => void) | undefined;
   private opened = false;
+  private failedEventId: string | undefined;
+  private failures = 0;
 
   constructor(private readonly options: IrcEventConsumerOptions) {}
 
@@ -93,7 +99,7 @@ export class IrcEventConsumer {
           this.options.onStreamChange('reset');
           continue;
         }
-        await this.handle(message.event, message.data);
+        await this.handle(message.id, message.event, message.data);
         this.lastEventId = message.id;
       }
     } catch (error) {
@@ -104,7 +110,7 @@ export class IrcEventConsumer {
     return reachedOpen;
   }
 
-  private async handle(type: string, data: string): Promise<void> {
+  private async handle(id: string | undefined, type: string, data: string): Promise<void> {
     let payload: unknown;
     try {
       payload = JSON.parse(data);
@@ -117,9 +123,23 @@ export class IrcEventConsumer {
       this.options.logger.warn({ type }, 'ignoring an IRC event that does not match the contract');
       return;
     }
-    // A failure here (database down) propagates: the stream is reopened from the last applied event.
-    for (const webEvent of await this.options.apply(event))
-      this.options.events.publish(webEvent.type, webEvent.payload);
+    let changes: PendingWebEvent[];
+    try {
+      changes = await this.options.apply(event);
+    } catch (error) {
+      // A passing failure (database down) propagates: the stream is reopened from the last applied event.
+      // An event that keeps failing is skipped rather than blocking every event behind it; the check
+      // that follows repairs what it would have changed.
+      this.failures = this.failedEventId === id ? this.failures + 1 : 1;
+      this.failedEventId = id;
+      // resume just before this event even when nothing was applied on this stream yet
+      if (this.lastEventId === undefined && id) this.lastEventId = previousEventId(id);
+      if (this.failures < MAX_ATTEMPTS_PER_EVENT) throw error;
+      this.options.logger.error({ type, err: describe(error) }, 'skipping an IRC event that keeps failing');
+      this.options.onStreamChange('reset');
+      return;
+    }
+    for (const webEvent of changes) this.options.events.publish(webEvent.type, webEvent.payload);
   }
 
   private setOpen(open: boolean): void {
