@@ -18,9 +18,9 @@ export function validationError(error: z.ZodError): HTTPException {
     const field = [...issue.path.map(String), issue.keys[0]].join('.');
     return badRequest(`${field}: unknown field`, field);
   }
-  const field = issue?.path.map(String).join('.') || undefined;
-  const message = issue ? `${field ?? 'body'}: ${issue.message}` : 'invalid input';
-  return badRequest(message, field);
+  // an issue with no path is about the body as a whole (not an object, or a rule over several fields)
+  const field = issue?.path.map(String).join('.') || 'body';
+  return badRequest(`${field}: ${issue?.message ?? 'invalid input'}`, field);
 }
 
 /** Reads and validates a JSON request body; anything else is a 400 that names the field. */
