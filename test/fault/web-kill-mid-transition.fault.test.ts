@@ -100,9 +100,12 @@ describe.skipIf(!NGIRCD)(
         (error: Error) => error,
       );
 
-      const [blocked] = await eventually(async () => {
-        const rows = (await watcher.query<Backend>(TRANSITION_BACKENDS)).rows;
-        return rows.some((row) => row.wait_event_type === 'Lock') ? rows : undefined;
+      let blocked: Backend | undefined;
+      await eventually(async () => {
+        blocked = (await watcher.query<Backend>(TRANSITION_BACKENDS)).rows.find(
+          (row) => row.wait_event_type === 'Lock',
+        );
+        return blocked !== undefined;
       }, 30_000);
       expect(blocked?.query).toMatch(/delete from channel_users/i);
       // other sessions see nothing of the half-done transaction
