@@ -72,3 +72,31 @@ export function throughputFigure(
   const ratio = project / floor;
   return { id, figure, project, floor, unit, ratio, goal: `≥ ${minRatio}×`, ok: ratio >= minRatio, note };
 }
+
+/** A cost figure with an absolute goal (e.g. ≤ 25 ms): ok when project ≤ limit; the ratio is shown for reference. */
+export function limitFigure(
+  id: string,
+  figure: string,
+  project: number,
+  floor: number,
+  unit: string,
+  limit: number,
+  note?: string,
+): BenchFigure {
+  return {
+    id,
+    figure,
+    project,
+    floor,
+    unit,
+    ratio: project / floor,
+    goal: `≤ ${limit} ${unit}`,
+    ok: project <= limit,
+    note,
+  };
+}
+
+/** Resolves after `ms`, for pacing a benchmark step (never to wait for an outcome). */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { withDatabase } from '../src/db/database-url.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
+import { NGIRCD } from '../test/support/requirements.ts';
 import { makeTempDir } from '../test/support/temp-dir.ts';
 import type { BenchFigure } from './bench-types.ts';
 import { benchmarks } from './benchmarks.ts';
@@ -46,8 +47,13 @@ if (!adminUrl) {
 }
 
 const figures: BenchFigure[] = [];
+const skipped: string[] = [];
 try {
   for (const benchmark of selected) {
+    if (benchmark.needs?.includes('ngircd') && !NGIRCD) {
+      skipped.push(`${benchmark.id} (${benchmark.title}): needs ngircd, which is not installed`);
+      continue;
+    }
     progress(`${benchmark.id} ${benchmark.title}…`);
     figures.push(...(await benchmark.run({ size, progress, adminUrl })));
   }
@@ -59,7 +65,8 @@ try {
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const table = formatTable(figures);
-const report = `# Benchmark results (${size})\n\n${new Date().toISOString()} on ${machine}\n\n${table}\n`;
+const skippedNote = skipped.length > 0 ? `\nSkipped:\n${skipped.map((line) => `- ${line}`).join('\n')}\n` : '';
+const report = `# Benchmark results (${size})\n\n${new Date().toISOString()} on ${machine}\n\n${table}\n${skippedNote}`;
 console.log(`\n${report}`);
 await mkdir(values.out, { recursive: true });
 await writeFile(`${values.out}/latest-${size}.md`, report);

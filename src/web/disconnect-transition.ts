@@ -69,6 +69,15 @@ export async function reconcileConnections(
   });
 }
 
+/**
+ * A PostgreSQL array literal (`{1,2,3}`) bound as one text parameter and cast with `::int[]`. node-postgres
+ * would build the same literal from a JS array, but escapes every element on the way; with 10,000 live ids
+ * that costs about a millisecond per statement on the hot path.
+ */
+function intArray(ids: readonly number[]): string {
+  return `{${ids.join(',')}}`;
+}
+
 /** Runs one statement with real bindings on the transaction of `em`, when it has one. */
 async function run<Row>(em: EntityManager, sql: string, bindings: Knex.RawBinding[]): Promise<Row[]> {
   const query = em.getKnex().raw(sql, bindings);
@@ -85,14 +94,14 @@ function selectionSql(selection: DisconnectSelection): { sql: string; bindings: 
     case 'ids':
       return {
         sql: `${CLEAR_CONNECTED_AT} where id = any(?::int[]) and connected_at is not null returning id`,
-        bindings: [[...selection.ids]],
+        bindings: [intArray(selection.ids)],
       };
     case 'all-connected':
       return { sql: `${CLEAR_CONNECTED_AT} where connected_at is not null returning id`, bindings: [] };
     case 'stale':
       return {
         sql: `${CLEAR_CONNECTED_AT} where connected_at is not null and connected_at < ? and id <> all(?::int[]) returning id`,
-        bindings: [selection.connectedBefore, [...selection.liveIds]],
+        bindings: [selection.connectedBefore, intArray(selection.liveIds)],
       };
   }
 }
@@ -102,12 +111,16 @@ async function disconnectWithin(tx: EntityManager, selection: DisconnectSelectio
   const changedIds = (await run<{ id: number }>(tx, sql, bindings)).map((row) => row.id).sort(ascending);
   const resetIds = selection.kind === 'ids' ? [...selection.ids] : changedIds;
   if (resetIds.length > 0) {
-    await run(tx, 'update channels set joined = false where server_id = any(?::int[]) and joined', [resetIds]);
+    // one round trip for both: the ids travel as an explicit array, so each half keeps its index plan
+    const ids = intArray(resetIds);
     await run(
       tx,
-      `delete from channel_users using channels
+      `with reset_channels as (
+         update channels set joined = false where server_id = any(?::int[]) and joined
+       )
+       delete from channel_users using channels
        where channel_users.channel_id = channels.id and channels.server_id = any(?::int[])`,
-      [resetIds],
+      [ids, ids],
     );
   }
   return changedIds.map((serverId) => ({ serverId, connectedAt: null }));
@@ -119,7 +132,7 @@ async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at
     tx,
     `update servers set connected_at = ?, updated_at = now()
      where id = any(?::int[]) and connected_at is null returning id`,
-    [at, [...ids]],
+    [at, intArray(ids)],
   );
   return rows
     .map((row) => row.id)
@@ -131,7 +144,7 @@ async function listConnectedExcept(em: EntityManager, excluded: number[]): Promi
   const rows = await run<{ id: number }>(
     em,
     'select id from servers where connected_at is not null and id <> all(?::int[]) order by id',
-    [excluded],
+    [intArray(excluded)],
   );
   return rows.map((row) => row.id);
 }

@@ -1,0 +1,94 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createIrcServiceApp } from '../src/irc-service/app.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
+import { listen } from '../src/process/listen.ts';
+import { EventStream } from '../src/shared/event-stream.ts';
+import { runAutocannon } from './autocannon-run.ts';
+import { type Benchmark, median, pause, throughputFigure } from './bench-types.ts';
+import { instantlyRegisteredClient } from './fake-irc-client.ts';
+
+/**
+ * P4: `GET /internal/irc/status` with 10,000 registered connection actors, under load from autocannon in
+ * a second process, against the floor: a bare Hono app answering a precomputed body of the same bytes.
+ * Both are served by @hono/node-server in this process, one at a time.
+ */
+const SIZES = {
+  full: { actors: 10_000, connections: 20, durationSeconds: 5, passes: 2 },
+  tiny: { actors: 20, connections: 2, durationSeconds: 1, passes: 1 },
+};
+
+const TOKEN = 'bench-token-0123456789abcdef';
+
+export const statusEndpointBenchmark: Benchmark = {
+  id: 'P4',
+  title: '/internal/irc/status under load',
+  async run({ size, progress }) {
+    const sizes = SIZES[size];
+    const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });
+    const registry = new IrcConnectionRegistry({ clientLogic: instantlyRegisteredClient, onEvent: () => {} });
+    progress(`P4 starting ${sizes.actors} connection actors`);
+    for (let serverId = 1; serverId <= sizes.actors; serverId += 1) {
+      registry.put(serverId, {
+        settings: { host: '127.0.0.1', port: 6667, tls: false, nickname: `bench${serverId}` },
+        channels: ['#bench'],
+      });
+    }
+    if (registry.registeredIds().length !== sizes.actors) {
+      throw new Error(`P4: ${registry.registeredIds().length} of ${sizes.actors} actors registered`);
+    }
+
+    const project = await listen(serve, createIrcServiceApp({ registry, events, token: TOKEN }), '127.0.0.1', 0);
+    const floorBody = registry.statusJson();
+    const floorApp = new Hono();
+    floorApp.get('/internal/irc/status', (c) => {
+      c.header('Content-Type', 'application/json');
+      return c.body(floorBody, 200);
+    });
+    const floor = await listen(serve, floorApp, '127.0.0.1', 0);
+
+    try {
+      const url = { project: `${project.url}/internal/irc/status`, floor: `${floor.url}/internal/irc/status` };
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const answer = await (await fetch(url.project, { headers })).text();
+      if (answer !== floorBody) throw new Error('P4: the project and the floor answer different bodies');
+
+      const rates = { project: [] as number[], floor: [] as number[] };
+      for (let pass = 0; pass < sizes.passes; pass += 1) {
+        const order = pass % 2 === 0 ? (['project', 'floor'] as const) : (['floor', 'project'] as const);
+        for (const which of order) {
+          progress(`P4 ${which}: warm-up (pass ${pass + 1}/${sizes.passes})`);
+          await runAutocannon({ url: url[which], headers, connections: sizes.connections, amount: 500 });
+          progress(`P4 ${which}: ${sizes.durationSeconds} s of load (pass ${pass + 1}/${sizes.passes})`);
+          const result = await runAutocannon({
+            url: url[which],
+            headers,
+            connections: sizes.connections,
+            durationSeconds: sizes.durationSeconds,
+          });
+          if (result.non2xx > 0 || result.errors > 0 || result.requests === 0) {
+            throw new Error(`P4 ${which}: ${result.non2xx} non-2xx, ${result.errors} errors of ${result.requests}`);
+          }
+          rates[which].push(result.requestsPerSecond);
+          await pause(200);
+        }
+      }
+      return [
+        throughputFigure(
+          'P4',
+          `/internal/irc/status, ${sizes.actors} live actors, ${sizes.connections} connections`,
+          median(rates.project),
+          median(rates.floor),
+          'req/s',
+          0.8,
+          `body ${Buffer.byteLength(floorBody)} bytes; floor: precomputed body from a bare Hono app`,
+        ),
+      ];
+    } finally {
+      await project.close();
+      await floor.close();
+      await registry.stopAll(1_000);
+      events.close();
+    }
+  },
+};
