@@ -94,16 +94,22 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     }
 
     receive((command) => {
-      switch (command.type) {
-        case 'JOIN':
-          for (const channel of command.channels) client.join(channel);
-          break;
-        case 'PART':
-          client.part(command.channel);
-          break;
-        case 'QUIT':
-          client.quit(command.message);
-          break;
+      // xstate skips a callback actor's cleanup when it throws, so a failing write must end the socket
+      // here (releasing its connect slot) rather than escape
+      try {
+        switch (command.type) {
+          case 'JOIN':
+            for (const channel of command.channels) client.join(channel);
+            break;
+          case 'PART':
+            client.part(command.channel);
+            break;
+          case 'QUIT':
+            client.quit(command.message);
+            break;
+        }
+      } catch (error) {
+        finish(`could not send ${command.type}: ${(error as Error).message}`);
       }
     });
 
