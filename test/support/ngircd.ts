@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/process/free-port.ts';
 import { NGIRCD } from './requirements.ts';
 import { makeTempDir } from './temp-dir.ts';
 
@@ -62,18 +62,7 @@ export interface NgircdOptions {
   startTimeoutMs?: number;
 }
 
-/** A port nobody listens on right now (the kernel picks it; freed at once for ngircd to take). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function configText(name: string, port: number, includeDir: string, limits: string[]): string {
   return [

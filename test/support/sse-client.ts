@@ -1,3 +1,5 @@
+import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+
 /**
  * Follows a real server-sent-events stream over HTTP for end-to-end tests: every event is kept, and a
  * test waits for the one it expects instead of sleeping.
@@ -15,25 +17,11 @@ export interface SseClient {
   close(): void;
 }
 
-function parseFrame(frame: string): SseEvent | undefined {
-  let id: string | undefined;
-  let type = 'message';
-  const data: string[] = [];
-  for (const line of frame.split('\n')) {
-    if (line.startsWith(':')) continue;
-    const separator = line.indexOf(':');
-    const field = separator < 0 ? line : line.slice(0, separator);
-    const value = separator < 0 ? '' : line.slice(separator + 1).replace(/^ /, '');
-    if (field === 'id') id = value;
-    else if (field === 'event') type = value;
-    else if (field === 'data') data.push(value);
-  }
-  if (data.length === 0) return undefined;
-  const text = data.join('\n');
+function toEvent({ id, event, data }: SseMessage): SseEvent {
   try {
-    return { id, type, data: JSON.parse(text) };
+    return { id, type: event, data: JSON.parse(data) };
   } catch {
-    return { id, type, data: text };
+    return { id, type: event, data };
   }
 }
 
@@ -45,18 +33,9 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const listeners = new Set<() => void>();
 
   void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end = buffered.indexOf('\n\n');
-        while (end >= 0) {
-          const event = parseFrame(buffered.slice(0, end));
-          buffered = buffered.slice(end + 2);
-          if (event) events.push(event);
-          end = buffered.indexOf('\n\n');
-        }
+      for await (const message of readSse(response.body!)) {
+        events.push(toEvent(message));
         for (const listener of listeners) listener();
       }
     } catch {
