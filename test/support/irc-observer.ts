@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { Watched } from './watched.ts';
 
 /**
  * A second, bare IRC client for end-to-end tests: it sits on the network and watches what the
@@ -25,7 +26,7 @@ export async function connectObserver(
   const socket: Socket = connect({ host: server.host, port: server.port });
   socket.setEncoding('utf8');
   const lines: string[] = [];
-  const listeners = new Set<() => void>();
+  const received = new Watched();
   let buffered = '';
   socket.on('data', (chunk: string) => {
     buffered += chunk;
@@ -36,28 +37,16 @@ export async function connectObserver(
       if (line.startsWith('PING ')) socket.write(`PONG ${line.slice(5)}\r\n`);
       lines.push(line);
     }
-    for (const listener of listeners) listener();
+    received.changed();
   });
   socket.on('error', () => {});
 
   const waitForLine = (pattern: RegExp, timeout = timeoutMs) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const line = lines.find((candidate) => pattern.test(candidate));
-        if (line !== undefined) finish(() => resolve(line));
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`observer ${nickname} saw no ${pattern}:\n${lines.join('\n')}`))),
-        timeout,
-      );
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        listeners.delete(check);
-        settle();
-      };
-      listeners.add(check);
-      check();
-    });
+    received.until(
+      () => lines.find((candidate) => pattern.test(candidate)),
+      timeout,
+      () => `observer ${nickname} saw no ${pattern}:\n${lines.join('\n')}`,
+    );
 
   const send = (line: string) => socket.write(`${line}\r\n`);
   send(`NICK ${nickname}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/process/free-port.ts';
 import { NGIRCD } from './requirements.ts';
 import { makeTempDir } from './temp-dir.ts';
+import { Watched } from './watched.ts';
 
 /**
  * A real IRC server for end-to-end tests: one ngircd per test (or file) on a free loopback port, with
@@ -105,29 +106,17 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> 
   await chmod(configPath, 0o644);
 
   let log = '';
-  const listeners = new Set<() => void>();
+  const logWatch = new Watched();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const waitForLog: Ngircd['waitForLog'] = (pattern, { timeoutMs = 10_000, fromStart = false } = {}) => {
     const offset = fromStart ? 0 : log.length;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const match = log.slice(offset).match(pattern);
-        if (match) finish(() => resolve(match));
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`ngircd did not log ${pattern} within ${timeoutMs} ms:\n${log}`))),
-        timeoutMs,
-      );
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        listeners.delete(check);
-        settle();
-      };
-      listeners.add(check);
-      check();
-    });
+    return logWatch.until(
+      () => log.slice(offset).match(pattern),
+      timeoutMs,
+      () => `ngircd did not log ${pattern} within ${timeoutMs} ms:\n${log}`,
+    );
   };
 
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -138,7 +127,7 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> 
     child = process_;
     const append = (chunk: Buffer) => {
       log += chunk.toString();
-      for (const listener of listeners) listener();
+      logWatch.changed();
     };
     process_.stdout?.on('data', append);
     process_.stderr?.on('data', append);

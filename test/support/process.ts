@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Watched } from './watched.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,17 +24,17 @@ export function runProjectProcess(entry: string, env: NodeJS.ProcessEnv): Runnin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const listeners = new Set<() => void>();
+  const printed = new Watched();
   const append = (chunk: Buffer) => {
     output += chunk.toString();
-    for (const listener of listeners) listener();
+    printed.changed();
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => {
       resolve(code ?? signal ?? 'unknown');
-      for (const listener of listeners) listener();
+      printed.changed();
     }),
   );
 
@@ -42,26 +43,17 @@ export function runProjectProcess(entry: string, env: NodeJS.ProcessEnv): Runnin
     output: () => output,
     exited,
     waitForOutput(pattern, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      return printed.until(
+        () => {
           const match = output.match(pattern);
-          if (match) return done(() => resolve(match));
-          if (child.exitCode !== null || child.signalCode !== null) {
-            return done(() => reject(new Error(`process exited before ${pattern}:\n${output}`)));
+          if (!match && (child.exitCode !== null || child.signalCode !== null)) {
+            throw new Error(`process exited before ${pattern}:\n${output}`);
           }
-        };
-        const timer = setTimeout(
-          () => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`))),
-          timeoutMs,
-        );
-        const done = (settle: () => void) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
+          return match;
+        },
+        timeoutMs,
+        () => `no ${pattern} within ${timeoutMs} ms:\n${output}`,
+      );
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) {

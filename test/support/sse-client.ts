@@ -1,4 +1,5 @@
 import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+import { Watched } from './watched.ts';
 
 /**
  * Follows a real server-sent-events stream over HTTP for end-to-end tests: every event is kept, and a
@@ -30,13 +31,13 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   const response = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: abort.signal });
   if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
   const events: SseEvent[] = [];
-  const listeners = new Set<() => void>();
+  const arrived = new Watched();
 
   void (async () => {
     try {
       for await (const message of readSse(response.body!)) {
         events.push(toEvent(message));
-        for (const listener of listeners) listener();
+        arrived.changed();
       }
     } catch {
       // aborted by close(), or the server went away: the events so far stay readable
@@ -46,26 +47,11 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   return {
     events,
     waitFor(match, timeoutMs = 5_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const event = events.find(match);
-          if (event) finish(() => resolve(event));
-        };
-        const timer = setTimeout(
-          () =>
-            finish(() =>
-              reject(new Error(`no matching event within ${timeoutMs} ms; got:\n${JSON.stringify(events, null, 1)}`)),
-            ),
-          timeoutMs,
-        );
-        const finish = (settle: () => void) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
+      return arrived.until(
+        () => events.find(match),
+        timeoutMs,
+        () => `no matching event within ${timeoutMs} ms; got:\n${JSON.stringify(events, null, 1)}`,
+      );
     },
     close() {
       abort.abort();
