@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -22,12 +23,21 @@ export interface IrcServiceAppDependencies {
   logger?: Logger;
 }
 
+/**
+ * The Authorization header. Under @hono/node-server it is read from Node's own request: `c.req.header()`
+ * would first copy every header into a fetch `Headers`, a cost paid on each status poll.
+ */
+function authorizationHeader(c: Context): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming ? incoming.headers.authorization : c.req.header('Authorization');
+}
+
 /** Refuses a request without the right bearer token; the comparison takes the same time for any token. */
 function bearerToken(token: string): MiddlewareHandler {
   // Hashing first gives equal-length buffers, which timingSafeEqual needs, without leaking the length.
   const expected = createHash('sha256').update(token).digest();
   return async (c, next) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorizationHeader(c) ?? '');
     const given = createHash('sha256')
       .update(match?.[1] ?? '')
       .digest();
@@ -53,6 +63,8 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
+const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
+
 function connectionNotFound(serverId: number): HTTPException {
   return new HTTPException(404, { message: `no connection for server ${serverId}` });
 }
@@ -64,15 +76,15 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   app.use('/internal/*', bearerToken(token));
-  app.use(
-    '/internal/*',
-    bodyLimit({
-      maxSize: 256 * 1024,
-      onError: () => {
-        throw new HTTPException(413, { message: 'body: too large' });
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: 256 * 1024,
+    onError: () => {
+      throw new HTTPException(413, { message: 'body: too large' });
+    },
+  });
+  // Only where a body may come: bodyLimit reads `c.req.raw.body`, which makes @hono/node-server build a
+  // full Request for every call; on GET /internal/irc/status that halved the requests served per second.
+  app.use('/internal/*', (c, next) => (BODYLESS_METHODS.has(c.req.method) ? next() : limitBody(c, next)));
 
   app.get('/internal/irc/status', (c) => {
     c.header('Content-Type', 'application/json');
