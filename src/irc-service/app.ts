@@ -88,7 +88,7 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
 
   app.get('/internal/irc/status', (c) => {
     c.header('Content-Type', 'application/json');
-    return c.body(registry.statusJson(), 200);
+    return c.body(registry.statusBytes(), 200);
   });
 
   app.put('/internal/irc/connections/:serverId', async (c) => {

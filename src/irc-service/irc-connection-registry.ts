@@ -60,6 +60,7 @@ export class IrcConnectionRegistry {
   private readonly registered = new Set<number>();
   private readonly machine;
   private statusBody: string | undefined;
+  private statusBytesCache: Uint8Array<ArrayBuffer> | undefined;
 
   constructor(private readonly options: IrcConnectionRegistryOptions) {
     this.machine = ircConnectionMachine.provide({ actors: { ircClient: options.clientLogic } });
@@ -125,6 +126,12 @@ export class IrcConnectionRegistry {
     return this.statusBody;
   }
 
+  /** `statusJson()` encoded once per change: the status route sends these bytes without re-encoding. */
+  statusBytes(): Uint8Array<ArrayBuffer> {
+    this.statusBytesCache ??= new TextEncoder().encode(this.statusJson());
+    return this.statusBytesCache;
+  }
+
   /** The state of one connection as `socket.registered`, `reconnecting`, ...; undefined when unknown. */
   stateOf(serverId: number): unknown {
     return this.actors.get(serverId)?.getSnapshot().value;
@@ -182,6 +189,7 @@ export class IrcConnectionRegistry {
     if (registered) this.registered.add(serverId);
     else this.registered.delete(serverId);
     this.statusBody = undefined;
+    this.statusBytesCache = undefined;
   }
 
   private forget(serverId: number, actor: ConnectionActor): void {
