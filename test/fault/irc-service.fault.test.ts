@@ -136,4 +136,30 @@ describe.skipIf(!NGIRCD)('fault: the IRC service process', { timeout: 60_000 }, 
     expect(health.lastReport?.error).not.toBeNull();
     expect(isAlive(current.web.process!.child.pid!)).toBe(true);
   });
+
+  it('SIGSTOP then SIGCONT: the resumed service still holds its connections, and the database shows them whole again', async () => {
+    system = await startSystem({
+      env: { HEALTH_CHECK_INTERVAL_MS: '1000', IRC_STATUS_TIMEOUT_MS: '300', HEALTH_CHECK_FAILURE_THRESHOLD: '2' },
+    });
+    const current = system;
+    const { ids } = await twoLiveServers(current);
+    const live = await connectionPicture(current.db.query);
+    await current.irc.signal('SIGSTOP');
+    await eventually(async () => (await connectionPicture(current.db.query)).connectedServers === 0, 15_000);
+
+    await current.irc.signal('SIGCONT');
+
+    // the IRC connections never dropped: ngircd still has both in #fault
+    const status = await current.internalFetch(`${current.irc.url}/internal/irc/status`);
+    expect(await status.json()).toEqual({ connections: ids });
+    await eventually(async () => (await connectionPicture(current.db.query)).connectedServers === 2, 15_000);
+    await eventually(
+      async () => JSON.stringify(await connectionPicture(current.db.query)) === JSON.stringify(live),
+      15_000,
+    ).catch(async () => {
+      throw new Error(
+        `expected ${JSON.stringify(live)}, got ${JSON.stringify(await connectionPicture(current.db.query))}`,
+      );
+    });
+  });
 });
