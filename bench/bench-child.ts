@@ -10,7 +10,7 @@ export interface BenchChild<Message> {
   /** Resolves with the next message that satisfies `match`; rejects on exit or after `timeoutMs`. */
   next<T extends Message>(match: (message: Message) => message is T, timeoutMs?: number): Promise<T>;
   send(message: unknown): void;
-  /** Ends the child (SIGKILL if it is still running) and waits for it. */
+  /** Ends the child (SIGKILL if it has not exited 2 s after its IPC channel closed) and waits for it. */
   stop(): Promise<void>;
 }
 
@@ -26,7 +26,13 @@ export function forkBenchChild<Message>(
 ): BenchChild<Message> {
   const child = fork(entry, args, {
     cwd: PROJECT_ROOT,
-    execArgv: ['--import', 'tsx', ...nodeFlags],
+    // BENCH_CHILD_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the children
+    execArgv: [
+      '--import',
+      'tsx',
+      ...nodeFlags,
+      ...(process.env.BENCH_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ],
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -78,8 +84,11 @@ export function forkBenchChild<Message>(
       child.send(message as never);
     },
     async stop() {
-      if (!exited) child.kill('SIGKILL');
+      // the children exit when the IPC channel closes (which also lets --cpu-prof write its profile)
+      if (!exited && child.connected) child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
       await exit;
+      clearTimeout(timer);
     },
   };
 }

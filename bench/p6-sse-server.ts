@@ -7,12 +7,14 @@ import { EventStream, SSE_HEADERS } from '../src/shared/event-stream.ts';
 
 /**
  * P6's server, in a process of its own: `project` serves the project's EventStream through Hono on
- * @hono/node-server (as `/events` is served); `plain` is the floor, a node:http fan-out writing the same
+ * @hono/node-server (`web-stream`: without the Node fast path); `plain` is the floor, a node:http fan-out writing the same
  * bytes to every response. The parent sends `{ type: 'broadcast', seq }` and reads `sentAt` in each frame.
  */
-type Mode = 'project' | 'plain';
+type Mode = 'project' | 'web-stream' | 'plain';
 const mode = process.argv[2] as Mode;
-if (mode !== 'project' && mode !== 'plain') throw new Error(`p6-sse-server: unknown mode ${mode}`);
+if (mode !== 'project' && mode !== 'web-stream' && mode !== 'plain') {
+  throw new Error(`p6-sse-server: unknown mode ${mode}`);
+}
 
 interface TickMap {
   'server-status': { serverId: number; connected: boolean; connectedAt: string | null; seq: number; sentAt: number };
@@ -31,10 +33,13 @@ let broadcast: (seq: number) => void;
 let clientCount: () => number;
 let port: number;
 
-if (mode === 'project') {
+if (mode !== 'plain') {
   const events = new EventStream<TickMap>({ heartbeatMs: 0 });
   const app = new Hono();
-  app.get('/events', (c) => events.response(c.req.header('last-event-id')));
+  // `project` passes the context's env as the IRC service's route does (frames go to Node's response);
+  // `web-stream` leaves it out, which serves every client through a web ReadableStream
+  const env = (c: { env: unknown }) => (mode === 'project' ? c.env : undefined);
+  app.get('/events', (c) => events.response(c.req.header('last-event-id'), env(c)));
   port = await new Promise<number>((resolve) => {
     serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
   });

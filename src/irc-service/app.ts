@@ -118,7 +118,8 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
     return c.json({ serverId, channel: name }, 202);
   });
 
-  app.get('/internal/irc/events', (c) => events.response(c.req.header('Last-Event-ID')));
+  // c.env: under @hono/node-server the frames go straight to Node's response (see EventStream)
+  app.get('/internal/irc/events', (c) => events.response(c.req.header('Last-Event-ID'), c.env));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 /**
  * A server-sent-events broadcaster shared by both processes (`/internal/irc/events` and `/events`).
@@ -9,6 +11,9 @@ import { randomBytes } from 'node:crypto';
  *   honoured (another process, or older than the buffer) the client first gets a `reset` event.
  * - One heartbeat timer for all clients keeps proxies from closing idle streams.
  * - A client that stops reading is dropped once its queue is full, so it cannot hold memory.
+ * - Served by @hono/node-server (pass the Hono context's `env`), frames go straight to Node's response:
+ *   a web `ReadableStream` per client costs a promise round per frame and client, which put a
+ *   1,000-client broadcast's p99 at 1.3 to 1.6× a plain node:http fan-out (bench P6).
  */
 export interface EventStreamOptions {
   /** Events kept for replay. */
@@ -26,7 +31,25 @@ interface BufferedFrame {
   frame: Uint8Array;
 }
 
-type Client = ReadableStreamDefaultController<Uint8Array>;
+/** One connected reader, whichever way it is served. */
+interface Client {
+  /** Queues a frame; false when the client has stopped reading and its queue is full. */
+  send(frame: Uint8Array): boolean;
+  /** Ends the stream normally (shutdown). */
+  end(): void;
+  /** Ends the stream with an error (a dropped slow consumer). */
+  fail(error: Error): void;
+}
+
+/** What @hono/node-server puts in a Hono context's `env`. */
+interface NodeBindings {
+  outgoing: ServerResponse;
+}
+
+function isNodeBindings(env: unknown): env is NodeBindings {
+  const outgoing = (env as { outgoing?: Partial<ServerResponse> } | null | undefined)?.outgoing;
+  return typeof outgoing?.writeHead === 'function' && typeof outgoing.write === 'function';
+}
 
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': heartbeat\n\n');
@@ -92,20 +115,33 @@ export class EventStream<EventMap extends object> {
     return id;
   }
 
-  /** A streaming response for one client, replaying from `lastEventId` when it can. */
-  response(lastEventId?: string | null): Response {
+  /**
+   * A streaming response for one client, replaying from `lastEventId` when it can. Pass the Hono
+   * context's `env`: under @hono/node-server the stream is written to Node's response directly (and the
+   * returned Response only tells the adapter so); elsewhere (`app.request()` in tests) it is a web stream.
+   */
+  response(lastEventId?: string | null, env?: unknown): Response {
+    if (isNodeBindings(env)) return this.serveNode(env.outgoing, lastEventId);
     let self: Client | undefined;
     const body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          self = controller;
           if (this.closed) {
             controller.close();
             return;
           }
           controller.enqueue(encoder.encode('retry: 1000\n\n'));
           for (const frame of this.catchUp(lastEventId)) controller.enqueue(frame);
-          this.clients.add(controller);
+          self = {
+            send: (frame) => {
+              if ((controller.desiredSize ?? 0) <= 0) return false;
+              controller.enqueue(frame);
+              return true;
+            },
+            end: () => controller.close(),
+            fail: (error) => controller.error(error),
+          };
+          this.clients.add(self);
         },
         cancel: () => {
           if (self) this.clients.delete(self);
@@ -122,12 +158,42 @@ export class EventStream<EventMap extends object> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const client of this.clients) {
       try {
-        client.close();
+        client.end();
       } catch {
         // already closed by its reader
       }
     }
     this.clients.clear();
+  }
+
+  /** The stream written to Node's response; frames past the socket's buffer count toward the queue limit. */
+  private serveNode(outgoing: ServerResponse, lastEventId: string | null | undefined): Response {
+    outgoing.writeHead(200, SSE_HEADERS);
+    if (this.closed) {
+      outgoing.end();
+      return RESPONSE_ALREADY_SENT;
+    }
+    outgoing.write('retry: 1000\n\n');
+    for (const frame of this.catchUp(lastEventId)) outgoing.write(frame);
+    let queued = 0;
+    const client: Client = {
+      send: (frame) => {
+        if (outgoing.writableNeedDrain) {
+          queued += 1;
+          if (queued > this.maxQueuedFrames) return false;
+        }
+        outgoing.write(frame);
+        return true;
+      },
+      end: () => outgoing.end(),
+      fail: (error) => outgoing.destroy(error),
+    };
+    outgoing.on('drain', () => {
+      queued = 0;
+    });
+    outgoing.once('close', () => this.clients.delete(client));
+    this.clients.add(client);
+    return RESPONSE_ALREADY_SENT;
   }
 
   private idOf(seq: number): string {
@@ -147,17 +213,14 @@ export class EventStream<EventMap extends object> {
 
   private writeToAll(frame: Uint8Array): void {
     for (const client of this.clients) {
-      if ((client.desiredSize ?? 0) <= 0) {
-        // The client has stopped reading; drop it rather than queue without bound.
-        this.clients.delete(client);
-        try {
-          client.error(new Error('slow consumer dropped'));
-        } catch {
-          // already closed
-        }
-        continue;
+      if (client.send(frame)) continue;
+      // The client has stopped reading; drop it rather than queue without bound.
+      this.clients.delete(client);
+      try {
+        client.fail(new Error('slow consumer dropped'));
+      } catch {
+        // already closed
       }
-      client.enqueue(frame);
     }
   }
 }

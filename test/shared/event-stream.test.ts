@@ -1,3 +1,7 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventStream } from '../../src/shared/event-stream.ts';
 import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
@@ -98,6 +102,84 @@ describe('EventStream', () => {
     stream.close();
 
     expect(await take(response, 1)).toEqual([]);
+    expect(stream.clientCount).toBe(0);
+  });
+});
+
+describe('EventStream served by @hono/node-server (frames written to the Node response)', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function served(stream: EventStream<Events>): Promise<string> {
+    const app = new Hono();
+    app.get('/events', (c) => stream.response(c.req.header('last-event-id'), c.env));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+  }
+
+  async function open(url: string, headers: Record<string, string> = {}) {
+    const abort = new AbortController();
+    cleanups.push(() => abort.abort());
+    const response = await fetch(url, { headers, signal: abort.signal });
+    return { response, abort };
+  }
+
+  it('sends the SSE headers and every published event, with replay after a Last-Event-ID', async () => {
+    const stream = new EventStream<Events>({ bootId: 'n1', heartbeatMs: 0 });
+    cleanups.push(() => stream.close());
+    const url = await served(stream);
+    stream.publish('tick', { n: 1 });
+
+    const { response } = await open(url, { 'last-event-id': 'n1-0' });
+    await vi.waitFor(() => expect(stream.clientCount).toBe(1));
+    stream.publish('tick', { n: 2 });
+
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await take(response, 2)).toEqual([
+      { id: 'n1-1', event: 'tick', data: '{"n":1}' },
+      { id: 'n1-2', event: 'tick', data: '{"n":2}' },
+    ]);
+  });
+
+  it('forgets a client that disconnects, and ends the others on close', async () => {
+    const stream = new EventStream<Events>({ heartbeatMs: 0 });
+    const url = await served(stream);
+    const leaving = await open(url);
+    const staying = await open(url);
+    await vi.waitFor(() => expect(stream.clientCount).toBe(2));
+
+    leaving.abort.abort();
+    await vi.waitFor(() => expect(stream.clientCount).toBe(1));
+    stream.close();
+
+    expect(await take(staying.response, 1)).toEqual([]);
+    expect(stream.clientCount).toBe(0);
+  });
+
+  it('drops a client whose socket stops reading once its queue is full', async () => {
+    const stream = new EventStream<Events & { big: { text: string } }>({ heartbeatMs: 0, maxQueuedFrames: 3 });
+    cleanups.push(() => stream.close());
+    const { port } = new URL(await served(stream as EventStream<Events>));
+    const socket = connect({ host: '127.0.0.1', port: Number(port) });
+    cleanups.push(() => void socket.destroy());
+    socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    socket.pause(); // never reads: the kernel buffers fill, then Node's
+    await vi.waitFor(() => expect(stream.clientCount).toBe(1));
+
+    const text = 'x'.repeat(64 * 1024);
+    for (let n = 0; n < 400 && stream.clientCount > 0; n += 1) stream.publish('big', { text });
+
     expect(stream.clientCount).toBe(0);
   });
 });
