@@ -10,6 +10,7 @@ import {
 import { connectLiveServer } from '../support/live-server.ts';
 import { eventually, isAlive } from '../support/process.ts';
 import { NGIRCD } from '../support/requirements.ts';
+import { openSse } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
@@ -144,5 +145,43 @@ describe.skipIf(!NGIRCD)('fault: PostgreSQL restarted under the web process', { 
 
     expect(await connectionPicture(query, staleIds)).toEqual(STALE_BEFORE);
     await expectNextCheckSucceeds(staleIds);
+  });
+
+  it('IRC events that arrive while it is down are applied once it is back, not lost', async () => {
+    const ircEvents = await openSse(`${system.irc.url}/internal/irc/events`, {
+      authorization: `Bearer ${system.token}`,
+    });
+    await database.stop();
+
+    // the IRC service joins a channel now: its `joined` and `names` events cannot be written yet
+    const join = await system.internalFetch(`${system.irc.url}/internal/irc/connections/${liveId}/channels`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '#während' }),
+    });
+    expect(join.status).toBe(202);
+    await ircEvents.waitFor(
+      (event) => event.type === 'names' && (event.data as { channel: string }).channel === '#während',
+      10_000,
+    );
+    ircEvents.close();
+    await expectWebUpButNotReady();
+
+    await startDatabase();
+
+    // the event consumer resumes from the last event it applied; a health check could not tell this
+    await eventually(async () => {
+      const rows = await query<{ joined: boolean; users: number }>(
+        `select c.joined, (select count(*)::int from channel_users u where u.channel_id = c.id) as users
+         from channels c where c.server_id = $1 and c.name = $2`,
+        [liveId, '#während'],
+      );
+      return rows[0]?.joined === true && rows[0].users === 1;
+    }, 30_000);
+    expect(await connectionPicture(query, [liveId])).toEqual({
+      connectedServers: 1,
+      joinedChannels: 2,
+      channelUsers: 2,
+    });
   });
 });
