@@ -103,6 +103,7 @@ describe('servers API', () => {
       [{ host: 'h', port: 6667, nickname: 'n' }, 'name'],
       [{ name: 'x', host: 'h', port: 6667, nickname: 'n', admin: true }, 'admin'],
       [{ name: 'x', host: 'h', port: '6667', nickname: 'n' }, 'port'],
+      [{ name: 'x', host: 'h', port: 6667, nickname: 'n', '': {} }, '""'],
     ])('refuses %o with a 400 naming %s, writing nothing', async (input, field) => {
       const before = await db.query('select count(*)::int as n from servers');
 

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 
 /** A 400 whose JSON body names the field at fault: `{"error":{"message":"…","field":"port"}}`. */
 export function badRequest(message: string, field?: string): HTTPException {
-  const body = JSON.stringify({ error: { message, ...(field ? { field } : {}) } });
+  const body = JSON.stringify({ error: { message, ...(field !== undefined ? { field } : {}) } });
   return new HTTPException(400, {
     message,
     res: new Response(body, { status: 400, headers: { 'Content-Type': 'application/json' } }),
@@ -15,7 +15,9 @@ export function badRequest(message: string, field?: string): HTTPException {
 export function validationError(error: z.ZodError): HTTPException {
   const issue = error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
-    const field = [...issue.path.map(String), issue.keys[0]].join('.');
+    const key = issue.keys[0] ?? '';
+    // an empty key still needs a visible name
+    const field = [...issue.path.map(String), key === '' ? '""' : key].join('.');
     return badRequest(`${field}: unknown field`, field);
   }
   // an issue with no path is about the body as a whole (not an object, or a rule over several fields)
