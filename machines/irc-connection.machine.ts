@@ -67,6 +67,7 @@ export function reconnectDelayMs(attempt: number, timing: IrcConnectionTiming, r
 export type IrcClientCommand =
   | { type: 'JOIN'; channels: string[] }
   | { type: 'PART'; channel: string }
+  | { type: 'NAMES'; channels: string[] }
   | { type: 'QUIT'; message: string };
 
 /** What the invoked client reports about its socket; channel names folded. */
@@ -93,6 +94,8 @@ export type IrcConnectionCommand =
   | { type: 'CONFIGURE'; settings: IrcConnectionSettings; channels?: string[] }
   | { type: 'JOIN'; channel: string }
   | { type: 'PART'; channel: string }
+  /** Tell the world again what this connection is in (after the web side lost track): `connected`, `joined`, `names`. */
+  | { type: 'RESYNC' }
   | { type: 'STOP' };
 
 export type IrcConnectionEvent = IrcConnectionCommand | IrcClientEvent;
@@ -216,6 +219,15 @@ export const ircConnectionMachine = setup({
       }
     }),
     sendQuit: sendTo('client', { type: 'QUIT' as const, message: QUIT_MESSAGE }),
+    /** `joined` again for every channel; fresh `names` follow from the network's answer to NAMES. */
+    resyncChannels: enqueueActions(({ context, enqueue }) => {
+      for (const channel of context.joinedChannels) {
+        enqueue.emit({ type: 'joined' as const, payload: { serverId: context.serverId, channel } });
+      }
+      if (context.joinedChannels.length > 0) {
+        enqueue.sendTo('client', { type: 'NAMES', channels: context.joinedChannels });
+      }
+    }),
     markStopping: assign({ afterQuit: 'stop' as const }),
     markReconnecting: assign({ afterQuit: 'reconnect' as const }),
     recordJoined: assign(({ context, event }) =>
@@ -338,6 +350,7 @@ export const ircConnectionMachine = setup({
             STOP: { target: 'disconnecting', actions: 'markStopping' },
             JOIN: { actions: ['want', 'sendJoin'] },
             PART: [{ guard: 'isJoined', actions: ['unwant', 'sendPart'] }, { actions: 'unwant' }],
+            RESYNC: { actions: ['emitConnected', 'resyncChannels'] },
             CHANNEL_JOINED: { actions: ['recordJoined', 'emitJoined'] },
             CHANNEL_PARTED: [{ guard: 'isJoined', actions: ['recordParted', 'emitParted'] }],
             NAMES: { actions: 'emitNames' },

@@ -11,6 +11,7 @@ import {
   channelParamSchema,
   connectionRequestSchema,
   joinRequestSchema,
+  resyncRequestSchema,
   serverIdParamSchema,
   settingsFromBody,
 } from './request-schemas.ts';
@@ -116,6 +117,12 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
     const { name } = validate(channelParamSchema, { name: c.req.param('name') });
     if (!registry.part(serverId, name)) throw connectionNotFound(serverId);
     return c.json({ serverId, channel: name }, 202);
+  });
+
+  // the web side lost track (it restarted, or its stream could not replay): connections say again where they are
+  app.post('/internal/irc/resync', async (c) => {
+    const { serverIds } = validate(resyncRequestSchema, await jsonBody(c));
+    return c.json({ serverIds: registry.resync(serverIds) }, 202);
   });
 
   // c.env: under @hono/node-server the frames go straight to Node's response (see EventStream)

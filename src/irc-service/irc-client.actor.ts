@@ -104,6 +104,9 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
           case 'PART':
             client.part(command.channel);
             break;
+          case 'NAMES':
+            for (const channel of command.channels) client.raw('NAMES', channel);
+            break;
           case 'QUIT':
             client.quit(command.message);
             break;

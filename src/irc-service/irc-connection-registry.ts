@@ -115,6 +115,16 @@ export class IrcConnectionRegistry {
     return actor !== undefined;
   }
 
+  /**
+   * Asks registered connections (all, or these) to emit their state again: `connected`, `joined` for
+   * each channel and fresh `names`. Answers the ids asked, ascending.
+   */
+  resync(serverIds?: readonly number[]): number[] {
+    const ids = (serverIds ?? this.registeredIds()).filter((id) => this.registered.has(id));
+    for (const id of ids) this.actors.get(id)?.send({ type: 'RESYNC' });
+    return [...new Set(ids)].sort((a, b) => a - b);
+  }
+
   /** Ascending ids of connections registered on their network. */
   registeredIds(): number[] {
     return [...this.registered].sort((a, b) => a - b);

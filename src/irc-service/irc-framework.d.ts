@@ -54,6 +54,8 @@ declare module 'irc-framework' {
     quit(message?: string): void;
     join(channel: string, key?: string): void;
     part(channel: string, message?: string): void;
+    /** Sends one raw IRC line, e.g. `raw('NAMES', '#chan')`. */
+    raw(...words: string[]): void;
     changeNick(nick: string): void;
     caseCompare(a: string, b: string): boolean;
     on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;

@@ -65,3 +65,8 @@ export function settingsFromBody(body: ConnectionRequestBody): IrcConnectionSett
 export const joinRequestSchema = z.object({ name: channelNameSchema });
 
 export const channelParamSchema = z.object({ name: channelNameSchema });
+
+/** `POST /internal/irc/resync`: which connections emit their state again; all registered ones without ids. */
+export const resyncRequestSchema = z.strictObject({
+  serverIds: z.array(z.number().int().min(1).max(2_147_483_647)).max(100_000).optional(),
+});

@@ -56,6 +56,11 @@ export interface ConnectionHealthCheckJobDeps {
   orm: MikroORM;
   /** One reconciler at a time across web instances; without it this instance always reconciles. */
   lock?: Pick<ReconcilerLock, 'tryAcquire' | 'release'>;
+  /**
+   * Asks the IRC service to announce these connections again (`joined`, `names`): a server marked
+   * connected again may have had its channels reset by an outage that its connection survived.
+   */
+  resync?: (serverIds: number[]) => Promise<unknown>;
   /** Restores wanted connections and closes unknown ones after a check that got the list. */
   wanted?: Pick<WantedConnections, 'reconcile'>;
   client: Pick<InternalApiClient, 'status'>;
@@ -124,6 +129,12 @@ export class ConnectionHealthCheckJob {
       }
     }
     this.broadcast([...result.disconnected, ...result.markedConnected]);
+    if (result.markedConnected.length > 0 && this.deps.resync) {
+      const ids = result.markedConnected.map((change) => change.serverId);
+      this.deps.resync(ids).catch((resyncError: unknown) => {
+        this.deps.logger?.warn({ err: (resyncError as Error).message }, 'health check: resync request failed');
+      });
+    }
 
     const report: HealthCheckReport = {
       checkStartedAt: checkStartedAt.toISOString(),

@@ -94,6 +94,18 @@ export class InternalApiClient {
     await this.request('POST', `/internal/irc/connections/${serverId}/channels`, { name }, discardBody);
   }
 
+  /**
+   * `POST /internal/irc/resync`: the connections (all, or these) emit `connected`, `joined` and fresh
+   * `names` again, for a web side that lost track. Answers the ids the IRC service asked.
+   */
+  async resync(serverIds?: readonly number[]): Promise<number[]> {
+    const body = serverIds ? { serverIds } : {};
+    return this.request('POST', '/internal/irc/resync', body, async (response) => {
+      const answer = (await response.json().catch(() => ({}))) as { serverIds?: number[] };
+      return answer.serverIds ?? [];
+    });
+  }
+
   /** `DELETE /internal/irc/connections/:serverId/channels/:name`: parts a channel. */
   async part(serverId: number, name: string): Promise<void> {
     const path = `/internal/irc/connections/${serverId}/channels/${encodeURIComponent(name)}`;

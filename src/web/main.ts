@@ -41,7 +41,15 @@ await runMain('web', async (onShutdown) => {
   // one reconciler at a time across web instances; after each check, wanted connections come back
   const lock = new ReconcilerLock(database.url);
   const wanted = new WantedConnections({ orm, ircService: client, logger, staggerMs: config.RECONNECT_STAGGER_MS });
-  const job = new ConnectionHealthCheckJob({ orm, client, events: publisher, lock, wanted, logger });
+  const job = new ConnectionHealthCheckJob({
+    orm,
+    client,
+    events: publisher,
+    lock,
+    wanted,
+    resync: (serverIds) => client.resync(serverIds),
+    logger,
+  });
   const supervisor = new HealthSupervisor({
     job,
     events,
@@ -58,7 +66,13 @@ await runMain('web', async (onShutdown) => {
     token,
     apply: (event) => applyIrcEvent(orm.em.fork(), event),
     events: publisher,
-    onStreamChange: () => supervisor.requestCheck(),
+    onStreamChange: (change) => {
+      supervisor.requestCheck();
+      // nothing to resume from: the connections tell their channels and users again
+      if (change === 'started' || change === 'reset') {
+        client.resync().catch((error: Error) => logger.warn({ err: error.message }, 'resync request failed'));
+      }
+    },
     logger,
   });
 

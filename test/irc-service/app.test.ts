@@ -269,6 +269,43 @@ describe('IRC service app', () => {
     });
   });
 
+  it('resync: registered connections announce themselves, their channels, and ask the network for names', async () => {
+    const { app, network, published } = buildApp(fakeNetwork({ silentHosts: ['silent.example'] }));
+    await put(app, 2, { ...server, channels: ['#a', '#b'] });
+    await put(app, 3, { ...server, host: 'silent.example' });
+    await put(app, 4, server);
+    published.length = 0;
+    network.commands.length = 0;
+
+    const all = await app.request('/internal/irc/resync', { method: 'POST', headers: json, body: '{}' });
+    const some = await app.request('/internal/irc/resync', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ serverIds: [2, 3, 99] }),
+    });
+    const bad = await app.request('/internal/irc/resync', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ serverIds: ['x'] }),
+    });
+
+    expect(await all.json()).toEqual({ serverIds: [2, 4] });
+    expect(await some.json()).toEqual({ serverIds: [2] });
+    expect(bad.status).toBe(400);
+    expect(published.filter((event) => event.payload.serverId === 2).map((event) => event.type)).toEqual([
+      'connected',
+      'joined',
+      'joined',
+      'connected',
+      'joined',
+      'joined',
+    ]);
+    expect(network.commands.filter((entry) => entry.serverId === 2).map((entry) => entry.command)).toEqual([
+      { type: 'NAMES', channels: ['#a', '#b'] },
+      { type: 'NAMES', channels: ['#a', '#b'] },
+    ]);
+  });
+
   it('streams connection events as SSE with ids, replaying from Last-Event-ID', async () => {
     const { app } = buildApp();
     await put(app, 1, server);

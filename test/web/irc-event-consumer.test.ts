@@ -98,7 +98,7 @@ describe('IrcEventConsumer', () => {
 
     expect(applied.map((event) => event.type)).toEqual(['connected', 'joined']);
     expect(published.events).toHaveLength(2);
-    expect(changes).toEqual(['opened']);
+    expect(changes).toEqual(['started']);
   });
 
   it('asks for a check when the stream drops and when it opens again, then replays what it missed', async () => {
@@ -111,7 +111,7 @@ describe('IrcEventConsumer', () => {
     await outage.up();
     await eventually(() => context.applied.length === 2);
 
-    expect(context.changes).toEqual(['opened', 'dropped', 'opened']);
+    expect(context.changes).toEqual(['started', 'dropped', 'opened']);
     expect(context.applied.map((event) => event.type)).toEqual(['connected', 'disconnected']);
   });
 
@@ -124,7 +124,7 @@ describe('IrcEventConsumer', () => {
     await restart.up();
     await eventually(() => context.changes.includes('reset'));
 
-    expect(context.changes).toEqual(['opened', 'dropped', 'opened', 'reset']);
+    expect(context.changes).toEqual(['started', 'dropped', 'opened', 'reset']);
   });
 
   it('fetches an event again when applying it failed, so nothing is lost', async () => {
@@ -184,6 +184,6 @@ describe('IrcEventConsumer', () => {
     );
     await eventually(() => consumer.isOpen);
 
-    expect(changes).toEqual(['opened']);
+    expect(changes).toEqual(['started']);
   });
 });

@@ -8,8 +8,11 @@ import type { PendingWebEvent } from './irc-event-applier.ts';
 /** Tries of one event whose database write fails before it is skipped. */
 const MAX_ATTEMPTS_PER_EVENT = 3;
 
-/** Why the consumer asks for a health check: the stream opened, dropped, or could not replay what was missed. */
-export type StreamChange = 'opened' | 'dropped' | 'reset';
+/**
+ * What happened to the stream: `started` (opened with nothing to resume from: whatever happened before is
+ * unknown), `opened` (resumed after a drop), `dropped`, or `reset` (it could not replay what was missed).
+ */
+export type StreamChange = 'started' | 'opened' | 'dropped' | 'reset';
 
 export interface IrcEventConsumerOptions {
   /** `IRC_SERVICE_URL`. */
@@ -92,7 +95,7 @@ export class IrcEventConsumer {
         throw new Error(`the IRC event stream answered ${response.status}`);
       }
       reachedOpen = true;
-      this.setOpen(true);
+      this.setOpen(true, this.lastEventId !== undefined);
       for await (const message of readSse(response.body)) {
         if (message.event === 'reset') {
           this.lastEventId = message.id;
@@ -142,10 +145,11 @@ export class IrcEventConsumer {
     for (const webEvent of changes) this.options.events.publish(webEvent.type, webEvent.payload);
   }
 
-  private setOpen(open: boolean): void {
+  private setOpen(open: boolean, resumed = false): void {
     if (open === this.opened) return;
     this.opened = open;
-    if (!this.stopped) this.options.onStreamChange(open ? 'opened' : 'dropped');
+    if (this.stopped) return;
+    this.options.onStreamChange(open ? (resumed ? 'opened' : 'started') : 'dropped');
   }
 
   private sleep(ms: number): Promise<void> {
