@@ -38,6 +38,9 @@ const environmentSchema = z.object({
   DEBUG_MACHINES: bool.default(false),
   IRC_CONNECTS_PER_HOST: z.coerce.number().int().min(1).default(8),
   RECONNECT_STAGGER_MS: z.coerce.number().int().min(0).default(100),
+  IRC_PING_INTERVAL_MS: positiveMs.default(30_000),
+  IRC_PING_TIMEOUT_MS: positiveMs.default(60_000),
+  IRC_RECONNECT_MAX_MS: positiveMs.default(60_000),
 });
 
 export type Config = Omit<z.infer<typeof environmentSchema>, 'HEALTH_CHECK_ENABLED'> & {

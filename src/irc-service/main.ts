@@ -31,6 +31,11 @@ await runMain('irc-service', async (onShutdown) => {
     clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(config.IRC_CONNECTS_PER_HOST), logger }),
     onEvent: publish,
     random: Math.random,
+    timing: {
+      pingIntervalMs: config.IRC_PING_INTERVAL_MS,
+      pingTimeoutMs: config.IRC_PING_TIMEOUT_MS,
+      reconnectMaxMs: config.IRC_RECONNECT_MAX_MS,
+    },
     logger,
     inspect: (serverId) =>
       machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'ircConnection', serverId }),

@@ -28,7 +28,10 @@ describe.skipIf(!NGIRCD)('fault: the IRC network (ngircd)', { timeout: 120_000 }
   const observers: IrcObserver[] = [];
 
   beforeEach(async () => {
-    system = await startSystem();
+    // short ping and backoff settings, so a hung network is noticed in about a second
+    system = await startSystem({
+      env: { IRC_PING_INTERVAL_MS: '500', IRC_PING_TIMEOUT_MS: '1000', IRC_RECONNECT_MAX_MS: '1000' },
+    });
     api = webApi(system.web.url);
     await api.settled();
   });
@@ -80,7 +83,7 @@ describe.skipIf(!NGIRCD)('fault: the IRC network (ngircd)', { timeout: 120_000 }
     await observe('netwatch2');
 
     // the actor's backoff retries reach the new server; it registers and rejoins #net on its own
-    await browser.waitFor(statusOf(serverId, true), 30_000);
+    await browser.waitFor(statusOf(serverId, true), 10_000);
     await eventually(
       async () =>
         JSON.stringify(await connectionPicture(system.db.query, [serverId])) ===
@@ -107,21 +110,19 @@ describe.skipIf(!NGIRCD)('fault: the IRC network (ngircd)', { timeout: 120_000 }
   });
 
   it('SIGSTOP: the hung network is detected by ping timeout; resumed, the connection comes back', async () => {
-    // The IRC service has no setting for its ping timing (src/irc-service/main.ts builds the registry
-    // with the machine's defaults: a PING after 30 s of silence, dead after 60 s), so this waits that long.
     const serverId = await liveServer();
     browser = await openSse(`${system.web.url}/events`);
 
     await system.ircd.kill('SIGSTOP');
 
-    await browser.waitFor(statusOf(serverId, false), 100_000);
+    await browser.waitFor(statusOf(serverId, false), 10_000);
     expect(await connectionPicture(system.db.query, [serverId])).toEqual(DOWN);
     const status = await system.internalFetch(`${system.irc.url}/internal/irc/status`);
     expect(await status.json()).toEqual({ connections: [] });
 
     await system.ircd.kill('SIGCONT');
 
-    await browser.waitFor(statusOf(serverId, true), 30_000);
+    await browser.waitFor(statusOf(serverId, true), 10_000);
     await eventually(async () => (await connectionPicture(system.db.query, [serverId])).joinedChannels === 1, 10_000);
     expect((await connectionPicture(system.db.query, [serverId])).connectedServers).toBe(1);
   });
