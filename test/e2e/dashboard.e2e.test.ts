@@ -112,4 +112,19 @@ describe.skipIf(!NGIRCD || !CHROMIUM)('dashboard, end to end', () => {
     await mkdir(`${PROJECT_ROOT}/test-results`, { recursive: true });
     await page.screenshot({ path: `${PROJECT_ROOT}/test-results/dashboard.png`, fullPage: true });
   });
+
+  it('disconnects from the page, and the server stays disconnected', async () => {
+    await server().locator('[data-testid="disconnect"]').click();
+
+    await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('disconnected');
+    const status = await system.internalFetch(`${system.irc.url}/internal/irc/status`);
+    expect(await status.json()).toEqual({ connections: [] });
+    const [row] = await system.db.query<{ autoconnect: boolean; connected_at: Date | null }>(
+      'select autoconnect, connected_at from servers where id = $1',
+      [serverId],
+    );
+    expect(row).toEqual({ autoconnect: false, connected_at: null });
+    expect(await server().locator('[data-testid="disconnect"]').isDisabled()).toBe(true);
+    expect(await server().locator('[data-testid="connect"]').isEnabled()).toBe(true);
+  });
 });

@@ -150,6 +150,8 @@ function renderServer(server) {
           'button',
           {
             type: 'button',
+            disabled: server.connected,
+            title: server.connected ? 'Already connected' : 'Connect, and keep it connected',
             dataset: { testid: 'connect' },
             onclick: () => act(() => api('POST', `/api/servers/${server.id}/connect`)),
           },
@@ -159,6 +161,8 @@ function renderServer(server) {
           'button',
           {
             type: 'button',
+            disabled: !server.connected && !server.autoconnect,
+            title: 'Disconnect, and keep it disconnected',
             dataset: { testid: 'disconnect' },
             onclick: () => act(() => api('POST', `/api/servers/${server.id}/disconnect`)),
           },
