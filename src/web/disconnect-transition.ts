@@ -5,7 +5,7 @@ import type { EntityManager } from '../db/orm.ts';
  * The disconnect transition and its reverse, as set-based SQL in one transaction.
  *
  * Each call issues the same few statements for 1 server or 100,000 (ids travel as one array parameter,
- * `= any(?)`), never a loop over rows: the transition has to stay near raw-SQL speed at a million
+ * `= any(?)`; the disconnect transition is a single statement), never a loop over rows: the transition has to stay near raw-SQL speed at a million
  * channel users. Only rows that actually change are returned, so the caller broadcasts exactly those.
  */
 
@@ -40,12 +40,12 @@ export interface ReconciliationResult {
   kept: number[];
 }
 
-/** The disconnect transition alone, in a transaction of its own. */
+/** The disconnect transition alone: one atomic statement (in the transaction of `em` when it has one). */
 export async function disconnectServers(
   em: EntityManager,
   selection: DisconnectSelection,
 ): Promise<ServerStatusChange[]> {
-  return em.transactional((tx) => disconnectWithin(tx, selection));
+  return disconnectWithin(em, selection);
 }
 
 /** The disconnect transition, the reverse drift and the list of kept servers, in one transaction. */
@@ -89,41 +89,58 @@ async function run<Row>(em: EntityManager, sql: string, bindings: Knex.RawBindin
 
 const CLEAR_CONNECTED_AT = 'update servers set connected_at = null, updated_at = now()';
 
-function selectionSql(selection: DisconnectSelection): { sql: string; bindings: Knex.RawBinding[] } {
+/** Which servers lose `connected_at`, and whose channels are reset (for `ids`: all of them, changed or not). */
+function selectionSql(selection: DisconnectSelection): {
+  where: string;
+  bindings: Knex.RawBinding[];
+  reset: { ids: string; bindings: Knex.RawBinding[] };
+} {
+  // the changed ids as an array, not `in (select ...)`: with an array the planner keeps the index plans
+  // for channels and channel_users; a semi-join on the CTE hashed all million channel users
+  const changed = { ids: 'array(select id from changed)', bindings: [] };
   switch (selection.kind) {
-    case 'ids':
+    case 'ids': {
+      const ids = intArray(selection.ids);
       return {
-        sql: `${CLEAR_CONNECTED_AT} where id = any(?::int[]) and connected_at is not null returning id`,
-        bindings: [intArray(selection.ids)],
+        where: 'id = any(?::int[]) and connected_at is not null',
+        bindings: [ids],
+        reset: { ids: '?::int[]', bindings: [ids] },
       };
+    }
     case 'all-connected':
-      return { sql: `${CLEAR_CONNECTED_AT} where connected_at is not null returning id`, bindings: [] };
+      return { where: 'connected_at is not null', bindings: [], reset: changed };
     case 'stale':
       return {
-        sql: `${CLEAR_CONNECTED_AT} where connected_at is not null and connected_at < ? and id <> all(?::int[]) returning id`,
+        where: 'connected_at is not null and connected_at < ? and id <> all(?::int[])',
         bindings: [selection.connectedBefore, intArray(selection.liveIds)],
+        reset: changed,
       };
   }
 }
 
-async function disconnectWithin(tx: EntityManager, selection: DisconnectSelection): Promise<ServerStatusChange[]> {
-  const { sql, bindings } = selectionSql(selection);
-  const changedIds = (await run<{ id: number }>(tx, sql, bindings)).map((row) => row.id).sort(ascending);
-  const resetIds = selection.kind === 'ids' ? [...selection.ids] : changedIds;
-  if (resetIds.length > 0) {
-    // one round trip for both: the ids travel as an explicit array, so each half keeps its index plan
-    const ids = intArray(resetIds);
-    await run(
-      tx,
-      `with reset_channels as (
-         update channels set joined = false where server_id = any(?::int[]) and joined
-       )
+/**
+ * One statement: data-modifying CTEs run exactly once and together, so the transition is atomic without
+ * a transaction of its own (and joins the caller's when there is one), in one round trip.
+ */
+async function disconnectWithin(em: EntityManager, selection: DisconnectSelection): Promise<ServerStatusChange[]> {
+  const { where, bindings, reset } = selectionSql(selection);
+  const rows = await run<{ id: number }>(
+    em,
+    `with changed as (${CLEAR_CONNECTED_AT} where ${where} returning id),
+     reset_channels as (
+       update channels set joined = false where server_id = any(${reset.ids}) and joined
+     ),
+     removed_users as (
        delete from channel_users using channels
-       where channel_users.channel_id = channels.id and channels.server_id = any(?::int[])`,
-      [ids, ids],
-    );
-  }
-  return changedIds.map((serverId) => ({ serverId, connectedAt: null }));
+       where channel_users.channel_id = channels.id and channels.server_id = any(${reset.ids})
+     )
+     select id from changed`,
+    [...bindings, ...reset.bindings, ...reset.bindings],
+  );
+  return rows
+    .map((row) => row.id)
+    .sort(ascending)
+    .map((serverId) => ({ serverId, connectedAt: null }));
 }
 
 async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at: Date): Promise<ServerStatusChange[]> {
