@@ -86,6 +86,7 @@ describe('IRC service app', () => {
     ['no token', {}],
     ['a wrong token', { Authorization: 'Bearer wrong-token-0123456789abc' }],
     ['a token of another length', { Authorization: 'Bearer x' }],
+    ['a wrong token of the same length', { Authorization: `Bearer ${'x'.repeat(TOKEN.length)}` }],
     ['another scheme', { Authorization: `Basic ${TOKEN}` }],
   ])('refuses /internal/* with %s', async (_label, headers) => {
     const { app } = buildApp();
