@@ -52,7 +52,7 @@ function isNodeBindings(env: unknown): env is NodeBindings {
 }
 
 const encoder = new TextEncoder();
-const HEARTBEAT = encoder.encode(': heartbeat\n\n');
+const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 
 /**
  * The id just before `id` in the same stream (`<bootId>-<seq - 1>`): where a follower resumes to get `id`
@@ -108,7 +108,9 @@ export class EventStream<EventMap extends object> {
   publish<T extends keyof EventMap & string>(type: T, payload: EventMap[T]): string {
     this.seq += 1;
     const id = this.idOf(this.seq);
-    const frame = encoder.encode(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
+    // a Buffer (a Uint8Array to web streams): Node's sockets take it as is, a plain Uint8Array they
+    // wrap in a new Buffer on every write, once per client
+    const frame = Buffer.from(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(payload)}\n\n`);
     this.buffer.push({ seq: this.seq, frame });
     if (this.buffer.length > this.bufferSize) this.buffer.shift();
     this.writeToAll(frame);
