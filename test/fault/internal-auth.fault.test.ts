@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import type { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
 import { EventStream } from '../../src/shared/event-stream.ts';
-import { freePort } from '../support/ngircd.ts';
-import { type RunningProcess, runProjectProcess } from '../support/process.ts';
+import { startIrcServiceProcess } from '../support/irc-service-process.ts';
+import type { RunningProcess } from '../support/process.ts';
 import { openSse, type SseClient } from '../support/sse-client.ts';
 
 const TOKEN = 'fault-auth-token-0123456789abcdef';
@@ -60,15 +60,7 @@ describe('fault: unauthenticated requests to the IRC service', () => {
   let follower: SseClient;
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    service = runProjectProcess('src/irc-service/main.ts', {
-      INTERNAL_API_TOKEN: TOKEN,
-      IRC_SERVICE_HOST: '127.0.0.1',
-      IRC_SERVICE_PORT: String(port),
-      LOG_LEVEL: 'info',
-    });
-    await service.waitForOutput(/IRC service listening on/);
+    ({ service, url } = await startIrcServiceProcess(TOKEN));
     follower = await openSse(`${url}/internal/irc/events`, { Authorization: `Bearer ${TOKEN}` });
   });
 

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
-import { freePort, type Ngircd, startNgircd } from '../support/ngircd.ts';
-import { eventually, type RunningProcess, runProjectProcess } from '../support/process.ts';
+import { startIrcServiceProcess } from '../support/irc-service-process.ts';
+import { type Ngircd, startNgircd } from '../support/ngircd.ts';
+import { eventually, type RunningProcess } from '../support/process.ts';
 import { NGIRCD } from '../support/requirements.ts';
 import { openSse } from '../support/sse-client.ts';
 
@@ -17,15 +18,7 @@ describe.skipIf(!NGIRCD)('IRC service process', () => {
 
   beforeEach(async () => {
     ircd = await startNgircd();
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    service = runProjectProcess('src/irc-service/main.ts', {
-      INTERNAL_API_TOKEN: TOKEN,
-      IRC_SERVICE_HOST: '127.0.0.1',
-      IRC_SERVICE_PORT: String(port),
-      LOG_LEVEL: 'info',
-    });
-    await service.waitForOutput(/IRC service listening on/);
+    ({ service, url } = await startIrcServiceProcess(TOKEN));
   });
 
   afterEach(async () => {

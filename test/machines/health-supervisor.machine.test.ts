@@ -1,37 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromPromise } from 'xstate';
 import { type HealthSupervisorEmitted, healthSupervisorMachine } from '../../machines/health-supervisor.machine.ts';
-import type {
-  HealthCheckOutcome,
-  HealthCheckReport,
-  PerformOptions,
-} from '../../src/web/connection-health-check-job.ts';
+import type { HealthCheckReport, PerformOptions } from '../../src/web/connection-health-check-job.ts';
+import { healthReport } from '../support/health-report.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 
-function report(outcome: HealthCheckOutcome, overrides: Partial<HealthCheckReport> = {}): HealthCheckReport {
-  const errorNames: Record<HealthCheckOutcome, string | null> = {
-    answered: null,
-    unavailable: 'ServiceUnavailable',
-    unknown: 'ServiceTimeout',
-    unauthorized: 'Unauthorized',
-  };
-  const name = errorNames[outcome];
-  return {
-    checkStartedAt: new Date().toISOString(),
-    checkedAt: new Date().toISOString(),
-    outcome,
-    connections: outcome === 'answered' ? [] : null,
-    kept: [],
-    disconnected: [],
-    markedConnected: [],
-    treatedAsUnavailable: false,
-    reconciledElsewhere: false,
-    restoring: [],
-    closing: [],
-    error: name ? { name, message: name } : null,
-    ...overrides,
-  };
-}
+const report = healthReport;
 
 /** A check actor whose runs the test settles one by one. */
 function controllableChecks() {

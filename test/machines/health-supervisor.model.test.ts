@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AnyMachineSnapshot, createActor, type EventObject, fromPromise } from 'xstate';
 import { healthSupervisorMachine } from '../../machines/health-supervisor.machine.ts';
 import type { HealthCheckReport, PerformOptions } from '../../src/web/connection-health-check-job.ts';
+import { healthReport } from '../support/health-report.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 import { delayedEvents, delayOf, type ModelEvent, modelPaths, stateNodePaths, statePathsOf } from './machine-model.ts';
 
@@ -14,13 +15,7 @@ import { delayedEvents, delayOf, type ModelEvent, modelPaths, stateNodePaths, st
 /** The interval as the web side provides it (HEALTH_CHECK_INTERVAL_MS), not the machine's default. */
 const INTERVAL_MS = 5_000;
 
-/** Only what the supervisor reads of a report: the outcome and the error. */
-function report(outcome: 'answered' | 'unavailable' | 'unknown'): HealthCheckReport {
-  return {
-    outcome,
-    error: outcome === 'answered' ? null : { name: outcome, message: outcome },
-  } as Partial<HealthCheckReport> as HealthCheckReport;
-}
+const report = healthReport;
 
 const CHECK_DONE = 'xstate.done.actor.check';
 const CHECK_ERROR = 'xstate.error.actor.check';

@@ -4,6 +4,7 @@ import type { MikroORM } from '../../src/db/orm.ts';
 import type { HealthCheckReport } from '../../src/web/connection-health-check-job.ts';
 import { HealthSupervisor, HealthSupervisorNotRunning } from '../../src/web/health-supervisor.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
+import { healthReport } from '../support/health-report.ts';
 import { mswServer } from '../support/msw.ts';
 import { insertServer, recordingPublisher, STATUS_URL, serverPicture } from './fixtures.ts';
 import { assembleWeb } from './web-harness.ts';
@@ -123,20 +124,7 @@ describe('health supervisor (wired to the real check)', () => {
 
     supervisor.start();
     const checked = supervisor.checkNow();
-    finish({
-      checkStartedAt: '2026-01-01T00:00:00.000Z',
-      checkedAt: '2026-01-01T00:00:01.000Z',
-      outcome: 'unavailable',
-      connections: null,
-      kept: [],
-      disconnected: [],
-      markedConnected: [],
-      treatedAsUnavailable: false,
-      reconciledElsewhere: false,
-      restoring: [],
-      closing: [],
-      error: { name: 'ServiceUnavailable', message: 'down' },
-    });
+    finish(healthReport('unavailable', { checkedAt: '2026-01-01T00:00:01.000Z' }));
     await checked;
 
     expect(events.events.map((event) => event.payload)).toEqual([
