@@ -133,22 +133,22 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
   // c.env: under @hono/node-server the frames go straight to Node's response (see EventStream)
   app.get('/internal/irc/events', (c) => events.response(c.req.header('Last-Event-ID'), c.env));
 
-  app.notFound((c) => c.json({ error: 'not found' }, 404));
+  app.notFound((c) => c.json({ error: { message: 'not found' } }, 404));
 
-  // The one place errors become responses; bodies carry a message and a field, never a submitted value.
+  // The one place errors become responses: `{error: {message, field?}}`, as on the web side; never a submitted value.
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       if (error.cause instanceof z.ZodError) {
         const issue = error.cause.issues[0];
         const field = issue?.path.map(String).join('.') || 'body';
-        return c.json({ error: `${field}: ${issue?.message ?? 'invalid'}`, field }, 400);
+        return c.json({ error: { message: `${field}: ${issue?.message ?? 'invalid'}`, field } }, 400);
       }
       if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
       const field = error.status === 400 || error.status === 413 ? { field: 'body' } : {};
-      return c.json({ error: error.message, ...field }, error.status);
+      return c.json({ error: { message: error.message, ...field } }, error.status);
     }
     logger?.error({ err: error, path: c.req.path }, 'request failed');
-    return c.json({ error: 'internal error' }, 500);
+    return c.json({ error: { message: 'internal error' } }, 500);
   });
 
   return app;

@@ -101,7 +101,7 @@ describe('IRC service app', () => {
       expect(response.status, `${method} ${path}`).toBe(401);
       expect(response.headers.get('WWW-Authenticate')).toBe('Bearer');
       const body = await response.text();
-      expect(JSON.parse(body)).toEqual({ error: expect.any(String) });
+      expect(JSON.parse(body)).toEqual({ error: { message: expect.any(String) } });
       expect(body).not.toContain(TOKEN);
     }
   });
@@ -183,7 +183,7 @@ describe('IRC service app', () => {
       const response = await put(app, 1, body);
       expect(response.status, JSON.stringify(body)).toBe(400);
       const answer = await response.json();
-      expect(answer, JSON.stringify(body)).toMatchObject({ field, error: expect.stringContaining(field) });
+      expect(answer, JSON.stringify(body)).toMatchObject({ error: { field, message: expect.stringContaining(field) } });
     }
   });
 
@@ -198,14 +198,14 @@ describe('IRC service app', () => {
     const { app } = buildApp();
     const response = await app.request('/internal/irc/connections/1', { method: 'PUT', headers: json, body: '{' });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ field: 'body' });
+    expect(await response.json()).toMatchObject({ error: { field: 'body' } });
   });
 
   it.each(['0', '-1', 'abc', '1.5', '99999999999'])('refuses the server id %s', async (serverId) => {
     const { app } = buildApp();
     const response = await put(app, serverId, server);
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ field: 'serverId' });
+    expect(await response.json()).toMatchObject({ error: { field: 'serverId' } });
   });
 
   it('answers 404 for a connection it does not have', async () => {
@@ -258,7 +258,7 @@ describe('IRC service app', () => {
     });
 
     expect([joined.status, parted.status, bad.status]).toEqual([202, 202, 400]);
-    expect(await bad.json()).toMatchObject({ field: 'name' });
+    expect(await bad.json()).toMatchObject({ error: { field: 'name' } });
     expect(network.commands.map((entry) => entry.command)).toEqual([
       { type: 'JOIN', channels: [] },
       { type: 'JOIN', channels: ['#alpha'] },

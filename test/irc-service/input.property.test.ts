@@ -59,7 +59,7 @@ describe('IRC service input (property-based)', () => {
 
   async function expectClean(response: Response, allowed: number[]) {
     expect(allowed).toContain(response.status);
-    if (response.status === 400) expect(typeof (await response.json()).field).toBe('string');
+    if (response.status === 400) expect(typeof (await response.json()).error.field).toBe('string');
   }
 
   it('PUT /internal/irc/connections/:serverId: 202 or a 400 naming the field; a refusal opens nothing', async () => {
