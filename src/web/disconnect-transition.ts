@@ -1,5 +1,5 @@
-import type { Knex } from '@mikro-orm/postgresql';
 import type { EntityManager } from '../db/orm.ts';
+import { runSql, type SqlBinding } from '../db/sql.ts';
 
 /**
  * The disconnect transition and its reverse, as set-based SQL in one transaction.
@@ -78,22 +78,13 @@ function intArray(ids: readonly number[]): string {
   return `{${ids.join(',')}}`;
 }
 
-/** Runs one statement with real bindings on the transaction of `em`, when it has one. */
-async function run<Row>(em: EntityManager, sql: string, bindings: Knex.RawBinding[]): Promise<Row[]> {
-  const query = em.getKnex().raw(sql, bindings);
-  const transaction = em.getTransactionContext<Knex.Transaction>();
-  if (transaction) query.transacting(transaction);
-  const result = (await query) as { rows: Row[] };
-  return result.rows;
-}
-
 const CLEAR_CONNECTED_AT = 'update servers set connected_at = null, updated_at = now()';
 
 /** Which servers lose `connected_at`, and whose channels are reset (for `ids`: all of them, changed or not). */
 function selectionSql(selection: DisconnectSelection): {
   where: string;
-  bindings: Knex.RawBinding[];
-  reset: { ids: string; bindings: Knex.RawBinding[] };
+  bindings: SqlBinding[];
+  reset: { ids: string; bindings: SqlBinding[] };
 } {
   // the changed ids as an array, not `in (select ...)`: with an array the planner keeps the index plans
   // for channels and channel_users; a semi-join on the CTE hashed all million channel users
@@ -124,7 +115,7 @@ function selectionSql(selection: DisconnectSelection): {
  */
 async function disconnectWithin(em: EntityManager, selection: DisconnectSelection): Promise<ServerStatusChange[]> {
   const { where, bindings, reset } = selectionSql(selection);
-  const rows = await run<{ id: number }>(
+  const rows = await runSql<{ id: number }>(
     em,
     `with changed as (${CLEAR_CONNECTED_AT} where ${where} returning id),
      reset_channels as (
@@ -145,7 +136,7 @@ async function disconnectWithin(em: EntityManager, selection: DisconnectSelectio
 
 async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at: Date): Promise<ServerStatusChange[]> {
   if (ids.length === 0) return [];
-  const rows = await run<{ id: number }>(
+  const rows = await runSql<{ id: number }>(
     tx,
     `update servers set connected_at = ?, updated_at = now()
      where id = any(?::int[]) and connected_at is null returning id`,
@@ -158,7 +149,7 @@ async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at
 }
 
 async function listConnectedExcept(em: EntityManager, excluded: number[]): Promise<number[]> {
-  const rows = await run<{ id: number }>(
+  const rows = await runSql<{ id: number }>(
     em,
     'select id from servers where connected_at is not null and id <> all(?::int[]) order by id',
     [intArray(excluded)],

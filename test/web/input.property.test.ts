@@ -7,6 +7,8 @@ import { InternalApiClient } from '../../src/web/internal-api-client.ts';
 import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { serversRoutes } from '../../src/web/routes/servers.routes.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
+// any request to the IRC service fails the test instead of leaving the machine
+import '../support/msw.ts';
 import { IRC_SERVICE_URL, insertServer, recordingPublisher, TOKEN } from './fixtures.ts';
 
 /**
@@ -140,6 +142,8 @@ describe('input at every boundary (property-based)', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), id, async ([method, path], raw) => {
+        // an id of a server the other properties created would reach the IRC service: not this property's case
+        fc.pre(!/^\d+$/.test(raw) || Number(raw) > 1_000_000_000);
         const body = method === 'GET' ? undefined : JSON.stringify({ name: 'x' });
         const response = await send(method, path(encodeURIComponent(raw)), body);
         expect([400, 404]).toContain(response.status);
