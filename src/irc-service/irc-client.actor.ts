@@ -20,6 +20,9 @@ export interface IrcClientActorOptions {
 /** How many other nicknames to try when ours is taken before registration. */
 const NICK_RETRIES = 3;
 
+/** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
+const NAMES_PACE_MS = 250;
+
 export function createIrcClientActor(options: IrcClientActorOptions) {
   const { throttle } = options;
   return fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
@@ -31,6 +34,17 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let registered = false;
     let pingTimedOut = false;
     let nickRetries = 0;
+    const namesQueue: string[] = [];
+    let namesTimer: NodeJS.Timeout | undefined;
+
+    /** Sends the queued NAMES one at a time, paced. */
+    const drainNames = () => {
+      const channel = namesQueue.shift();
+      namesTimer = undefined;
+      if (channel === undefined || finished) return;
+      client.raw('NAMES', channel);
+      if (namesQueue.length > 0) namesTimer = setTimeout(drainNames, NAMES_PACE_MS);
+    };
 
     const isMe = (nickname: string) => client.caseCompare(nickname, client.user.nick);
 
@@ -105,7 +119,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
             client.part(command.channel);
             break;
           case 'NAMES':
-            for (const channel of command.channels) client.raw('NAMES', channel);
+            for (const channel of command.channels) if (!namesQueue.includes(channel)) namesQueue.push(channel);
+            if (namesTimer === undefined) drainNames();
             break;
           case 'QUIT':
             client.quit(command.message);
@@ -142,6 +157,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
 
     return () => {
       finished = true;
+      clearTimeout(namesTimer);
       releaseSlot();
       client.removeAllListeners();
       // destroy rather than end: a hung server would keep a half-closed socket open forever

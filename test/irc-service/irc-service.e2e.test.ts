@@ -126,6 +126,27 @@ describe.skipIf(!NGIRCD)('IRC service against a real ngircd', () => {
     await observer.waitForLine(/^:svc1!\S+ JOIN :?#lobby/i);
   });
 
+  it('resync: a connection announces its channels again, with fresh names from the network', async () => {
+    const channels = ['#one', '#two', '#three'];
+    await service.request('PUT', '/internal/irc/connections/1', connection('svc1', { channels }));
+    for (const channel of channels) await service.stream.waitFor(event('names', { serverId: 1, channel }));
+    const before = service.stream.events.length;
+
+    const answer = await service.request('POST', '/internal/irc/resync', {});
+
+    expect(answer).toEqual({ status: 202, body: { serverIds: [1] } });
+    const again = () => service.stream.events.slice(before);
+    await eventually(() => again().filter((candidate) => candidate.type === 'names').length === 3, 5_000);
+    expect(
+      again()
+        .filter((candidate) => candidate.type === 'joined')
+        .map((candidate) => candidate.data),
+    ).toEqual(channels.map((channel) => ({ serverId: 1, channel })));
+    for (const names of again().filter((candidate) => candidate.type === 'names')) {
+      expect((names.data as { users: unknown[] }).users).toEqual([{ nickname: 'svc1', modes: 'o' }]);
+    }
+  });
+
   it('drops out of /status when the server dies, then reconnects and rejoins when it comes back', async () => {
     await service.request('PUT', '/internal/irc/connections/1', connection('svc1', { channels: ['#lobby'] }));
     await service.stream.waitFor(event('joined', { serverId: 1, channel: '#lobby' }));
