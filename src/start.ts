@@ -21,10 +21,11 @@ function urlHost(host: string): string {
 
 function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   const path = fileURLToPath(new URL(entry, import.meta.url));
-  return spawn(process.execPath, ['--import', 'tsx', path], { env, stdio: ['ignore', 'inherit', 'inherit'] }).once(
-    'error',
-    (error) => console.error(`start: could not start ${name}: ${error.message}`),
-  );
+  // the IPC channel lets a side notice that this process died, even by SIGKILL (see runMain)
+  return spawn(process.execPath, ['--import', 'tsx', path], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  }).once('error', (error) => console.error(`start: could not start ${name}: ${error.message}`));
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

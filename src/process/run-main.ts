@@ -48,6 +48,8 @@ export async function runMain(
     process.exit(code || Number(process.exitCode ?? 0));
   };
 
+  // Started by `npm start` with an IPC channel: when that parent dies, even by SIGKILL, so does this side.
+  if (process.send) process.once('disconnect', () => void exit(1));
   process.once('SIGINT', () => void exit(0));
   process.once('SIGTERM', () => void exit(0));
   process.on('uncaughtException', (error) => {

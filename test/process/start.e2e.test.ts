@@ -91,6 +91,24 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     await expect(fetch(`${webUrl}/healthz`)).rejects.toThrow();
   });
 
+  it('takes both sides down with it when killed outright, and the next start recovers its database', async () => {
+    const dir = await makeTempDir('start-e2e-kill');
+    cleanups.push(dir.remove);
+    const first = await start(dir.path);
+    await first.started.waitForOutput(/irc-supervisor is running/);
+    const sides = sidePids(first.started.child.pid!);
+    expect(sides).toHaveLength(2);
+
+    first.started.child.kill('SIGKILL');
+
+    for (const pid of sides) await eventually(() => !isAlive(pid), 10_000);
+    const second = await start(dir.path);
+    await second.started.waitForOutput(/irc-supervisor is running/);
+    expect(second.started.output()).toContain('database is up to date');
+    second.started.child.kill('SIGTERM');
+    expect(await second.started.exited).toBe(0);
+  });
+
   it('refuses bad configuration with one line naming the variable', async () => {
     const dir = await makeTempDir('start-e2e-bad');
     cleanups.push(dir.remove);
