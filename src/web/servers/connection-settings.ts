@@ -1,16 +1,12 @@
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
 import type { ConnectionSettings } from '../internal-api-client.ts';
+import type { ServerView } from './server-views.ts';
 
-interface SettingsRow {
-  host: string;
-  port: number;
-  tls: boolean;
-  nickname: string;
-  username: string | null;
-  realname: string | null;
+/** The connection columns of a server, as the API shows them, plus the password the API never shows. */
+type SettingsRow = Pick<ServerView, 'host' | 'port' | 'tls' | 'nickname' | 'username' | 'realname'> & {
   password: string | null;
-}
+};
 
 export interface SettingsOptions {
   /**

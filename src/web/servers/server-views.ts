@@ -27,21 +27,8 @@ export interface ChannelView {
   userCount: number;
 }
 
-interface ServerRow {
-  id: number;
-  name: string;
-  host: string;
-  port: number;
-  tls: boolean;
-  nickname: string;
-  username: string | null;
-  realname: string | null;
-  has_password: boolean;
-  autoconnect: boolean;
-  connected_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A server as read, columns named as in the view; timestamps come back as text (see toIsoTimestamp). */
+type ServerRow = Omit<ServerView, 'connected' | 'channels'>;
 
 interface ChannelRow {
   id: number;
@@ -56,8 +43,8 @@ export async function loadServerViews(em: EntityManager, ids?: readonly number[]
   const filter = ids ? 'where id = any(?::int[])' : '';
   const servers = await runSql<ServerRow>(
     em,
-    `select id, name, host, port, tls, nickname, username, realname, password is not null as has_password,
-            autoconnect, connected_at, created_at, updated_at
+    `select id, name, host, port, tls, nickname, username, realname, password is not null as "hasPassword",
+            autoconnect, connected_at as "connectedAt", created_at as "createdAt", updated_at as "updatedAt"
      from servers ${filter} order by id`,
     ids ? [[...ids]] : [],
   );
@@ -74,20 +61,11 @@ export async function loadServerViews(em: EntityManager, ids?: readonly number[]
     byServer.set(serverId, list);
   }
   return servers.map((row) => ({
-    id: row.id,
-    name: row.name,
-    host: row.host,
-    port: row.port,
-    tls: row.tls,
-    nickname: row.nickname,
-    username: row.username,
-    realname: row.realname,
-    hasPassword: row.has_password,
-    autoconnect: row.autoconnect,
-    connected: row.connected_at !== null,
-    connectedAt: toIsoTimestamp(row.connected_at),
-    createdAt: toIsoTimestamp(row.created_at),
-    updatedAt: toIsoTimestamp(row.updated_at),
+    ...row,
+    connected: row.connectedAt !== null,
+    connectedAt: toIsoTimestamp(row.connectedAt),
+    createdAt: toIsoTimestamp(row.createdAt),
+    updatedAt: toIsoTimestamp(row.updatedAt),
     channels: byServer.get(row.id) ?? [],
   }));
 }
