@@ -6,13 +6,13 @@ import {
   type IrcClientEvent,
   type IrcClientInput,
   type IrcConnectionInput,
-  type IrcConnectionSettings,
   type IrcConnectionTiming,
   ircConnectionMachine,
   reconnectDelayMs,
 } from '../../machines/irc-connection.machine.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
+import { settings, timing } from './irc-connection.fixtures.ts';
 
 /** One socket the machine opened through the fake client: what it was told, and a way to answer. */
 interface FakeSocket {
@@ -50,17 +50,6 @@ function fakeClient(options: { crashOnStart?: boolean; crashOnQuit?: boolean } =
     },
   };
 }
-
-const settings: IrcConnectionSettings = { host: '127.0.0.1', port: 6667, tls: false, nickname: 'tester' };
-
-const timing: Partial<IrcConnectionTiming> = {
-  reconnectBaseMs: 1_000,
-  reconnectMaxMs: 8_000,
-  reconnectJitter: 0,
-  stableAfterMs: 10_000,
-  registrationTimeoutMs: 5_000,
-  quitTimeoutMs: 2_000,
-};
 
 function startConnection(input: Partial<IrcConnectionInput> = {}, client = fakeClient()) {
   const trace = recordTransitions('ircConnection');

@@ -5,11 +5,10 @@ import {
   type IrcClientEvent,
   type IrcClientInput,
   type IrcConnectionContext,
-  type IrcConnectionSettings,
-  type IrcConnectionTiming,
   ircConnectionMachine,
 } from '../../machines/irc-connection.machine.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
+import { settings, timing } from './irc-connection.fixtures.ts';
 import { delayedEvents, delayOf, type ModelEvent, modelPaths, stateNodePaths, statePathsOf } from './machine-model.ts';
 
 /**
@@ -17,19 +16,6 @@ import { delayedEvents, delayOf, type ModelEvent, modelPaths, stateNodePaths, st
  * every transition out of each, and each path is replayed on a live actor with fake timers and a fake
  * client, checking the invariants after every step.
  */
-
-const settings: IrcConnectionSettings = { host: '127.0.0.1', port: 6667, tls: false, nickname: 'tester' };
-
-const timing: IrcConnectionTiming = {
-  reconnectBaseMs: 1_000,
-  reconnectMaxMs: 8_000,
-  reconnectJitter: 0,
-  stableAfterMs: 10_000,
-  registrationTimeoutMs: 5_000,
-  quitTimeoutMs: 2_000,
-  pingIntervalMs: 30_000,
-  pingTimeoutMs: 60_000,
-};
 
 const input = { serverId: 7, settings, channels: ['#alpha'], timing };
 

@@ -47,6 +47,15 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     return { started, webUrl: `http://127.0.0.1:${webPort}`, ircUrl: `http://127.0.0.1:${ircPort}` };
   }
 
+  /** A new start on the folder finds its database migrated already, serves, and stops cleanly on SIGTERM. */
+  async function expectRestartOnTheSameData(dataDir: string) {
+    const again = await start(dataDir);
+    await again.started.waitForOutput(/irc-supervisor is running/);
+    expect(again.started.output()).toContain('database is up to date');
+    again.started.child.kill('SIGTERM');
+    expect(await again.started.exited).toBe(0);
+  }
+
   it('serves both sides, stops everything on Ctrl-C, and reuses the data on the next start', async () => {
     const dir = await makeTempDir('start-e2e');
     cleanups.push(dir.remove);
@@ -66,11 +75,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     for (const pid of [postgres, ...sides]) expect(isAlive(pid), `pid ${pid} left behind`).toBe(false);
     expect(existsSync(join(dir.path, 'postgres', 'postmaster.pid'))).toBe(false);
 
-    const second = await start(dir.path);
-    await second.started.waitForOutput(/irc-supervisor is running/);
-    expect(second.started.output()).toContain('database is up to date');
-    second.started.child.kill('SIGTERM');
-    expect(await second.started.exited).toBe(0);
+    await expectRestartOnTheSameData(dir.path);
   });
 
   it('exits non-zero and stops the other side when one side dies', async () => {
@@ -102,11 +107,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     first.started.child.kill('SIGKILL');
 
     for (const pid of sides) await eventually(() => !isAlive(pid), 10_000);
-    const second = await start(dir.path);
-    await second.started.waitForOutput(/irc-supervisor is running/);
-    expect(second.started.output()).toContain('database is up to date');
-    second.started.child.kill('SIGTERM');
-    expect(await second.started.exited).toBe(0);
+    await expectRestartOnTheSameData(dir.path);
   });
 
   it('refuses bad configuration with one line naming the variable', async () => {
