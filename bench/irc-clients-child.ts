@@ -3,7 +3,7 @@ import IRC, { type Client } from 'irc-framework';
 import { ConnectThrottle } from '../src/irc-service/connect-throttle.ts';
 import { createIrcClientActor } from '../src/irc-service/irc-client.actor.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
-import { EventStream } from '../src/shared/event-stream.ts';
+import { EventStream } from '../src/shared/sse/event-stream.ts';
 
 /**
  * (The bench's floor is the one other place that imports irc-framework: bare clients are what it measures.)

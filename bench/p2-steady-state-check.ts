@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { ConnectionHealthCheckJob } from '../src/web/connection-health-check-job.ts';
-import type { WebEventPublisher } from '../src/web/web-event-publisher.ts';
+import type { WebEventPublisher } from '../src/web/browser-events/web-event-publisher.ts';
+import { ConnectionHealthCheckJob } from '../src/web/health/connection-health-check-job.ts';
 import { createBenchDatabase, seedConnectedServers } from './bench-database.ts';
 import { type Benchmark, limitFigure, median } from './bench-types.ts';
 

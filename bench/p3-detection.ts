@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { readSse } from '../src/web/sse-reader.ts';
+import { readSse } from '../src/shared/sse/sse-reader.ts';
 import { freePort, type Ngircd, startNgircd } from '../test/support/ngircd.ts';
 import { type RunningProcess, runProjectProcess } from '../test/support/process.ts';
 import { createBenchDatabase } from './bench-database.ts';

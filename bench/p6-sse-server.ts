@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { EventStream, SSE_HEADERS } from '../src/shared/event-stream.ts';
+import { EventStream, SSE_HEADERS } from '../src/shared/sse/event-stream.ts';
 
 /**
  * P6's server, in a process of its own: `project` serves the project's EventStream through Hono on

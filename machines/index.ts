@@ -1,4 +1,4 @@
-import type { DocumentedMachine } from '../src/machine-diagram.ts';
+import type { DocumentedMachine } from '../scripts/machine-diagram.ts';
 import { healthSupervisorMachine } from './health-supervisor.machine.ts';
 import { ircConnectionMachine } from './irc-connection.machine.ts';
 

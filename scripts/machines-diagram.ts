@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { documentedMachines } from '../machines/index.ts';
-import { renderMachinesReadme } from '../src/machine-diagram.ts';
+import { renderMachinesReadme } from './machine-diagram.ts';
 
 /** `npm run machines:diagram`: writes machines/README.md from the machine definitions. */
 

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
-import type { EventStream } from '../shared/event-stream.ts';
+import type { EventStream } from '../shared/sse/event-stream.ts';
 import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
 import {
   channelParamSchema,

@@ -2,16 +2,16 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { MikroORM } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import type { EventStream } from '../shared/event-stream.ts';
+import type { EventStream } from '../shared/sse/event-stream.ts';
 import type { WebEventMap } from '../shared/web-events.ts';
-import type { HealthSupervisorView } from './health-supervisor.ts';
+import { eventsRoutes } from './browser-events/events.routes.ts';
+import type { WebEventPublisher } from './browser-events/web-event-publisher.ts';
+import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
+import { healthCheckRoutes } from './health/health-check.routes.ts';
+import type { HealthSupervisorView } from './health/health-supervisor.ts';
+import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
-import { dashboardRoutes } from './routes/dashboard.routes.ts';
-import { eventsRoutes } from './routes/events.routes.ts';
-import { healthCheckRoutes } from './routes/health-check.routes.ts';
-import { probeRoutes } from './routes/probe.routes.ts';
-import { type IrcServiceCommands, serversRoutes } from './routes/servers.routes.ts';
-import type { WebEventPublisher } from './web-event-publisher.ts';
+import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 
 export interface WebAppDeps {
   orm: MikroORM;

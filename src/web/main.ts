@@ -6,17 +6,17 @@ import { createLogger } from '../logger.ts';
 import { machineTransitionLogger } from '../machine-logging.ts';
 import { listen } from '../process/listen.ts';
 import { runMain } from '../process/run-main.ts';
-import { EventStream } from '../shared/event-stream.ts';
+import { EventStream } from '../shared/sse/event-stream.ts';
 import type { WebEventMap } from '../shared/web-events.ts';
 import { createWebApp } from './app.ts';
-import { ConnectionHealthCheckJob } from './connection-health-check-job.ts';
-import { PostgresEventFanout } from './event-fanout.ts';
-import { HealthSupervisor } from './health-supervisor.ts';
-import { InternalApiClient } from './internal-api-client.ts';
-import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
-import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
-import { ReconcilerLock } from './reconciler-lock.ts';
-import { WantedConnections } from './wanted-connections.ts';
+import { PostgresEventFanout } from './browser-events/event-fanout.ts';
+import { ConnectionHealthCheckJob } from './health/connection-health-check-job.ts';
+import { HealthSupervisor } from './health/health-supervisor.ts';
+import { ReconcilerLock } from './health/reconciler-lock.ts';
+import { WantedConnections } from './health/wanted-connections.ts';
+import { InternalApiClient } from './irc-service/internal-api-client.ts';
+import { applyIrcEvent } from './irc-service/irc-event-applier.ts';
+import { IrcEventConsumer } from './irc-service/irc-event-consumer.ts';
 
 await runMain('web', async (onShutdown) => {
   const config = loadConfig(process.env, 'web');

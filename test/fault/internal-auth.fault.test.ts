@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import type { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import { startIrcServiceProcess } from '../support/irc-service-process.ts';
 import type { RunningProcess } from '../support/process.ts';
 import { openSse, type SseClient } from '../support/sse-client.ts';

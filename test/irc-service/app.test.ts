@@ -3,8 +3,8 @@ import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
 import type { IrcEvent } from '../../src/shared/irc-events.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import { ircStatusSchema } from '../../src/shared/status.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';

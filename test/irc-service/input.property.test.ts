@@ -4,7 +4,7 @@ import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 
 /**
  * Property-based: whatever body or path reaches the IRC service's internal API, the answer is a 202, a

@@ -6,7 +6,7 @@ import { ConnectThrottle } from '../../src/irc-service/connect-throttle.ts';
 import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
 import { listen } from '../../src/process/listen.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { type Ngircd, startNgircd } from '../support/ngircd.ts';
 import { eventually } from '../support/process.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { and, fromCallback, fromPromise, not, setup } from 'xstate';
-import { guardName, machineToMermaid, renderMachinesReadme } from '../../src/machine-diagram.ts';
+import { guardName, machineToMermaid, renderMachinesReadme } from '../../scripts/machine-diagram.ts';
 
 const toy = setup({
   actors: { check: fromPromise(async () => 'ok') },

@@ -3,8 +3,8 @@ import { connect } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EventStream } from '../../src/shared/event-stream.ts';
-import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
+import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 
 type Events = { tick: { n: number } };
 

@@ -1,4 +1,4 @@
-import type { HealthCheckOutcome, HealthCheckReport } from '../../src/web/connection-health-check-job.ts';
+import type { HealthCheckOutcome, HealthCheckReport } from '../../src/web/health/connection-health-check-job.ts';
 
 const ERROR_NAMES: Record<HealthCheckOutcome, string | null> = {
   answered: null,

@@ -1,4 +1,4 @@
-import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 import { Watched } from './watched.ts';
 
 /**

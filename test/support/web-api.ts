@@ -1,5 +1,5 @@
-import type { HealthCheckReport } from '../../src/web/connection-health-check-job.ts';
-import type { HealthState } from '../../src/web/health-supervisor.ts';
+import type { HealthCheckReport } from '../../src/web/health/connection-health-check-job.ts';
+import type { HealthState } from '../../src/web/health/health-supervisor.ts';
 import { eventually } from './process.ts';
 
 /**

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
+import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 import type { WebEventMap } from '../../src/shared/web-events.ts';
-import { PostgresEventFanout } from '../../src/web/event-fanout.ts';
-import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+import { PostgresEventFanout } from '../../src/web/browser-events/event-fanout.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/process.ts';
 

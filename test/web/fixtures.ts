@@ -1,5 +1,5 @@
 import type { WebEventMap, WebEventType } from '../../src/shared/web-events.ts';
-import type { WebEventPublisher } from '../../src/web/web-event-publisher.ts';
+import type { WebEventPublisher } from '../../src/web/browser-events/web-event-publisher.ts';
 import type { TestDatabase } from '../support/database.ts';
 
 export const IRC_SERVICE_URL = 'http://irc-service.test';

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BadServiceAnswer } from '../../src/web/errors/bad-service-answer.ts';
-import { ServiceTimeout } from '../../src/web/errors/service-timeout.ts';
-import { ServiceUnavailable } from '../../src/web/errors/service-unavailable.ts';
-import { Unauthorized } from '../../src/web/errors/unauthorized.ts';
-import { InternalApiClient } from '../../src/web/internal-api-client.ts';
+import { BadServiceAnswer } from '../../src/web/irc-service/errors/bad-service-answer.ts';
+import { ServiceTimeout } from '../../src/web/irc-service/errors/service-timeout.ts';
+import { ServiceUnavailable } from '../../src/web/irc-service/errors/service-unavailable.ts';
+import { Unauthorized } from '../../src/web/irc-service/errors/unauthorized.ts';
+import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
 import { TOKEN } from './fixtures.ts';
 
 // Real sockets rather than msw: refused and reset connections are what ServiceUnavailable is about.

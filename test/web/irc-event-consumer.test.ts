@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type ListeningServer, listen } from '../../src/process/listen.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
-import type { PendingWebEvent } from '../../src/web/irc-events/irc-event-applier.ts';
-import { IrcEventConsumer, type StreamChange } from '../../src/web/irc-events/irc-event-consumer.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
+import type { PendingWebEvent } from '../../src/web/irc-service/irc-event-applier.ts';
+import { IrcEventConsumer, type StreamChange } from '../../src/web/irc-service/irc-event-consumer.ts';
 import { eventually } from '../support/process.ts';
 import { recordingPublisher, TOKEN } from './fixtures.ts';
 

@@ -1,9 +1,9 @@
 import { HttpResponse, http } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
-import { ConnectionHealthCheckJob } from '../../src/web/connection-health-check-job.ts';
-import { InternalApiClient } from '../../src/web/internal-api-client.ts';
-import { ReconcilerLock } from '../../src/web/reconciler-lock.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
+import { ReconcilerLock } from '../../src/web/health/reconciler-lock.ts';
+import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { eventually } from '../support/process.ts';

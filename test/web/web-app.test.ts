@@ -1,7 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MikroORM, openOrm } from '../../src/db/orm.ts';
-import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 import { createTestDatabase, createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { insertServer, STATUS_URL, serverPicture } from './fixtures.ts';

@@ -1,10 +1,10 @@
 import type { MikroORM } from '../../src/db/orm.ts';
-import { EventStream } from '../../src/shared/event-stream.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import type { WebEventMap } from '../../src/shared/web-events.ts';
 import { createWebApp } from '../../src/web/app.ts';
-import { ConnectionHealthCheckJob } from '../../src/web/connection-health-check-job.ts';
-import { HealthSupervisor } from '../../src/web/health-supervisor.ts';
-import { InternalApiClient } from '../../src/web/internal-api-client.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
+import { HealthSupervisor } from '../../src/web/health/health-supervisor.ts';
+import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
 import { IRC_SERVICE_URL, TOKEN } from './fixtures.ts';
 
 /**

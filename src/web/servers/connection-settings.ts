@@ -1,6 +1,6 @@
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
-import type { ConnectionSettings } from '../internal-api-client.ts';
+import type { ConnectionSettings } from '../irc-service/internal-api-client.ts';
 import type { ServerView } from './server-views.ts';
 
 /** The connection columns of a server, as the API shows them, plus the password the API never shows. */

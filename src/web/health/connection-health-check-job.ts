@@ -1,18 +1,18 @@
-import type { MikroORM } from '../db/orm.ts';
-import type { Logger } from '../logger.ts';
-import type { IrcStatus } from '../shared/status.ts';
+import type { MikroORM } from '../../db/orm.ts';
+import type { Logger } from '../../logger.ts';
+import type { IrcStatus } from '../../shared/status.ts';
+import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import { ServiceUnavailable } from '../irc-service/errors/service-unavailable.ts';
+import { Unauthorized } from '../irc-service/errors/unauthorized.ts';
+import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import {
   type ConnectionReconciliation,
   type ReconciliationResult,
   reconcileConnections,
   type ServerStatusChange,
 } from './disconnect-transition.ts';
-import { ServiceUnavailable } from './errors/service-unavailable.ts';
-import { Unauthorized } from './errors/unauthorized.ts';
-import type { InternalApiClient } from './internal-api-client.ts';
 import type { ReconcilerLock } from './reconciler-lock.ts';
 import type { WantedConnections, WantedConnectionsPlan } from './wanted-connections.ts';
-import type { WebEventPublisher } from './web-event-publisher.ts';
 
 /**
  * How the IRC service answered:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventStream } from '../../src/shared/event-stream.ts';
-import { readSse, type SseMessage } from '../../src/web/sse-reader.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
+import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

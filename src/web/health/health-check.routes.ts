@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { HealthSupervisorNotRunning, type HealthSupervisorView } from '../health-supervisor.ts';
+import { HealthSupervisorNotRunning, type HealthSupervisorView } from './health-supervisor.ts';
 
 /** `GET /api/health-check`: the supervisor's state and last report; `POST`: check now and answer the report. */
 export function healthCheckRoutes(supervisor: HealthSupervisorView, events: { readonly position: string }): Hono {

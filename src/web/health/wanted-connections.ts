@@ -1,9 +1,9 @@
-import type { MikroORM } from '../db/orm.ts';
-import { runSql } from '../db/sql.ts';
-import type { Logger } from '../logger.ts';
-import { InternalApiError } from './errors/internal-api-error.ts';
-import type { InternalApiClient } from './internal-api-client.ts';
-import { connectionSettings } from './servers/connection-settings.ts';
+import type { MikroORM } from '../../db/orm.ts';
+import { runSql } from '../../db/sql.ts';
+import type { Logger } from '../../logger.ts';
+import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
+import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import { connectionSettings } from '../servers/connection-settings.ts';
 
 export interface WantedConnectionsOptions {
   orm: MikroORM;

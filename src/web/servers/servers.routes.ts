@@ -4,15 +4,15 @@ import { Server } from '../../db/entities/index.ts';
 import type { EntityManager, MikroORM } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
 import { normalizeChannelName } from '../../shared/irc-events.ts';
-import { disconnectServers } from '../disconnect-transition.ts';
-import { BadServiceAnswer } from '../errors/bad-service-answer.ts';
-import { InternalApiError } from '../errors/internal-api-error.ts';
+import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import { disconnectServers } from '../health/disconnect-transition.ts';
 import { idParam, parseJsonBody } from '../http/json-body.ts';
-import type { InternalApiClient } from '../internal-api-client.ts';
-import { connectionSettings } from '../servers/connection-settings.ts';
-import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from '../servers/server-input.ts';
-import { channelEvent, loadServerView, loadServerViews, queryChannels } from '../servers/server-views.ts';
-import type { WebEventPublisher } from '../web-event-publisher.ts';
+import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
+import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
+import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import { connectionSettings } from './connection-settings.ts';
+import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from './server-input.ts';
+import { channelEvent, loadServerView, loadServerViews, queryChannels } from './server-views.ts';
 
 export type IrcServiceCommands = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join'>;
 

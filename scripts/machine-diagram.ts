@@ -1,5 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { formatEventType } from './machine-transitions.ts';
+import { formatEventType } from '../src/machine-transitions.ts';
 
 /**
  * Renders a Mermaid `stateDiagram-v2` from a machine definition itself, so the diagram cannot drift from

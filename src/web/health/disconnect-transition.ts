@@ -1,5 +1,5 @@
-import type { EntityManager } from '../db/orm.ts';
-import { runSql, type SqlBinding } from '../db/sql.ts';
+import type { EntityManager } from '../../db/orm.ts';
+import { runSql, type SqlBinding } from '../../db/sql.ts';
 
 /**
  * The disconnect transition and its reverse, as set-based SQL in one transaction.

@@ -1,4 +1,4 @@
-import { type IrcStatus, ircStatusSchema } from '../shared/status.ts';
+import { type IrcStatus, ircStatusSchema } from '../../shared/status.ts';
 import { BadServiceAnswer } from './errors/bad-service-answer.ts';
 import { InternalApiError } from './errors/internal-api-error.ts';
 import { ServiceTimeout } from './errors/service-timeout.ts';

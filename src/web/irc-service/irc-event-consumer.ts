@@ -1,8 +1,8 @@
 import type { Logger } from '../../logger.ts';
-import { previousEventId } from '../../shared/event-stream.ts';
 import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
-import { readSse } from '../sse-reader.ts';
-import type { WebEventPublisher } from '../web-event-publisher.ts';
+import { previousEventId } from '../../shared/sse/event-stream.ts';
+import { readSse } from '../../shared/sse/sse-reader.ts';
+import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import type { PendingWebEvent } from './irc-event-applier.ts';
 
 /** Tries of one event whose database write fails before it is skipped. */

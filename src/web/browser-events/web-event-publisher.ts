@@ -1,4 +1,4 @@
-import type { WebEventMap, WebEventType } from '../shared/web-events.ts';
+import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
 
 /** Where the web side sends browser events; the `EventStream` of `/events` in production, a recorder in tests. */
 export interface WebEventPublisher {

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { EventStream } from '../../shared/event-stream.ts';
+import type { EventStream } from '../../shared/sse/event-stream.ts';
 import type { WebEventMap } from '../../shared/web-events.ts';
 
 /** `GET /events`: the browsers' SSE stream; a reconnecting browser's `Last-Event-ID` replays what it missed. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 
 /** The dashboard is three static files, read once at start and served by Hono itself (no build step). */
-const asset = (name: string) => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), 'utf8');
+const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
 const ASSETS = {
   html: asset('index.html'),

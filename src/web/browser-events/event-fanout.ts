@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { Logger } from '../logger.ts';
-import type { EventStream } from '../shared/event-stream.ts';
-import type { WebEventMap, WebEventType } from '../shared/web-events.ts';
+import type { Logger } from '../../logger.ts';
+import type { EventStream } from '../../shared/sse/event-stream.ts';
+import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
 import type { WebEventPublisher } from './web-event-publisher.ts';
 
 /** The PostgreSQL channel that carries browser events between web instances. */
