@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { withDatabase } from '../src/db/database-url.ts';
 import { type MikroORM, migrate, openOrm } from '../src/db/orm.ts';
+import { type Query, seedConnectedServers as seedServers } from '../test/support/connection-picture.ts';
 
 export interface BenchDatabase {
   url: string;
@@ -41,28 +42,19 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
   };
 }
 
-/** Servers marked connected an hour ago, each with joined channels full of users; set-based. */
+/**
+ * Servers marked connected an hour ago, each with joined channels full of users: the tests' seeder on
+ * the bench pool (ids 1..n in this fresh database), then fresh planner statistics so that the first
+ * timed run does not plan against an empty table.
+ */
 export async function seedConnectedServers(
   pool: pg.Pool,
   sizes: { servers: number; channelsPerServer: number; usersPerChannel: number },
-): Promise<void> {
-  await pool.query(
-    `insert into servers (name, host, port, nickname, connected_at)
-     select 'server ' || g, 'irc.example', 6667, 'nick' || g, now() - interval '1 hour'
-     from generate_series(1, $1) g`,
-    [sizes.servers],
-  );
-  await pool.query(
-    `insert into channels (server_id, name, joined)
-     select s.id, '#channel' || g, true from servers s, generate_series(1, $1) g`,
-    [sizes.channelsPerServer],
-  );
-  await pool.query(
-    `insert into channel_users (channel_id, nickname)
-     select c.id, 'user' || g from channels c, generate_series(1, $1) g`,
-    [sizes.usersPerChannel],
-  );
+): Promise<number[]> {
+  const query: Query = async (sql, values) => (await pool.query(sql, values)).rows;
+  const ids = await seedServers(query, sizes);
   await pool.query('vacuum analyze');
+  return ids;
 }
 
 /** Puts the given servers back as seeded (connected, channels joined, users present). */

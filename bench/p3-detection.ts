@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
+import { freePort } from '../src/process/free-port.ts';
 import { readSse } from '../src/shared/sse/sse-reader.ts';
-import { freePort, type Ngircd, startNgircd } from '../test/support/ngircd.ts';
+import { type Ngircd, startNgircd } from '../test/support/ngircd.ts';
 import { type RunningProcess, runProjectProcess } from '../test/support/process.ts';
 import { createBenchDatabase } from './bench-database.ts';
 import { type Benchmark, limitFigure, median, pause } from './bench-types.ts';

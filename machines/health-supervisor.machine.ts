@@ -1,5 +1,5 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
-import type { HealthCheckReport, PerformOptions } from '../src/web/health/connection-health-check-job.ts';
+import type { HealthCheckReport, PerformOptions } from '../src/shared/health-check-report.ts';
 
 /**
  * The health supervisor: runs the connection health check on start, then every `checkInterval`.

@@ -1,6 +1,13 @@
-import type { DocumentedMachine } from '../scripts/machine-diagram.ts';
+import type { AnyStateMachine } from 'xstate';
 import { healthSupervisorMachine } from './health-supervisor.machine.ts';
 import { ircConnectionMachine } from './irc-connection.machine.ts';
+
+/** A machine as `machines/README.md` shows it: a section titled `title`, naming its `file`. */
+export interface DocumentedMachine {
+  title: string;
+  file: string;
+  machine: AnyStateMachine;
+}
 
 /**
  * The machines documented in `machines/README.md` (`npm run machines:diagram`), in the order they appear.

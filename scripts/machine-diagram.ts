@@ -1,4 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import type { DocumentedMachine } from '../machines/index.ts';
 import { formatEventType } from '../src/machine-transitions.ts';
 
 /**
@@ -200,12 +201,6 @@ export function machineToMermaid(machine: AnyStateMachine): string {
       return `  ${source} --> ${target}: ${safeText(label)}`;
     }),
   ].join('\n');
-}
-
-export interface DocumentedMachine {
-  title: string;
-  file: string;
-  machine: AnyStateMachine;
 }
 
 /** The whole `machines/README.md`: a section per machine with its description and generated diagram. */

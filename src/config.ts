@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { StartError } from './process/start-error.ts';
 
 /** Thrown when the environment is unusable; its message is the one line an operator reads. */
-export class ConfigError extends Error {
+export class ConfigError extends StartError {
   override name = 'ConfigError';
 }
 

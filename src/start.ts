@@ -2,45 +2,75 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.ts';
-import { openDatabase } from './db/database-url.ts';
+import type { DatabaseReady } from './db/embedded-database-main.ts';
 import { migrate, openOrm } from './db/orm.ts';
 import { createLogger } from './logger.ts';
+import { freePort } from './process/free-port.ts';
 import { runMain } from './process/run-main.ts';
+import {
+  type ChildSpec,
+  DEFAULT_RESTART_POLICY,
+  OneForOneSupervisor,
+  type SupervisedProcess,
+} from './process/supervisor.ts';
 
 /**
- * `npm start`: one database (embedded when DATABASE_URL is unset), migrations applied, then the IRC
- * service and the web side as two child processes sharing one generated INTERNAL_API_TOKEN.
- * When either child dies the other is stopped and this process exits non-zero.
+ * `npm start`: the whole configuration checked first, then one database (embedded PostgreSQL as a child
+ * when DATABASE_URL is unset), migrations applied, then the IRC service and the web side as child
+ * processes sharing one generated INTERNAL_API_TOKEN. A child that exits unexpectedly is restarted alone
+ * (one_for_one, see process/supervisor.ts); SIGINT/SIGTERM stop them, the last started first.
  */
-const CHILD_STOP_TIMEOUT_MS = 8_000;
+const READY_TIMEOUT_MS = 30_000;
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, args: string[] = []): ChildProcess {
   const path = fileURLToPath(new URL(entry, import.meta.url));
-  // the IPC channel lets a side notice that this process died, even by SIGKILL (see runMain)
-  return spawn(process.execPath, ['--import', 'tsx', path], {
+  // The IPC channel lets a child notice that this process died, even by SIGKILL (see runMain). Its own
+  // process group keeps a terminal's Ctrl-C (sent to the whole foreground group) from reaching the
+  // children directly: this process stops them, in order.
+  return spawn(process.execPath, ['--import', 'tsx', path, ...args], {
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  }).once('error', (error) => console.error(`start: could not start ${name}: ${error.message}`));
+    detached: true,
+  }).once('error', (error) => console.error(`start: could not start the ${name}: ${error.message}`));
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+function httpSide(name: string, entry: string, url: string, env: NodeJS.ProcessEnv): ChildSpec {
+  return {
+    name,
+    start: () => startChild(name, entry, env),
+    ready: (child) => waitUntilHealthy(url, child, READY_TIMEOUT_MS),
+  };
 }
 
-async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+/** The embedded PostgreSQL, always on the same port so that the sides' DATABASE_URL survives its restarts. */
+function embeddedDatabase(port: number, onUrl: (url: string) => void): ChildSpec<ChildProcess> {
+  const name = 'embedded PostgreSQL';
+  return {
+    name,
+    start: () => startChild(name, './db/embedded-database-main.ts', process.env, [String(port)]),
+    ready: (child) =>
+      new Promise((resolve) => {
+        const timeout = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+        child.on('message', (message: DatabaseReady) => {
+          if (message?.type !== 'database-ready') return;
+          clearTimeout(timeout);
+          onUrl(message.url);
+          resolve(true);
+        });
+        child.once('exit', () => {
+          clearTimeout(timeout);
+          resolve(false);
+        });
+      }),
+  };
+}
+
+async function waitUntilHealthy(url: string, child: SupervisedProcess, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
     try {
@@ -57,12 +87,40 @@ async function waitUntilHealthy(url: string, child: ChildProcess, timeoutMs: num
 await runMain(
   'start',
   async (onShutdown) => {
+    // The whole configuration, both sides' included, is checked before anything starts or is written.
     const config = loadConfig(process.env, 'database');
+    const ircUrl = `http://${urlHost(config.IRC_SERVICE_HOST)}:${config.IRC_SERVICE_PORT}`;
+    const webUrl = `http://${urlHost(config.HOST)}:${config.PORT}`;
+    const sideEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN || randomBytes(24).toString('base64url'),
+      IRC_SERVICE_URL: process.env.IRC_SERVICE_URL || ircUrl,
+    };
+    loadConfig(sideEnv, 'irc');
+    loadConfig(sideEnv, 'web');
     const logger = createLogger('start', config.LOG_LEVEL);
 
-    const database = await openDatabase(config, logger);
-    onShutdown(() => database.stop());
-    const orm = await openOrm(database.url);
+    const supervisor = new OneForOneSupervisor({
+      policy: DEFAULT_RESTART_POLICY,
+      log: (line) => console.error(`start: ${line}`),
+      onGiveUp: (line) => {
+        console.error(`start: ${line}`);
+        process.exitCode = 1;
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
+    onShutdown(() => supervisor.stop());
+
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      logger.info({ dataDir: config.DATA_DIR }, 'no DATABASE_URL: starting the embedded PostgreSQL');
+      await supervisor.startChild(
+        embeddedDatabase(await freePort(), (url) => {
+          databaseUrl = url;
+        }),
+      );
+    }
+    const orm = await openOrm(databaseUrl!);
     try {
       const applied = await migrate(orm);
       logger.info(applied.length ? { applied } : {}, applied.length ? 'migrations applied' : 'database is up to date');
@@ -70,39 +128,13 @@ await runMain(
       await orm.close();
     }
 
-    const ircUrl = `http://${urlHost(config.IRC_SERVICE_HOST)}:${config.IRC_SERVICE_PORT}`;
-    const webUrl = `http://${urlHost(config.HOST)}:${config.PORT}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: database.url,
-      INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN || randomBytes(24).toString('base64url'),
-      IRC_SERVICE_URL: process.env.IRC_SERVICE_URL || ircUrl,
-    };
-
-    const children = new Map<string, ChildProcess>([
-      ['IRC service', startChild('IRC service', './irc-service/main.ts', env)],
-      ['web', startChild('web', './web/main.ts', env)],
+    const env: NodeJS.ProcessEnv = { ...sideEnv, DATABASE_URL: databaseUrl };
+    await Promise.all([
+      supervisor.startChild(httpSide('IRC service', './irc-service/main.ts', ircUrl, env)),
+      supervisor.startChild(httpSide('web side', './web/main.ts', webUrl, env)),
     ]);
-    let stopping = false;
-    onShutdown(async () => {
-      stopping = true;
-      await Promise.all([...children.values()].map(stopChild));
-    });
-    for (const [name, child] of children) {
-      child.once('exit', (code, signal) => {
-        if (stopping) return;
-        console.error(`start: the ${name} exited (${signal ?? `code ${code}`}); stopping everything`);
-        process.exitCode = 1;
-        process.kill(process.pid, 'SIGTERM');
-      });
-    }
-
-    const [ircUp, webUp] = await Promise.all([
-      waitUntilHealthy(ircUrl, children.get('IRC service')!, 30_000),
-      waitUntilHealthy(webUrl, children.get('web')!, 30_000),
-    ]);
-    if (!ircUp || !webUp) throw new Error(`the ${ircUp ? 'web side' : 'IRC service'} did not become healthy in 30 s`);
     console.log(`\n  irc-supervisor is running\n  web (dashboard): ${webUrl}\n  IRC service:     ${ircUrl}\n`);
   },
-  { shutdownTimeoutMs: CHILD_STOP_TIMEOUT_MS + 5_000 },
+  // the children stop one after the other
+  { shutdownTimeoutMs: 3 * DEFAULT_RESTART_POLICY.stopTimeoutMs + 5_000 },
 );

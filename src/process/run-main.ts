@@ -1,5 +1,4 @@
-import { ConfigError } from '../config.ts';
-import { EmbeddedPostgresError } from '../db/embedded-postgres-error.ts';
+import { StartError } from './start-error.ts';
 
 /** Registers a step of the shutdown; steps run in reverse order of registration. */
 export type OnShutdown = (step: () => Promise<void> | void) => void;
@@ -7,11 +6,6 @@ export type OnShutdown = (step: () => Promise<void> | void) => void;
 export interface RunMainOptions {
   /** Longest wait for a graceful shutdown before the process exits anyway. */
   shutdownTimeoutMs?: number;
-}
-
-/** Errors whose message is already the one line an operator needs. */
-function isOperatorError(error: unknown): error is Error {
-  return error instanceof ConfigError || error instanceof EmbeddedPostgresError;
 }
 
 /**
@@ -50,8 +44,10 @@ export async function runMain(
 
   // Started by `npm start` with an IPC channel: when that parent dies, even by SIGKILL, so does this side.
   if (process.send) process.once('disconnect', () => void exit(1));
-  process.once('SIGINT', () => void exit(0));
-  process.once('SIGTERM', () => void exit(0));
+  // `on`, not `once`: a terminal's Ctrl-C reaches this process twice under `npm run` (from the terminal
+  // and forwarded by npm), and a second signal without a listener would kill it mid-shutdown
+  process.on('SIGINT', () => void exit(0));
+  process.on('SIGTERM', () => void exit(0));
   process.on('uncaughtException', (error) => {
     console.error(`${name}: uncaught error:`, error);
     void exit(1);
@@ -65,7 +61,8 @@ export async function runMain(
     const result = await start((step) => steps.push(step));
     if (result === 'finished') await exit(0);
   } catch (error) {
-    if (isOperatorError(error)) console.error(`${name}: ${error.message}`);
+    // a StartError's message is already the one line an operator needs
+    if (error instanceof StartError) console.error(`${name}: ${error.message}`);
     else console.error(`${name}: failed to start:`, error);
     await exit(1);
   }

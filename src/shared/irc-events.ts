@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverIdSchema as serverId } from './irc-service-contract.ts';
 
 /**
  * Events the IRC service emits on `GET /internal/irc/events` (SSE `event:` = type, `data:` = JSON).
@@ -11,7 +12,6 @@ const ircText = (min: number, max: number) =>
     .min(min)
     .max(max)
     .regex(/^[^\0\r\n]*$/, 'expected no NUL, CR or LF');
-const serverId = z.number().int().positive().max(2_147_483_647);
 const channel = ircText(1, 200);
 const nickname = ircText(1, 100);
 const modes = ircText(0, 20);

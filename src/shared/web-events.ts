@@ -3,6 +3,14 @@ export interface ServerStatusEvent {
   serverId: number;
   connected: boolean;
   connectedAt: string | null;
+  /** Sent when it changes: since when, and why, a wish of the server could not be passed on; null once it was. */
+  pending?: PendingView | null;
+}
+
+/** A wish (connect, disconnect, join, part, new settings) that could not be passed on to the IRC service yet. */
+export interface PendingView {
+  since: string;
+  reason: string;
 }
 
 export interface ChannelEvent {
@@ -11,6 +19,8 @@ export interface ChannelEvent {
   name: string;
   joined: boolean;
   userCount: number;
+  /** The operator's wish (false while a part is on its way); absent in events that only tell what was observed. */
+  wanted?: boolean;
 }
 
 export interface HealthEvent {
@@ -24,6 +34,8 @@ export interface WebEventMap {
   channel: ChannelEvent;
   health: HealthEvent;
   'server-removed': { serverId: number };
+  /** A channel the operator parted is gone from the server's list. */
+  'channel-removed': { serverId: number; channelId: number };
   /** What a browser shows may be out of date (events were missed): reload it from the API. */
   reset: Record<string, never>;
 }

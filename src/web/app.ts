@@ -9,6 +9,7 @@ import type { WebEventPublisher } from './browser-events/web-event-publisher.ts'
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
+import type { WantedConnections } from './health/wanted-connections.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
@@ -22,6 +23,8 @@ export interface WebAppDeps {
   publisher?: WebEventPublisher;
   /** The IRC service's connection commands (the InternalApiClient). */
   ircService: IrcServiceCommands;
+  /** Passes the operator's committed wishes on to the IRC service (the health check's reconciler); the routes' own by default. */
+  reconciler?: Pick<WantedConnections, 'converge'>;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -36,7 +39,13 @@ export function createWebApp(deps: WebAppDeps): Hono {
   app.route('/', healthCheckRoutes(deps.supervisor, deps.events));
   app.route(
     '/api/servers',
-    serversRoutes({ orm: deps.orm, ircService: deps.ircService, events: deps.publisher ?? deps.events }),
+    serversRoutes({
+      orm: deps.orm,
+      ircService: deps.ircService,
+      events: deps.publisher ?? deps.events,
+      reconciler: deps.reconciler,
+      logger: deps.logger,
+    }),
   );
   app.route('/', dashboardRoutes());
 

@@ -38,9 +38,16 @@ await runMain('web', async (onShutdown) => {
     token,
     timeoutMs: config.IRC_STATUS_TIMEOUT_MS,
   });
-  // one reconciler at a time across web instances; after each check, wanted connections come back
+  // one reconciler at a time across web instances; after each check, wishes and observations converge
+  // (the routes pass an operator's wishes on through the same one, after their commit)
   const lock = new ReconcilerLock(database.url);
-  const wanted = new WantedConnections({ orm, ircService: client, logger, staggerMs: config.RECONNECT_STAGGER_MS });
+  const wanted = new WantedConnections({
+    orm,
+    ircService: client,
+    events: publisher,
+    logger,
+    staggerMs: config.RECONNECT_STAGGER_MS,
+  });
   const job = new ConnectionHealthCheckJob({
     orm,
     client,
@@ -82,6 +89,7 @@ await runMain('web', async (onShutdown) => {
     events,
     publisher,
     ircService: client,
+    reconciler: wanted,
     webPassword: config.WEB_PASSWORD,
     logger,
   });

@@ -2,7 +2,8 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedPostgresError, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { EmbeddedPostgresError } from '../../src/db/embedded-postgres-error.ts';
 import { isAlive, runProjectProcess } from '../support/process.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type RunningPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { type RunningPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { freePort } from '../../src/process/free-port.ts';
 import {
   type ConnectionPicture,
   connectionPicture,

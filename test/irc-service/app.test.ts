@@ -4,8 +4,8 @@ import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connec
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
 import type { IrcEvent } from '../../src/shared/irc-events.ts';
+import { ircStatusSchema } from '../../src/shared/irc-service-contract.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
-import { ircStatusSchema } from '../../src/shared/status.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${TOKEN}` };

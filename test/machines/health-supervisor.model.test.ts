@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AnyMachineSnapshot, createActor, type EventObject, fromPromise } from 'xstate';
 import { healthSupervisorMachine } from '../../machines/health-supervisor.machine.ts';
-import type { HealthCheckReport, PerformOptions } from '../../src/web/health/connection-health-check-job.ts';
+import type { HealthCheckReport, PerformOptions } from '../../src/shared/health-check-report.ts';
 import { healthReport } from '../support/health-report.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 import { delayedEvents, delayOf, type ModelEvent, modelPaths, stateNodePaths, statePathsOf } from './machine-model.ts';

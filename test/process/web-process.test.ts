@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded-postgres.ts';
+import { freePort } from '../../src/process/free-port.ts';
 import { readSse } from '../../src/shared/sse/sse-reader.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually, type RunningProcess, runProjectProcess } from '../support/process.ts';

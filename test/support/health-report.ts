@@ -1,4 +1,4 @@
-import type { HealthCheckOutcome, HealthCheckReport } from '../../src/web/health/connection-health-check-job.ts';
+import type { HealthCheckOutcome, HealthCheckReport } from '../../src/shared/health-check-report.ts';
 
 const ERROR_NAMES: Record<HealthCheckOutcome, string | null> = {
   answered: null,
@@ -25,6 +25,8 @@ export function healthReport(
     reconciledElsewhere: false,
     restoring: [],
     closing: [],
+    joining: [],
+    parting: [],
     error: name ? { name, message: name } : null,
     ...overrides,
   };

@@ -63,8 +63,6 @@ export interface NgircdOptions {
   startTimeoutMs?: number;
 }
 
-export { freePort };
-
 function configText(name: string, port: number, includeDir: string, limits: string[]): string {
   return [
     '[Global]',

@@ -18,7 +18,12 @@ export interface RunningProcess {
 
 /** Runs a TypeScript entry of the project as a real Node process (through tsx), output captured. */
 export function runProjectProcess(entry: string, env: NodeJS.ProcessEnv): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  return runCommand(process.execPath, ['--import', 'tsx', entry], env);
+}
+
+/** Runs a command in the project folder exactly as an operator types it (e.g. `npm run start:web`). */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): RunningProcess {
+  const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { freePort } from '../../src/db/embedded-postgres.ts';
+import { freePort } from '../../src/process/free-port.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { type Ngircd, startNgircd } from './ngircd.ts';
 import { eventually, type RunningProcess, runProjectProcess } from './process.ts';

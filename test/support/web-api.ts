@@ -1,4 +1,4 @@
-import type { HealthCheckReport } from '../../src/web/health/connection-health-check-job.ts';
+import type { HealthCheckReport } from '../../src/shared/health-check-report.ts';
 import type { HealthState } from '../../src/web/health/health-supervisor.ts';
 import { eventually } from './process.ts';
 

@@ -1,7 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
-import type { HealthCheckReport } from '../../src/web/health/connection-health-check-job.ts';
+import type { HealthCheckReport } from '../../src/shared/health-check-report.ts';
 import { HealthSupervisor, HealthSupervisorNotRunning } from '../../src/web/health/health-supervisor.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { healthReport } from '../support/health-report.ts';

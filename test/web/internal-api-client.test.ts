@@ -121,4 +121,30 @@ describe('InternalApiClient', () => {
     ]);
     expect(found).toBe(false);
   });
+
+  it('a refusal carries the message of the error body the contract defines', async () => {
+    const refusal = {
+      error: { message: 'password: Too big: expected string to have <=200 characters', field: 'password' },
+    };
+    const url = await serve((_request, response) => response.writeHead(400).end(JSON.stringify(refusal)));
+
+    const failure = await clientFor(url)
+      .connect(4, { host: 'irc.example', port: 6697, nickname: 'me', password: 'x' })
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(BadServiceAnswer);
+    expect(failure).toMatchObject({ status: 400, message: expect.stringContaining(refusal.error.message) });
+  });
+
+  it('resync() answers the ids the IRC service asked, and refuses an answer outside the contract', async () => {
+    const answers = ['{"serverIds":[2,4]}', '{"serverIds":["2"]}'];
+    const url = await serve((_request, response) => response.writeHead(202).end(answers.shift()));
+    const client = clientFor(url);
+
+    const asked = await client.resync([2, 3, 4]);
+    const failure = await client.resync().catch((error: unknown) => error);
+
+    expect(asked).toEqual([2, 4]);
+    expect(failure).toBeInstanceOf(BadServiceAnswer);
+  });
 });

@@ -77,7 +77,7 @@ describe('applyIrcEvent (real PostgreSQL)', () => {
     expect(created).toEqual([
       {
         type: 'channel',
-        payload: { serverId, channelId: expect.any(Number), name: '#new', joined: true, userCount: 0 },
+        payload: { serverId, channelId: expect.any(Number), name: '#new', joined: true, userCount: 0, wanted: true },
       },
     ]);
     expect(replay).toEqual([]);

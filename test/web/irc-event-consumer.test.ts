@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/db/embedded-postgres.ts';
 import { createLogger } from '../../src/logger.ts';
+import { freePort } from '../../src/process/free-port.ts';
 import { type ListeningServer, listen } from '../../src/process/listen.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';

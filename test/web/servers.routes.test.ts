@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { HttpResponse, http } from 'msw';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
+import { WantedConnections } from '../../src/web/health/wanted-connections.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
 import { serversRoutes } from '../../src/web/servers/servers.routes.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
@@ -16,13 +17,17 @@ describe('servers API', () => {
   let close: () => Promise<void>;
   let app: Hono;
   let events: ReturnType<typeof recordingPublisher>;
+  let reconciler: WantedConnections;
 
   beforeAll(async () => {
     ({ db, orm, close } = await createTestOrm());
     events = recordingPublisher();
     const ircService = new InternalApiClient({ baseUrl: IRC_SERVICE_URL, token: TOKEN, timeoutMs: 2_000 });
-    app = new Hono().route('/api/servers', serversRoutes({ orm, ircService, events }));
+    reconciler = new WantedConnections({ orm, ircService, events, staggerMs: 0 });
+    app = new Hono().route('/api/servers', serversRoutes({ orm, ircService, events, reconciler }));
   });
+  // the IRC service is asked after the answer: let those calls end before the test's handlers go
+  afterEach(() => reconciler.settled());
   afterAll(() => close());
 
   const json = (method: string, path: string, body?: unknown) =>
@@ -38,6 +43,26 @@ describe('servers API', () => {
   async function autoconnect(serverId: number): Promise<boolean> {
     const [row] = await db.query<{ autoconnect: boolean }>('select autoconnect from servers where id = $1', [serverId]);
     return row!.autoconnect;
+  }
+
+  async function view(serverId: number) {
+    return (await app.request(`/api/servers/${serverId}`)).json();
+  }
+
+  /**
+   * What the database looks like while the IRC service is being asked, seen from a connection of its own: no
+   * session of the test database sits in an open transaction, and the server's row is not locked.
+   */
+  async function openTransactions(serverId: number): Promise<{ idleInTransaction: number; rowLockFree: boolean }> {
+    const [row] = await db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = $1 and state like 'idle in transaction%'`,
+      [db.name],
+    );
+    const rowLockFree = await db
+      .query('select id from servers where id = $1 for update nowait', [serverId])
+      .then(() => true)
+      .catch(() => false);
+    return { idleInTransaction: row!.n, rowLockFree };
   }
 
   describe('create, read, update, delete', () => {
@@ -135,14 +160,15 @@ describe('servers API', () => {
     it('updates a disconnected server without asking the IRC service', async () => {
       const serverId = await insertServer(db, { connectedAt: null });
 
-      const response = await json('PATCH', `/api/servers/${serverId}`, { name: 'Renamed', autoconnect: true });
+      const response = await json('PATCH', `/api/servers/${serverId}`, { name: 'Renamed', port: 6667 });
 
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ name: 'Renamed', autoconnect: true });
+      expect(await response.json()).toMatchObject({ name: 'Renamed', port: 6667, autoconnect: false });
     });
 
-    it('reconnects a live server with its new settings, and keeps the old ones if the IRC service is down', async () => {
+    it('a wanted server follows its new settings; with the IRC service down they are saved anyway and pending', async () => {
       const serverId = await insertServer(db, { channels: [{ name: '#a' }] });
+      await db.query('update servers set autoconnect = true where id = $1', [serverId]);
       const received: unknown[] = [];
       mswServer.use(
         http.put(CONNECTIONS, async ({ request }) => {
@@ -152,16 +178,43 @@ describe('servers API', () => {
       );
 
       const moved = await json('PATCH', `/api/servers/${serverId}`, { host: 'irc.new.example', port: 6697 });
+      await reconciler.settled();
 
       expect(moved.status).toBe(200);
+      expect(await moved.json()).toMatchObject({ host: 'irc.new.example', pending: null });
       expect(received).toEqual([expect.objectContaining({ host: 'irc.new.example', port: 6697, channels: ['#a'] })]);
 
       ircServiceDown('put');
-      const failed = await json('PATCH', `/api/servers/${serverId}`, { host: 'irc.other.example' });
+      const saved = await json('PATCH', `/api/servers/${serverId}`, { host: 'irc.other.example' });
+      await reconciler.settled();
 
-      expect(failed.status).toBe(502);
-      expect((await failed.json()).error.message).toMatch(/IRC service/);
-      expect((await (await app.request(`/api/servers/${serverId}`)).json()).host).toBe('irc.new.example');
+      expect(saved.status).toBe(200);
+      expect(await view(serverId)).toMatchObject({
+        host: 'irc.other.example',
+        pending: { since: expect.any(String), reason: expect.stringMatching(/IRC service is unreachable/) },
+      });
+    });
+
+    it('a PATCH of autoconnect is a connect or a disconnect', async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      const requests: string[] = [];
+      mswServer.use(
+        http.put(CONNECTIONS, () => {
+          requests.push('PUT');
+          return new HttpResponse(null, { status: 202 });
+        }),
+        http.delete(CONNECTIONS, () => {
+          requests.push('DELETE');
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      expect((await json('PATCH', `/api/servers/${serverId}`, { autoconnect: true })).status).toBe(200);
+      await reconciler.settled();
+      expect((await json('PATCH', `/api/servers/${serverId}`, { autoconnect: false })).status).toBe(200);
+      await reconciler.settled();
+
+      expect(requests).toEqual(['PUT', 'DELETE']);
     });
 
     it('deletes a server with its channels and users, and tells browsers', async () => {
@@ -185,8 +238,12 @@ describe('servers API', () => {
   });
 
   describe('connect and disconnect', () => {
-    it('connect asks the IRC service with the settings and channels, and remembers the wish', async () => {
-      const serverId = await insertServer(db, { connectedAt: null, channels: [{ name: '#b', joined: false }] });
+    it('connect commits the wish, answers 202, then asks the IRC service with the settings and channels', async () => {
+      const serverId = await insertServer(db, {
+        connectedAt: null,
+        channels: [{ name: '#b', joined: false }, { name: '#parted' }],
+      });
+      await db.query(`update channels set wanted = false where name = '#parted' and server_id = $1`, [serverId]);
       const received: unknown[] = [];
       mswServer.use(
         http.put(CONNECTIONS, async ({ request, params }) => {
@@ -196,8 +253,10 @@ describe('servers API', () => {
       );
 
       const response = await json('POST', `/api/servers/${serverId}/connect`);
+      await reconciler.settled();
 
       expect(response.status).toBe(202);
+      expect(await response.json()).toMatchObject({ autoconnect: true, connected: false, pending: null });
       expect(received).toEqual([
         {
           id: String(serverId),
@@ -207,23 +266,96 @@ describe('servers API', () => {
       expect(await autoconnect(serverId)).toBe(true);
     });
 
-    it('connect answers 502 and remembers nothing when the IRC service is unreachable', async () => {
+    it('asks the IRC service with no transaction open and no row locked', async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      const seen: unknown[] = [];
+      mswServer.use(
+        http.put(CONNECTIONS, async () => {
+          seen.push(await openTransactions(serverId));
+          return new HttpResponse(null, { status: 202 });
+        }),
+        http.delete(CONNECTIONS, async () => {
+          seen.push(await openTransactions(serverId));
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      expect((await json('POST', `/api/servers/${serverId}/connect`)).status).toBe(202);
+      await reconciler.settled();
+      expect((await json('PATCH', `/api/servers/${serverId}`, { nickname: 'renamed' })).status).toBe(200);
+      await reconciler.settled();
+      expect((await json('POST', `/api/servers/${serverId}/disconnect`)).status).toBe(202);
+      await reconciler.settled();
+
+      expect(seen).toEqual([
+        { idleInTransaction: 0, rowLockFree: true },
+        { idleInTransaction: 0, rowLockFree: true },
+        { idleInTransaction: 0, rowLockFree: true },
+      ]);
+    });
+
+    it('connect answers 202 and keeps the wish when the IRC service is unreachable; the server shows it pending', async () => {
       const serverId = await insertServer(db, { connectedAt: null });
       ircServiceDown('put');
 
       const response = await json('POST', `/api/servers/${serverId}/connect`);
+      await reconciler.settled();
 
-      expect(response.status).toBe(502);
-      expect((await response.json()).error.message).toMatch(/IRC service could not be reached/);
-      expect(await autoconnect(serverId)).toBe(false);
+      expect(response.status).toBe(202);
+      expect(await autoconnect(serverId)).toBe(true);
+      const { servers } = await (await app.request('/api/servers')).json();
+      expect(servers.find((server: { id: number }) => server.id === serverId)).toMatchObject({
+        autoconnect: true,
+        connected: false,
+        pending: { since: expect.any(String), reason: 'the IRC service is unreachable' },
+      });
+      expect(events.events).toContainEqual({
+        type: 'server-status',
+        payload: expect.objectContaining({
+          serverId,
+          pending: expect.objectContaining({ reason: expect.any(String) }),
+        }),
+      });
+
+      // passed on once the IRC service is back: no longer pending
+      mswServer.use(http.put(CONNECTIONS, () => new HttpResponse(null, { status: 202 })));
+      await reconciler.converge(serverId, { server: 'sync' });
+      expect((await view(serverId)).pending).toBeNull();
     });
 
-    it('disconnect asks the IRC service, clears the wish and shows the server disconnected at once', async () => {
+    it('answers at once while the IRC service hangs', async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      let release: (() => void) | undefined;
+      const hung = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      mswServer.use(
+        http.put(CONNECTIONS, async () => {
+          await hung;
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      const started = performance.now();
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => json('POST', `/api/servers/${serverId}/connect`)),
+      );
+      const elapsed = performance.now() - started;
+      const listed = await app.request('/api/servers');
+
+      expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
+      expect(listed.status).toBe(200);
+      expect(elapsed).toBeLessThan(1_500);
+      release?.();
+    });
+
+    it('disconnect asks the IRC service, clears the wish and shows the server disconnected once it is let go', async () => {
       const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
       await db.query('update servers set autoconnect = true where id = $1', [serverId]);
       mswServer.use(http.delete(CONNECTIONS, () => new HttpResponse(null, { status: 202 })));
 
       const response = await json('POST', `/api/servers/${serverId}/disconnect`);
+      await reconciler.settled();
 
       expect(response.status).toBe(202);
       expect(await autoconnect(serverId)).toBe(false);
@@ -240,24 +372,63 @@ describe('servers API', () => {
       mswServer.use(http.delete(CONNECTIONS, () => HttpResponse.json({ error: { message: 'no' } }, { status: 404 })));
 
       expect((await json('POST', `/api/servers/${serverId}/disconnect`)).status).toBe(202);
+      await reconciler.settled();
       expect(await autoconnect(serverId)).toBe(false);
+      expect((await view(serverId)).pending).toBeNull();
     });
 
-    it('disconnect answers 502 and changes nothing when the IRC service is unreachable', async () => {
+    it('disconnect answers 202 and keeps the wish when the IRC service is unreachable', async () => {
       const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
       await db.query('update servers set autoconnect = true where id = $1', [serverId]);
       ircServiceDown('delete');
 
-      expect((await json('POST', `/api/servers/${serverId}/disconnect`)).status).toBe(502);
-      expect(await autoconnect(serverId)).toBe(true);
+      expect((await json('POST', `/api/servers/${serverId}/disconnect`)).status).toBe(202);
+      await reconciler.settled();
+
+      expect(await autoconnect(serverId)).toBe(false);
+      // what is observed stays until the IRC service says otherwise (or a check finds it unreachable)
       expect(await serverPicture(db, serverId)).toMatchObject({ connected: true, channelUsers: 1 });
+      expect((await view(serverId)).pending).toMatchObject({ reason: 'the IRC service is unreachable' });
+    });
+
+    it('a wish overtaken before the IRC service answered converges to the last one', async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      const requests: string[] = [];
+      let release: (() => void) | undefined;
+      mswServer.use(
+        http.put(CONNECTIONS, async () => {
+          requests.push('PUT');
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          return new HttpResponse(null, { status: 202 });
+        }),
+        http.delete(CONNECTIONS, () => {
+          requests.push('DELETE');
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      expect((await json('POST', `/api/servers/${serverId}/connect`)).status).toBe(202);
+      await expect.poll(() => release).toBeTypeOf('function');
+      // the operator changes their mind while the connect is on its way, twice
+      expect((await json('POST', `/api/servers/${serverId}/disconnect`)).status).toBe(202);
+      expect((await json('POST', `/api/servers/${serverId}/connect`)).status).toBe(202);
+      expect((await json('POST', `/api/servers/${serverId}/disconnect`)).status).toBe(202);
+      release?.();
+      await reconciler.settled();
+
+      // the wishes in between were merged: one more call, for the last one
+      expect(requests).toEqual(['PUT', 'DELETE']);
+      expect(await autoconnect(serverId)).toBe(false);
     });
   });
 
-  describe('join a channel', () => {
+  describe('join and part a channel', () => {
     const CHANNELS = `${CONNECTIONS}/channels`;
+    const CHANNEL = `${CONNECTIONS}/channels/:name`;
 
-    it('on a connected server: asks the IRC service to join and records the channel', async () => {
+    it('join on a connected server: records the wish and asks the IRC service to join', async () => {
       const serverId = await insertServer(db);
       const joined: unknown[] = [];
       mswServer.use(
@@ -268,33 +439,111 @@ describe('servers API', () => {
       );
 
       const response = await json('POST', `/api/servers/${serverId}/channels`, { name: '#Test' });
+      await reconciler.settled();
 
       expect(response.status).toBe(202);
       expect(joined).toEqual([{ name: '#test' }]);
-      expect((await response.json()).channel).toMatchObject({ name: '#test', joined: false, userCount: 0 });
+      expect((await response.json()).channel).toMatchObject({
+        name: '#test',
+        wanted: true,
+        joined: false,
+        userCount: 0,
+      });
       expect(events.events).toContainEqual({
         type: 'channel',
-        payload: { serverId, channelId: expect.any(Number), name: '#test', joined: false, userCount: 0 },
+        payload: { serverId, channelId: expect.any(Number), name: '#test', wanted: true, joined: false, userCount: 0 },
       });
     });
 
-    it('on a disconnected server: keeps the channel for the next connect without asking the IRC service', async () => {
+    it('join on a disconnected server: keeps the channel for the next connect without asking the IRC service', async () => {
       const serverId = await insertServer(db, { connectedAt: null });
 
       const response = await json('POST', `/api/servers/${serverId}/channels`, { name: '#later' });
+      await reconciler.settled();
 
       expect(response.status).toBe(202);
-      expect(await db.query('select name from channels where server_id = $1', [serverId])).toEqual([
-        { name: '#later' },
+      expect(await db.query('select name, wanted from channels where server_id = $1', [serverId])).toEqual([
+        { name: '#later', wanted: true },
       ]);
     });
 
-    it('answers 502 and records nothing when the IRC service is unreachable', async () => {
+    it('join answers 202 and keeps the wish when the IRC service is unreachable', async () => {
       const serverId = await insertServer(db);
       ircServiceDown('post', CHANNELS);
 
-      expect((await json('POST', `/api/servers/${serverId}/channels`, { name: '#x' })).status).toBe(502);
+      expect((await json('POST', `/api/servers/${serverId}/channels`, { name: '#x' })).status).toBe(202);
+      await reconciler.settled();
+
+      expect(await db.query('select name, wanted, joined from channels where server_id = $1', [serverId])).toEqual([
+        { name: '#x', wanted: true, joined: false },
+      ]);
+      expect((await view(serverId)).pending).toMatchObject({ reason: 'the IRC service is unreachable' });
+    });
+
+    it('join of an unknown server answers 404', async () => {
+      expect((await json('POST', '/api/servers/999999/channels', { name: '#x' })).status).toBe(404);
+    });
+
+    it('part on a connected server: asks the IRC service to part, then the channel is gone', async () => {
+      const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
+      const parted: string[] = [];
+      mswServer.use(
+        http.delete(CHANNEL, ({ params }) => {
+          parted.push(String(params.name));
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      const response = await json('DELETE', `/api/servers/${serverId}/channels/${encodeURIComponent('#A')}`);
+
+      expect(response.status).toBe(202);
+      expect((await response.json()).channel).toMatchObject({ name: '#a', wanted: false, joined: true });
+      await reconciler.settled();
+      expect(parted).toEqual(['#a']);
       expect(await db.query('select name from channels where server_id = $1', [serverId])).toEqual([]);
+      expect(events.events).toContainEqual({
+        type: 'channel-removed',
+        payload: { serverId, channelId: expect.any(Number) },
+      });
+    });
+
+    it('part on a disconnected server: the channel goes without asking the IRC service', async () => {
+      const serverId = await insertServer(db, { connectedAt: null, channels: [{ name: '#a', joined: false }] });
+
+      expect((await json('DELETE', `/api/servers/${serverId}/channels/${encodeURIComponent('#a')}`)).status).toBe(202);
+      await reconciler.settled();
+
+      expect(await db.query('select name from channels where server_id = $1', [serverId])).toEqual([]);
+    });
+
+    it('part answers 202 and keeps the wish when the IRC service is unreachable; a join again overtakes it', async () => {
+      const serverId = await insertServer(db, { channels: [{ name: '#a' }] });
+      ircServiceDown('delete', CHANNEL);
+
+      expect((await json('DELETE', `/api/servers/${serverId}/channels/${encodeURIComponent('#a')}`)).status).toBe(202);
+      await reconciler.settled();
+
+      expect(await view(serverId)).toMatchObject({
+        pending: { reason: 'the IRC service is unreachable' },
+        channels: [{ name: '#a', wanted: false, joined: true }],
+      });
+
+      mswServer.use(http.post(CHANNELS, () => new HttpResponse(null, { status: 202 })));
+      expect((await json('POST', `/api/servers/${serverId}/channels`, { name: '#a' })).status).toBe(202);
+      await reconciler.settled();
+      expect((await view(serverId)).channels).toEqual([expect.objectContaining({ name: '#a', wanted: true })]);
+    });
+
+    it('part answers 404 for an unknown server or channel and 400 for a bad name', async () => {
+      const serverId = await insertServer(db);
+
+      expect((await json('DELETE', `/api/servers/999999/channels/${encodeURIComponent('#a')}`)).status).toBe(404);
+      expect((await json('DELETE', `/api/servers/${serverId}/channels/${encodeURIComponent('#nope')}`)).status).toBe(
+        404,
+      );
+      const bad = await json('DELETE', `/api/servers/${serverId}/channels/nohash`);
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.field).toBe('name');
     });
 
     it.each([['test'], ['#with space'], ['#a,b'], [`#${'x'.repeat(60)}`]])(

@@ -8,6 +8,8 @@ import { mswServer } from '../support/msw.ts';
 import { IRC_SERVICE_URL, TOKEN } from './fixtures.ts';
 
 const CONNECTIONS = `${IRC_SERVICE_URL}/internal/irc/connections/:serverId`;
+const CHANNELS = `${CONNECTIONS}/channels`;
+const CHANNEL = `${CONNECTIONS}/channels/:name`;
 
 describe('WantedConnections', () => {
   let db: TestDatabase;
@@ -32,8 +34,38 @@ describe('WantedConnections', () => {
         requests.push(`DELETE ${params.serverId}`);
         return HttpResponse.json({ serverId: Number(params.serverId) }, { status: 202 });
       }),
+      http.post(CHANNELS, async ({ params, request }) => {
+        const body = (await request.json()) as { name: string };
+        requests.push(`JOIN ${params.serverId} ${body.name}`);
+        return HttpResponse.json({}, { status: 202 });
+      }),
+      http.delete(CHANNEL, ({ params }) => {
+        requests.push(`PART ${params.serverId} ${params.name}`);
+        return HttpResponse.json({}, { status: 202 });
+      }),
     );
   });
+
+  async function channel(serverId: number, name: string, state: { wanted: boolean; joined: boolean }) {
+    await db.query('insert into channels (server_id, name, wanted, joined) values ($1, $2, $3, $4)', [
+      serverId,
+      name,
+      state.wanted,
+      state.joined,
+    ]);
+  }
+
+  async function channelRows(serverId: number) {
+    return db.query('select name, wanted, joined from channels where server_id = $1 order by name', [serverId]);
+  }
+
+  async function pending(serverId: number) {
+    const [row] = await db.query<{ pending_reason: string | null }>(
+      'select pending_reason from servers where id = $1',
+      [serverId],
+    );
+    return row!.pending_reason;
+  }
 
   async function server(host: string, autoconnect: boolean): Promise<number> {
     const [row] = await db.query<{ id: number }>(
@@ -61,7 +93,7 @@ describe('WantedConnections', () => {
     const plan = await wanted.reconcile([wantedLive]);
     await wanted.settled();
 
-    expect(plan).toEqual({ restoring: [wantedDown], closing: [] });
+    expect(plan).toEqual({ restoring: [wantedDown], closing: [], joining: [], parting: [] });
     expect(requests).toEqual([`PUT ${wantedDown} irc.a.example`]);
     expect(requests.join()).not.toContain(`PUT ${disconnectedByOperator}`);
   });
@@ -104,13 +136,102 @@ describe('WantedConnections', () => {
     expect(requests).toEqual([`PUT ${first} irc.a.example`]);
   });
 
-  it('closes live connections of servers the database does not know', async () => {
-    const known = await server('irc.a.example', false);
+  it('closes live connections that are not wanted, or whose server the database does not know', async () => {
+    const notWanted = await server('irc.a.example', false);
+    const wantedLive = await server('irc.a.example', true);
 
-    const plan = await wantedConnections().reconcile([known, 990_001]);
+    const plan = await wantedConnections().reconcile([notWanted, wantedLive, 990_001]);
 
-    expect(plan.closing).toEqual([990_001]);
-    await expect.poll(() => requests).toEqual(['DELETE 990001']);
+    expect(plan.closing).toEqual([notWanted, 990_001]);
+    await expect.poll(() => [...requests].sort()).toEqual([`DELETE ${notWanted}`, 'DELETE 990001'].sort());
+  });
+
+  it('joins wanted channels and parts unwanted ones on live servers; parted rows go', async () => {
+    const live = await server('irc.a.example', true);
+    const down = await server('irc.b.example', false);
+    await db.query('update servers set connected_at = now() where id = $1', [live]);
+    await channel(live, '#join-me', { wanted: true, joined: false });
+    await channel(live, '#part-me', { wanted: false, joined: true });
+    await channel(live, '#kept', { wanted: true, joined: true });
+    await channel(down, '#gone', { wanted: false, joined: false });
+    const wanted = wantedConnections();
+
+    const plan = await wanted.reconcile([live]);
+    await wanted.settled();
+
+    expect(plan.joining).toHaveLength(1);
+    expect(plan.parting).toHaveLength(1);
+    expect(requests.sort()).toEqual([`JOIN ${live} #join-me`, `PART ${live} #part-me`]);
+    expect(await channelRows(live)).toEqual([
+      { name: '#join-me', wanted: true, joined: false },
+      { name: '#kept', wanted: true, joined: true },
+    ]);
+    expect(await channelRows(down)).toEqual([]);
+  });
+
+  it('holds no transaction or row lock while it asks the IRC service', async () => {
+    const id = await server('irc.a.example', true);
+    const seen: unknown[] = [];
+    mswServer.use(
+      http.put(CONNECTIONS, async () => {
+        const [row] = await db.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where datname = $1 and state like 'idle in transaction%'`,
+          [db.name],
+        );
+        const locked = await db
+          .query('select id from servers where id = $1 for update nowait', [id])
+          .then(() => false)
+          .catch(() => true);
+        seen.push({ idleInTransaction: row!.n, locked });
+        return HttpResponse.json({}, { status: 202 });
+      }),
+    );
+    const wanted = wantedConnections();
+
+    await wanted.reconcile([]);
+    await wanted.settled();
+
+    expect(seen).toEqual([{ idleInTransaction: 0, locked: false }]);
+  });
+
+  it('records the wish as pending while the IRC service is unreachable, and clears it once converged', async () => {
+    const id = await server('irc.a.example', true);
+    mswServer.use(http.put(CONNECTIONS, () => HttpResponse.error()));
+    const wanted = wantedConnections();
+
+    await wanted.reconcile([]);
+    await wanted.settled();
+    expect(await pending(id)).toBe('the IRC service is unreachable');
+
+    // the IRC service came back and lists the connection: converged
+    await wanted.reconcile([id]);
+    await wanted.settled();
+    expect(await pending(id)).toBeNull();
+  });
+
+  it('converges an overtaken wish to the last one', async () => {
+    const id = await server('irc.a.example', true);
+    let release: (() => void) | undefined;
+    mswServer.use(
+      http.put(CONNECTIONS, async () => {
+        requests.push(`PUT ${id}`);
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return HttpResponse.json({}, { status: 202 });
+      }),
+    );
+    const wanted = wantedConnections();
+
+    await wanted.reconcile([]);
+    await expect.poll(() => release).toBeTypeOf('function');
+    // the operator disconnects while the restore is on its way (the route commits, then passes it on)
+    await db.query('update servers set autoconnect = false where id = $1', [id]);
+    void wanted.converge(id, { server: 'sync' });
+    release?.();
+    await wanted.settled();
+
+    expect(requests).toEqual([`PUT ${id}`, `DELETE ${id}`]);
   });
 
   it('does not plan a server twice while its connect is pending', async () => {

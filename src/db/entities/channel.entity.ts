@@ -10,7 +10,10 @@ export const Channel = defineEntity({
     id: p.integer().primary(),
     server: () => p.manyToOne(Server).deleteRule('cascade'),
     name: p.string().length(255),
+    /** Observed: the IRC service reported the channel joined. */
     joined: p.boolean().default(false),
+    /** Wanted: the operator wants it joined; false until it is parted, then the row goes. */
+    wanted: p.boolean().default(true),
     users: () => p.oneToMany(ChannelUser).mappedBy('channel'),
   },
 });

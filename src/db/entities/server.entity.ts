@@ -19,6 +19,10 @@ export const Server = defineEntity({
     connectedAt: p.datetime().columnType('timestamptz').nullable().index('servers_connected_at_index'),
     /** Wanted: the operator wants this server connected. */
     autoconnect: p.boolean().default(false),
+    /** Since when a wish of this server could not be passed on to the IRC service; null once it was. */
+    pendingSince: p.datetime().columnType('timestamptz').nullable(),
+    /** Why it could not ("the IRC service is unreachable (ECONNREFUSED)"). */
+    pendingReason: p.text().nullable(),
     createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     updatedAt: p
       .datetime()

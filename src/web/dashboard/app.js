@@ -71,7 +71,7 @@ async function act(action) {
 async function loadServers() {
   const { servers, eventId } = await api('GET', '/api/servers');
   state.servers = new Map(servers.map((server) => [server.id, server]));
-  replayAfter(eventId, ['server-status', 'channel', 'server-removed']);
+  replayAfter(eventId, ['server-status', 'channel', 'channel-removed', 'server-removed']);
   render();
 }
 
@@ -101,12 +101,17 @@ function renderHealth() {
   $('banner-degraded').hidden = current !== 'degraded';
 }
 
-function renderChannel(channel) {
+function renderChannel(server, channel) {
   return element(
     'li',
     {
       className: `channel ${channel.joined ? 'joined' : ''}`,
-      dataset: { testid: 'channel', channel: channel.name, joined: String(channel.joined) },
+      dataset: {
+        testid: 'channel',
+        channel: channel.name,
+        joined: String(channel.joined),
+        wanted: String(channel.wanted !== false),
+      },
     },
     `${channel.name} `,
     element(
@@ -114,7 +119,24 @@ function renderChannel(channel) {
       { className: 'muted', dataset: { testid: 'user-count' } },
       `${channel.userCount} ${channel.userCount === 1 ? 'user' : 'users'}`,
     ),
-    channel.joined ? null : element('span', { className: 'muted' }, ' (not joined)'),
+    channel.wanted === false
+      ? element('span', { className: 'muted' }, ' (parting)')
+      : channel.joined
+        ? null
+        : element('span', { className: 'muted' }, ' (not joined)'),
+    // never disabled: a part while the IRC service is down is kept and passed on when it is back
+    element(
+      'button',
+      {
+        type: 'button',
+        className: 'part',
+        title: 'Part, and stay out',
+        dataset: { testid: 'part' },
+        onclick: () =>
+          act(() => api('DELETE', `/api/servers/${server.id}/channels/${encodeURIComponent(channel.name)}`)),
+      },
+      'Part',
+    ),
   );
 }
 
@@ -128,6 +150,20 @@ function renderServer(server) {
     : server.autoconnect
       ? element('span', { className: 'muted' }, 'wanted: waiting for the connection')
       : null;
+  // a wish the IRC service could not be told yet: it is kept, and passed on when the IRC service is back
+  const pendingWish =
+    server.autoconnect && !server.connected
+      ? 'will connect'
+      : !server.autoconnect && server.connected
+        ? 'will disconnect'
+        : 'will pass the change on';
+  const pending = server.pending
+    ? element(
+        'span',
+        { className: 'muted pending', dataset: { testid: 'pending' } },
+        `${pendingWish} when the IRC service is back: ${server.pending.reason}`,
+      )
+    : null;
   const joinInput = element('input', { name: 'channel', placeholder: '#channel', required: true, maxLength: 50 });
   return element(
     'li',
@@ -143,6 +179,7 @@ function renderServer(server) {
       ),
       status,
       since,
+      pending,
       element(
         'span',
         { className: 'server-actions' },
@@ -150,8 +187,9 @@ function renderServer(server) {
           'button',
           {
             type: 'button',
-            disabled: server.connected,
-            title: server.connected ? 'Already connected' : 'Connect, and keep it connected',
+            // only when there is nothing to do; never because the IRC service is down (the wish is kept)
+            disabled: server.connected && server.autoconnect,
+            title: server.connected && server.autoconnect ? 'Already connected' : 'Connect, and keep it connected',
             dataset: { testid: 'connect' },
             onclick: () => act(() => api('POST', `/api/servers/${server.id}/connect`)),
           },
@@ -179,7 +217,7 @@ function renderServer(server) {
         ),
       ),
     ),
-    element('ul', { className: 'channels' }, ...server.channels.map(renderChannel)),
+    element('ul', { className: 'channels' }, ...server.channels.map((channel) => renderChannel(server, channel))),
     element(
       'form',
       {
@@ -204,20 +242,33 @@ function render() {
 
 // Each handler updates the state from one event; render() and renderHealth() show it.
 const handlers = {
-  'server-status'({ serverId, connected, connectedAt }) {
+  'server-status'({ serverId, connected, connectedAt, pending }) {
     const server = state.servers.get(serverId);
     if (!server) return void loadServers(); // a server this page has not seen yet
     Object.assign(server, { connected, connectedAt });
+    if (pending !== undefined) server.pending = pending;
     // the disconnect transition: channels not joined, their users gone
     if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
   },
   channel(channel) {
     const server = state.servers.get(channel.serverId);
     if (!server) return void loadServers();
-    const view = { id: channel.channelId, name: channel.name, joined: channel.joined, userCount: channel.userCount };
     const index = server.channels.findIndex((existing) => existing.id === channel.channelId);
+    // events that only tell what was observed carry no wish: the one shown stays
+    const wanted = channel.wanted ?? server.channels[index]?.wanted ?? true;
+    const view = {
+      id: channel.channelId,
+      name: channel.name,
+      wanted,
+      joined: channel.joined,
+      userCount: channel.userCount,
+    };
     if (index === -1) server.channels.push(view);
     else server.channels[index] = view;
+  },
+  'channel-removed'({ serverId, channelId }) {
+    const server = state.servers.get(serverId);
+    if (server) server.channels = server.channels.filter((channel) => channel.id !== channelId);
   },
   'server-removed'({ serverId }) {
     state.servers.delete(serverId);

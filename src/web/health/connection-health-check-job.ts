@@ -1,6 +1,7 @@
 import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
-import type { IrcStatus } from '../../shared/status.ts';
+import type { HealthCheckOutcome, HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
+import type { IrcStatus } from '../../shared/irc-service-contract.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { ServiceUnavailable } from '../irc-service/errors/service-unavailable.ts';
 import { Unauthorized } from '../irc-service/errors/unauthorized.ts';
@@ -14,44 +15,6 @@ import {
 import type { ReconcilerLock } from './reconciler-lock.ts';
 import type { WantedConnections, WantedConnectionsPlan } from './wanted-connections.ts';
 
-/**
- * How the IRC service answered:
- * - `answered`: it listed its live connections;
- * - `unavailable`: nothing listens there (refused, reset, no route), so no connection is alive;
- * - `unknown`: timeout, 5xx or malformed body: it may still hold connections;
- * - `unauthorized`: it refused our token, a configuration error.
- */
-export type HealthCheckOutcome = 'answered' | 'unavailable' | 'unknown' | 'unauthorized';
-
-/** What one check saw and did; plain JSON so the API can answer it as is. */
-export interface HealthCheckReport {
-  checkStartedAt: string;
-  checkedAt: string;
-  outcome: HealthCheckOutcome;
-  /** The service's `connections` when it answered, else null. */
-  connections: number[] | null;
-  /** Servers marked connected before and after the check. */
-  kept: number[];
-  disconnected: number[];
-  /** Live servers that were marked disconnected (reverse drift). */
-  markedConnected: number[];
-  /** An `unknown` outcome that reached the failure threshold and was handled as `unavailable`. */
-  treatedAsUnavailable: boolean;
-  /** Another web instance held the reconciler lock: this check changed nothing. */
-  reconciledElsewhere: boolean;
-  /** Wanted (autoconnect) servers that were not live: asked for again, staggered per host. */
-  restoring: number[];
-  /** Live connections of servers the database does not know: closed. */
-  closing: number[];
-  /** What went wrong (the service's failure, or the database's), else null. */
-  error: { name: string; message: string } | null;
-}
-
-export interface PerformOptions {
-  /** Set by the supervisor once `HEALTH_CHECK_FAILURE_THRESHOLD` unknown results come in a row. */
-  treatUnknownAsUnavailable?: boolean;
-}
-
 export interface ConnectionHealthCheckJobDeps {
   orm: MikroORM;
   /** One reconciler at a time across web instances; without it this instance always reconciles. */
@@ -61,7 +24,7 @@ export interface ConnectionHealthCheckJobDeps {
    * connected again may have had its channels reset by an outage that its connection survived.
    */
   resync?: (serverIds: number[]) => Promise<unknown>;
-  /** Restores wanted connections and closes unknown ones after a check that got the list. */
+  /** Converges wishes and observations (connect, close, join, part) after a check that got the list. */
   wanted?: Pick<WantedConnections, 'reconcile'>;
   client: Pick<InternalApiClient, 'status'>;
   events: WebEventPublisher;
@@ -148,6 +111,8 @@ export class ConnectionHealthCheckJob {
       reconciledElsewhere: !holdsLock && lockError === null,
       restoring: wanted?.restoring ?? [],
       closing: wanted?.closing ?? [],
+      joining: wanted?.joining ?? [],
+      parting: wanted?.parting ?? [],
       error,
     };
     this.log(report);

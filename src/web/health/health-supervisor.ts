@@ -1,8 +1,8 @@
 import { type Actor, createActor, fromPromise, type InspectionEvent } from 'xstate';
 import { type HealthSupervisorState, healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
 import type { Logger } from '../../logger.ts';
+import type { HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
-import type { HealthCheckReport, PerformOptions } from './connection-health-check-job.ts';
 
 /** `idle` until started (tests, or HEALTH_CHECK_ENABLED=false), then the machine's state. */
 export type HealthState = 'idle' | HealthSupervisorState;

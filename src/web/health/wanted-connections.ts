@@ -1,13 +1,19 @@
 import type { MikroORM } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
+import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { connectionSettings } from '../servers/connection-settings.ts';
+import { pendingView } from '../servers/server-views.ts';
+import { disconnectServers } from './disconnect-transition.ts';
 
 export interface WantedConnectionsOptions {
   orm: MikroORM;
-  ircService: Pick<InternalApiClient, 'connect' | 'disconnect'>;
+  ircService: Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
+  /** Where `server-status` (with `pending`), `channel-removed` are told; none in tests that do not look. */
+  events?: WebEventPublisher;
   logger?: Logger;
   /** Pause between two connects to the same host (`RECONNECT_STAGGER_MS`). */
   staggerMs: number;
@@ -18,85 +24,275 @@ export interface WantedConnectionsOptions {
 export interface WantedConnectionsPlan {
   /** Wanted (autoconnect) servers the IRC service did not list: asked to connect, staggered per host. */
   restoring: number[];
-  /** Live connections of servers the database does not know (deleted meanwhile): closed. */
+  /** Live connections of servers that are not wanted (autoconnect false) or not known (deleted): closed. */
   closing: number[];
+  /** Wanted channels (ids) not joined on live, wanted servers: joined. */
+  joining: number[];
+  /** Channels (ids) the operator parted: parted on live servers, then their rows deleted. */
+  parting: number[];
 }
 
 /**
- * Wanted vs observed (as in Quassel, Convos, KiwiBNC): `autoconnect` is what the operator wants, the IRC
- * service's list what is. After a check that got the list, servers that are wanted but not live are
- * asked for again, one host at a time paced by `staggerMs` so a restarted IRC service never meets a
- * reconnect storm; a server the operator disconnected (autoconnect false) is never asked for. Each connect
- * re-reads the server under a row lock, so an operator's disconnect in the meantime wins.
+ * What to pass on for one server: `sync` makes the IRC service's connection match the wish either way
+ * (an operator's connect, disconnect, new settings, delete); `restore` only connects it if it is still
+ * wanted, `close` only closes it if it is not (the reconciler's plans). `channels`: names to join or part.
+ */
+export interface ConvergeWork {
+  server?: 'sync' | 'restore' | 'close';
+  channels?: readonly string[];
+}
+
+interface QueuedWork {
+  server: ConvergeWork['server'];
+  channels: Set<string>;
+}
+
+/**
+ * Intent first, converge after (desired vs observed, as Kubernetes controllers do). The operator's wishes
+ * live in the database (`servers.autoconnect`, `channels.wanted`), committed by the routes in statements of
+ * their own; the IRC service's list of live connections is the observation. This passes the wishes on:
+ *
+ * - `converge(serverId, work)`: after an operator's action commits. Calls for one server run one at a time;
+ *   work that comes in meanwhile is merged and runs next, so a wish that was overtaken (connect, then
+ *   disconnect before the IRC service answered) converges to the last one. Each call reads the wish fresh
+ *   (a plain select, no lock) right before it asks, and no transaction, row lock or pool connection is held
+ *   while it waits on the IRC service.
+ * - `reconcile(liveIds)`: after every check that got the list (and so whenever the IRC service's event
+ *   stream opens, which runs a check): wanted servers not live are connected, one host at a time paced by
+ *   `staggerMs` so a restarted IRC service never meets a reconnect storm; live ones not wanted are closed;
+ *   wanted channels not joined on live servers are joined; channels not wanted are parted, then deleted.
+ *
+ * When the IRC service cannot be asked, the wish stays, and the server records `pending_since` /
+ * `pending_reason`; they are cleared when a wish is passed on, or when a check finds the server converged.
  */
 export class WantedConnections {
-  private readonly pending = new Set<number>();
+  /** Servers whose restore is planned (waiting for its turn on its host, or running). */
+  private readonly restoringIds = new Set<number>();
+  private readonly queued = new Map<number, QueuedWork>();
+  private readonly running = new Map<number, Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly wait: (ms: number) => Promise<void>;
-  private restoring: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: WantedConnectionsOptions) {
     this.wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
+  /**
+   * Passes the wishes of one server on to the IRC service; resolves when its queue is empty, never rejects
+   * (failures are recorded as `pending` and logged). Routes call it after their commit without awaiting it.
+   */
+  converge(serverId: number, work: ConvergeWork): Promise<void> {
+    const queued = this.queued.get(serverId) ?? { server: undefined, channels: new Set<string>() };
+    queued.server = mergeServerWork(queued.server, work.server);
+    for (const name of work.channels ?? []) queued.channels.add(name);
+    this.queued.set(serverId, queued);
+    const running = this.running.get(serverId);
+    if (running) return running;
+    const run = this.drain(serverId);
+    this.running.set(serverId, run);
+    return this.track(run);
+  }
+
   /** Plans and starts the work for one check's list of live connections; resolves with the plan at once. */
   async reconcile(liveIds: readonly number[]): Promise<WantedConnectionsPlan> {
     const em = this.options.orm.em.fork();
+    const live = [...liveIds];
     const wanted = await runSql<{ id: number; host: string }>(
       em,
       'select id, host from servers where autoconnect and id <> all(?::int[]) order by host, id',
-      [[...liveIds]],
+      [live],
     );
-    const unknown = await runSql<{ id: number }>(
+    const unwanted = await runSql<{ id: number }>(
       em,
-      'select live.id from unnest(?::int[]) as live(id) where not exists (select 1 from servers where servers.id = live.id)',
-      [[...liveIds]],
+      `select live.id from unnest(?::int[]) as live(id)
+       where not exists (select 1 from servers where servers.id = live.id and servers.autoconnect)
+       order by live.id`,
+      [live],
     );
-    const restoring = wanted.filter((server) => !this.pending.has(server.id));
-    for (const server of restoring) this.pending.add(server.id);
-    const closing = unknown.map((row) => row.id);
+    const channels = await runSql<{ id: number; server_id: number; name: string; wanted: boolean }>(
+      em,
+      `select c.id, c.server_id, c.name, c.wanted from channels c join servers s on s.id = c.server_id
+       where s.autoconnect and s.id = any(?::int[]) and (c.wanted <> c.joined or not c.wanted)
+       order by c.server_id, c.name`,
+      [live],
+    );
+    // parted while the server is not live: nothing to tell the IRC service, the rows just go
+    const removed = await runSql<{ id: number; server_id: number }>(
+      em,
+      'delete from channels where not wanted and server_id <> all(?::int[]) returning id, server_id',
+      [live],
+    );
+    for (const row of removed)
+      this.options.events?.publish('channel-removed', { serverId: row.server_id, channelId: row.id });
+    // converged (the wish is what the IRC service reports): nothing is pending any more
+    const settled = await runSql<{ id: number; connected_at: string | null }>(
+      em,
+      `update servers s set pending_since = null, pending_reason = null
+       where pending_since is not null and autoconnect = (id = any(?::int[]))
+         and not (id = any(?::int[]) and exists (select 1 from channels c where c.server_id = s.id and (c.wanted <> c.joined or not c.wanted)))
+       returning id, connected_at`,
+      [live, live],
+    );
+    this.publishPending(settled.map((row) => ({ ...row, pending_since: null, pending_reason: null })));
 
+    const restoring = wanted.filter((server) => !this.restoringIds.has(server.id));
+    for (const server of restoring) this.restoringIds.add(server.id);
     const byHost = new Map<string, number[]>();
     for (const { id, host } of restoring) byHost.set(host, [...(byHost.get(host) ?? []), id]);
-    const work = Promise.all([
-      ...[...byHost.values()].map((ids) => this.restoreHost(ids)),
-      ...closing.map((id) => this.close(id)),
-    ]).then(() => undefined);
-    this.restoring = Promise.all([this.restoring, work]).then(() => undefined);
-    if (restoring.length > 0 || closing.length > 0) {
+    for (const ids of byHost.values()) void this.track(this.restoreHost(ids));
+    const closing = unwanted.map((row) => row.id);
+    for (const id of closing) void this.converge(id, { server: 'close' });
+    const byServer = new Map<number, string[]>();
+    for (const row of channels) byServer.set(row.server_id, [...(byServer.get(row.server_id) ?? []), row.name]);
+    for (const [serverId, names] of byServer) void this.converge(serverId, { channels: names });
+
+    const joining = channels.filter((row) => row.wanted).map((row) => row.id);
+    const parting = channels.filter((row) => !row.wanted).map((row) => row.id);
+    if (restoring.length + closing.length + channels.length > 0) {
       this.options.logger?.info(
-        { restoring: restoring.length, closing: closing.length },
-        'restoring wanted connections and closing unknown ones',
+        { restoring: restoring.length, closing: closing.length, joining: joining.length, parting: parting.length },
+        'converging: restoring wanted connections, closing unwanted ones, joining and parting channels',
       );
     }
-    return { restoring: restoring.map((server) => server.id), closing };
+    return { restoring: restoring.map((server) => server.id), closing, joining, parting };
   }
 
-  /** Resolves when everything planned so far is done (shutdown, tests). */
-  settled(): Promise<void> {
-    return this.restoring;
+  /** Resolves when everything started so far is done (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+    return promise;
   }
 
   private async restoreHost(ids: number[]): Promise<void> {
     for (const [index, id] of ids.entries()) {
       if (index > 0) await this.wait(this.options.staggerMs);
       try {
-        await this.options.orm.em.fork().transactional(async (tx) => {
-          const settings = await connectionSettings(tx, id, { lockRow: true, onlyWanted: true });
-          if (settings) await this.options.ircService.connect(id, settings);
-        });
-      } catch (error) {
-        this.report(error, id, 'could not restore a wanted connection');
+        await this.converge(id, { server: 'restore' });
       } finally {
-        this.pending.delete(id);
+        this.restoringIds.delete(id);
       }
     }
   }
 
-  private async close(id: number): Promise<void> {
+  /** Runs the server's queued work until none is left; the queue is emptied and `running` cleared in one step. */
+  private async drain(serverId: number): Promise<void> {
+    for (;;) {
+      const work = this.queued.get(serverId);
+      if (!work) {
+        this.running.delete(serverId);
+        return;
+      }
+      this.queued.delete(serverId);
+      await this.pass(serverId, work);
+    }
+  }
+
+  /** One round of calls for one server, each after a fresh read of the wish; outside any transaction. */
+  private async pass(serverId: number, work: QueuedWork): Promise<void> {
+    const { ircService } = this.options;
+    const em = this.options.orm.em.fork();
     try {
-      await this.options.ircService.disconnect(id);
+      const [server] = await runSql<{ autoconnect: boolean }>(em, 'select autoconnect from servers where id = ?', [
+        serverId,
+      ]);
+      if (work.server) {
+        if (!server) {
+          // deleted: its connection, if any, goes
+          await tolerateNoConnection(ircService.disconnect(serverId));
+          return;
+        }
+        if (server.autoconnect && work.server !== 'close') {
+          // read fresh right before the call: still wanted, with the current settings and channels
+          const settings = await connectionSettings(em, serverId, { onlyWanted: true });
+          if (settings) await ircService.connect(serverId, settings);
+          else this.requeue(serverId, { server: work.server });
+        } else if (!server.autoconnect && work.server !== 'restore') {
+          await tolerateNoConnection(ircService.disconnect(serverId));
+          // the IRC service has let the connection go: show it at once (its `disconnected` event changes nothing more)
+          for (const change of await disconnectServers(em, { kind: 'ids', ids: [serverId] })) {
+            this.options.events?.publish('server-status', {
+              serverId: change.serverId,
+              connected: false,
+              connectedAt: null,
+            });
+          }
+        }
+      }
+      if (!server) return;
+      for (const name of work.channels) await this.passChannel(serverId, name);
+      await this.clearPending(serverId);
     } catch (error) {
-      this.report(error, id, 'could not close the connection of an unknown server');
+      if (error instanceof InternalApiError) {
+        // the wish stays; the next check (or the event stream reopening) converges it
+        await this.recordPending(serverId, error.message).catch((databaseError: unknown) => {
+          this.report(databaseError, serverId, 'could not record a pending wish');
+        });
+      }
+      this.report(error, serverId, 'could not pass a wish on to the IRC service; it stays pending');
+    }
+  }
+
+  private async passChannel(serverId: number, name: string): Promise<void> {
+    const em = this.options.orm.em.fork();
+    const [row] = await runSql<{ id: number; wanted: boolean; connected: boolean }>(
+      em,
+      `select c.id, c.wanted, s.connected_at is not null as connected
+       from channels c join servers s on s.id = c.server_id where c.server_id = ? and c.name = ?`,
+      [serverId, name],
+    );
+    if (!row) return;
+    if (row.wanted) {
+      // a server not connected joins its wanted channels when it connects
+      if (row.connected) await tolerateNoConnection(this.options.ircService.join(serverId, name));
+      return;
+    }
+    if (row.connected) await tolerateNoConnection(this.options.ircService.part(serverId, name));
+    // gone once parted, unless the operator wanted it back meanwhile
+    const deleted = await runSql<{ id: number }>(em, 'delete from channels where id = ? and not wanted returning id', [
+      row.id,
+    ]);
+    if (deleted.length > 0) this.options.events?.publish('channel-removed', { serverId, channelId: row.id });
+  }
+
+  private requeue(serverId: number, work: ConvergeWork): void {
+    const queued = this.queued.get(serverId) ?? { server: undefined, channels: new Set<string>() };
+    queued.server = mergeServerWork(queued.server, work.server);
+    this.queued.set(serverId, queued);
+  }
+
+  private async recordPending(serverId: number, reason: string): Promise<void> {
+    const rows = await runSql<PendingRow>(
+      this.options.orm.em.fork(),
+      `update servers set pending_since = coalesce(pending_since, now()), pending_reason = ?
+       where id = ? and pending_reason is distinct from ? returning id, connected_at, pending_since, pending_reason`,
+      [reason, serverId, reason],
+    );
+    this.publishPending(rows);
+  }
+
+  private async clearPending(serverId: number): Promise<void> {
+    const rows = await runSql<PendingRow>(
+      this.options.orm.em.fork(),
+      `update servers set pending_since = null, pending_reason = null
+       where id = ? and pending_since is not null returning id, connected_at, pending_since, pending_reason`,
+      [serverId],
+    );
+    this.publishPending(rows);
+  }
+
+  private publishPending(rows: PendingRow[]): void {
+    for (const row of rows) {
+      this.options.events?.publish('server-status', {
+        serverId: row.id,
+        connected: row.connected_at !== null,
+        connectedAt: row.connected_at === null ? null : new Date(row.connected_at).toISOString(),
+        pending: pendingView(row.pending_since, row.pending_reason),
+      });
     }
   }
 
@@ -104,5 +300,27 @@ export class WantedConnections {
   private report(error: unknown, serverId: number, message: string): void {
     const reason = error instanceof InternalApiError ? error.message : `database: ${(error as Error).message}`;
     this.options.logger?.warn({ serverId, err: reason }, message);
+  }
+}
+
+interface PendingRow {
+  id: number;
+  connected_at: string | null;
+  pending_since: string | null;
+  pending_reason: string | null;
+}
+
+function mergeServerWork(a: ConvergeWork['server'], b: ConvergeWork['server']): ConvergeWork['server'] {
+  if (!a || a === b) return b ?? a;
+  if (!b) return a;
+  return 'sync';
+}
+
+/** The IRC service answered 404: it holds no such connection, so there is nothing to join, part or close. */
+async function tolerateNoConnection(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof BadServiceAnswer && error.status === 404)) throw error;
   }
 }

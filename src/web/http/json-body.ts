@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
+import { validationErrorBody } from '../../shared/validation-error.ts';
 
 /** A 400 whose JSON body names the field at fault: `{"error":{"message":"…","field":"port"}}`. */
 export function badRequest(message: string, field?: string): HTTPException {
@@ -11,18 +12,10 @@ export function badRequest(message: string, field?: string): HTTPException {
   });
 }
 
-/** The first problem of a zod error as a 400 naming its field. */
+/** The first problem of a zod error as a 400 naming its field, mapped as the IRC service maps it. */
 export function validationError(error: z.ZodError): HTTPException {
-  const issue = error.issues[0];
-  if (issue?.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    // an empty key still needs a visible name
-    const field = [...issue.path.map(String), key === '' ? '""' : key].join('.');
-    return badRequest(`${field}: unknown field`, field);
-  }
-  // an issue with no path is about the body as a whole (not an object, or a rule over several fields)
-  const field = issue?.path.map(String).join('.') || 'body';
-  return badRequest(`${field}: ${issue?.message ?? 'invalid input'}`, field);
+  const { message, field } = validationErrorBody(error).error;
+  return badRequest(message, field);
 }
 
 /** Reads and validates a JSON request body; anything else is a 400 that names the field. */

@@ -1,4 +1,13 @@
-import { type IrcStatus, ircStatusSchema } from '../../shared/status.ts';
+import type { z } from 'zod';
+import {
+  type ConnectionRequest,
+  errorBodySchema,
+  type IrcStatus,
+  ircStatusSchema,
+  type JoinRequest,
+  type ResyncRequest,
+  resyncAnswerSchema,
+} from '../../shared/irc-service-contract.ts';
 import { BadServiceAnswer } from './errors/bad-service-answer.ts';
 import { InternalApiError } from './errors/internal-api-error.ts';
 import { ServiceTimeout } from './errors/service-timeout.ts';
@@ -14,18 +23,6 @@ export interface InternalApiClientOptions {
   timeoutMs: number;
   /** Injectable for tests; the global fetch by default. */
   fetch?: typeof fetch;
-}
-
-/** What the IRC service needs to open a connection (`PUT /internal/irc/connections/:serverId`). */
-export interface ConnectionSettings {
-  host: string;
-  port: number;
-  tls?: boolean;
-  nickname: string;
-  username?: string;
-  realname?: string;
-  password?: string;
-  channels?: string[];
 }
 
 /**
@@ -55,22 +52,13 @@ export class InternalApiClient {
 
   /** `GET /internal/irc/status`: the ids of the servers whose connection is registered. */
   async status(): Promise<IrcStatus> {
-    return this.request('GET', '/internal/irc/status', undefined, async (response) => {
-      const body: unknown = await response.json().catch((error: unknown) => {
-        throw new BadServiceAnswer('the status answer is not JSON', response.status, { cause: error });
-      });
-      const parsed = ircStatusSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new BadServiceAnswer('the status answer does not match the contract', response.status, {
-          cause: parsed.error,
-        });
-      }
-      return parsed.data;
-    });
+    return this.request('GET', '/internal/irc/status', undefined, (response) =>
+      parseAnswer(response, ircStatusSchema, 'status'),
+    );
   }
 
   /** `PUT /internal/irc/connections/:serverId`: starts (or keeps) the connection; idempotent. */
-  async connect(serverId: number, settings: ConnectionSettings): Promise<void> {
+  async connect(serverId: number, settings: ConnectionRequest): Promise<void> {
     await this.request('PUT', `/internal/irc/connections/${serverId}`, settings, discardBody);
   }
 
@@ -91,7 +79,8 @@ export class InternalApiClient {
 
   /** `POST /internal/irc/connections/:serverId/channels`: joins a channel. */
   async join(serverId: number, name: string): Promise<void> {
-    await this.request('POST', `/internal/irc/connections/${serverId}/channels`, { name }, discardBody);
+    const body: JoinRequest = { name };
+    await this.request('POST', `/internal/irc/connections/${serverId}/channels`, body, discardBody);
   }
 
   /**
@@ -99,10 +88,10 @@ export class InternalApiClient {
    * `names` again, for a web side that lost track. Answers the ids the IRC service asked.
    */
   async resync(serverIds?: readonly number[]): Promise<number[]> {
-    const body = serverIds ? { serverIds } : {};
+    const body: ResyncRequest = serverIds ? { serverIds: [...serverIds] } : {};
     return this.request('POST', '/internal/irc/resync', body, async (response) => {
-      const answer = (await response.json().catch(() => ({}))) as { serverIds?: number[] };
-      return answer.serverIds ?? [];
+      const answer = await parseAnswer(response, resyncAnswerSchema, 'resync');
+      return answer.serverIds;
     });
   }
 
@@ -140,14 +129,45 @@ export class InternalApiClient {
         throw new Unauthorized(`the IRC service refused the token (401 on ${method} ${path})`);
       }
       if (!response.ok) {
-        await discardBody(response);
-        throw new BadServiceAnswer(`the IRC service answered ${response.status} to ${method} ${path}`, response.status);
+        const refusal = await errorMessage(response);
+        throw new BadServiceAnswer(
+          `the IRC service answered ${response.status} to ${method} ${path}${refusal ? ` (${refusal})` : ''}`,
+          response.status,
+        );
       }
       return await read(response);
     } catch (error) {
       throw classifyFailure(error, timeoutMs);
     }
   }
+}
+
+/** A 2xx answer's body, parsed with its contract schema; anything else is a BadServiceAnswer. */
+async function parseAnswer<Schema extends z.ZodType>(
+  response: Response,
+  schema: Schema,
+  route: string,
+): Promise<z.output<Schema>> {
+  const body: unknown = await response.json().catch((error: unknown) => {
+    throw new BadServiceAnswer(`the ${route} answer is not JSON`, response.status, { cause: error });
+  });
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new BadServiceAnswer(`the ${route} answer does not match the contract`, response.status, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * The message of a refusal's error body (`{error: {message, field?}}`), or undefined when the body is not one
+ * (a proxy's page, say). The IRC service never echoes a submitted value, so the message is safe to log.
+ */
+async function errorMessage(response: Response): Promise<string | undefined> {
+  const body: unknown = await response.json().catch(() => undefined);
+  const parsed = errorBodySchema.safeParse(body);
+  return parsed.success ? parsed.data.error.message : undefined;
 }
 
 /**

@@ -1,39 +1,47 @@
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
-import type { ConnectionSettings } from '../irc-service/internal-api-client.ts';
+import type { ConnectionRequest } from '../../shared/irc-service-contract.ts';
 import type { ServerView } from './server-views.ts';
 
 /** The connection columns of a server, as the API shows them, plus the password the API never shows. */
-type SettingsRow = Pick<ServerView, 'host' | 'port' | 'tls' | 'nickname' | 'username' | 'realname'> & {
+export type SettingsRow = Pick<ServerView, 'host' | 'port' | 'tls' | 'nickname' | 'username' | 'realname'> & {
   password: string | null;
 };
 
 export interface SettingsOptions {
-  /**
-   * Locks the server's row until the transaction of `em` ends: whoever asks the IRC service to connect or
-   * disconnect a server holds it, so an operator's disconnect and an automatic reconnect cannot interleave.
-   */
-  lockRow?: boolean;
   /** Only when the operator wants the server connected (`autoconnect`). */
   onlyWanted?: boolean;
 }
 
-/** What the IRC service needs to connect a server (its settings and channels), or undefined when there is none. */
+/**
+ * What the IRC service needs to connect a server (its settings and wanted channels), or undefined when there is
+ * none. Plain selects, no lock: it is read fresh right before the IRC service is asked, outside any transaction.
+ */
 export async function connectionSettings(
   em: EntityManager,
   serverId: number,
-  { lockRow = false, onlyWanted = false }: SettingsOptions = {},
-): Promise<ConnectionSettings | undefined> {
+  { onlyWanted = false }: SettingsOptions = {},
+): Promise<ConnectionRequest | undefined> {
   const [server] = await runSql<SettingsRow>(
     em,
     `select host, port, tls, nickname, username, realname, password from servers
-     where id = ?${onlyWanted ? ' and autoconnect' : ''}${lockRow ? ' for update' : ''}`,
+     where id = ?${onlyWanted ? ' and autoconnect' : ''}`,
     [serverId],
   );
   if (!server) return undefined;
-  const channels = await runSql<{ name: string }>(em, 'select name from channels where server_id = ? order by name', [
-    serverId,
-  ]);
+  const channels = await runSql<{ name: string }>(
+    em,
+    'select name from channels where server_id = ? and wanted order by name',
+    [serverId],
+  );
+  return connectionRequest(
+    server,
+    channels.map((channel) => channel.name),
+  );
+}
+
+/** The `PUT /internal/irc/connections/:serverId` body of a server's row and its wanted channels. */
+export function connectionRequest(server: SettingsRow, channels: string[]): ConnectionRequest {
   return {
     host: server.host,
     port: server.port,
@@ -42,6 +50,6 @@ export async function connectionSettings(
     ...(server.username ? { username: server.username } : {}),
     ...(server.realname ? { realname: server.realname } : {}),
     ...(server.password ? { password: server.password } : {}),
-    channels: channels.map((channel) => channel.name),
+    channels,
   };
 }

@@ -1,36 +1,47 @@
 import { z } from 'zod';
+import { connectionFieldSchemas as contract } from '../../shared/irc-service-contract.ts';
 
-/** What the servers API accepts; anything else is a 400 naming the field. */
+/**
+ * What the servers API accepts; anything else is a 400 naming the field. Each connection field is the web's own
+ * rule (its message first) piped into the IRC service contract's rule for that field, so whatever is saved here
+ * is a setting the IRC service accepts: the web side may be stricter, never looser.
+ */
 const NO_CONTROL_CHARS = /^\P{Cc}*$/u;
 
 export const hostField = z
   .string()
   .trim()
-  .min(1)
-  .max(255)
-  .regex(/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[?[0-9A-Fa-f:.]+\]?)$/, 'expected a host name or IP address');
+  .regex(/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[?[0-9A-Fa-f:.]+\]?)$/, 'expected a host name or IP address')
+  .pipe(contract.host);
 
 export const nicknameField = z
   .string()
-  .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, 'expected an IRC nickname (1 to 30 characters)');
+  .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, 'expected an IRC nickname (1 to 30 characters)')
+  .pipe(contract.nickname);
 
 export const channelNameField = z
   .string()
   .trim()
-  .regex(/^[#&+!][^\s,\p{Cc}]{1,49}$/u, 'expected a channel name such as #chat (at most 50 characters)');
+  .regex(/^[#&+!][^\s,\p{Cc}]{1,49}$/u, 'expected a channel name such as #chat (at most 50 characters)')
+  .pipe(contract.channelName);
 
 const serverFields = {
   name: z.string().trim().min(1).max(100).regex(NO_CONTROL_CHARS, 'expected no control characters'),
   host: hostField,
-  port: z.number().int().min(1).max(65_535),
+  port: contract.port,
   nickname: nicknameField,
-  tls: z.boolean(),
+  tls: contract.tls,
   username: z
     .string()
     .regex(/^[A-Za-z0-9_.~-]{1,32}$/, 'expected a user name (letters, digits, _ . ~ -; at most 32)')
+    .pipe(contract.username)
     .nullable(),
-  realname: z.string().min(1).max(100).regex(NO_CONTROL_CHARS, 'expected no control characters').nullable(),
-  password: z.string().min(1).max(255).regex(NO_CONTROL_CHARS, 'expected no control characters').nullable(),
+  realname: z
+    .string()
+    .regex(NO_CONTROL_CHARS, 'expected no control characters')
+    .pipe(contract.realname.max(100))
+    .nullable(),
+  password: z.string().regex(NO_CONTROL_CHARS, 'expected no control characters').pipe(contract.password).nullable(),
   autoconnect: z.boolean(),
 };
 

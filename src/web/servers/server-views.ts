@@ -1,5 +1,8 @@
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
+import type { PendingView } from '../../shared/web-events.ts';
+
+export type { PendingView };
 
 /** A server as the API and the dashboard show it; the IRC password itself never leaves the database. */
 export interface ServerView {
@@ -12,9 +15,13 @@ export interface ServerView {
   username: string | null;
   realname: string | null;
   hasPassword: boolean;
+  /** Wanted: the operator wants it connected. */
   autoconnect: boolean;
+  /** Observed: the IRC service reports it registered. */
   connected: boolean;
   connectedAt: string | null;
+  /** While a wish of this server could not be passed on to the IRC service: since when, and why; else null. */
+  pending: PendingView | null;
   createdAt: string;
   updatedAt: string;
   channels: ChannelView[];
@@ -23,17 +30,24 @@ export interface ServerView {
 export interface ChannelView {
   id: number;
   name: string;
+  /** Wanted: the operator wants it joined (false while its part is on its way). */
+  wanted: boolean;
+  /** Observed: the IRC service reported it joined. */
   joined: boolean;
   userCount: number;
 }
 
 /** A server as read, columns named as in the view; timestamps come back as text (see toIsoTimestamp). */
-type ServerRow = Omit<ServerView, 'connected' | 'channels'>;
+type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending'> & {
+  pendingSince: string | null;
+  pendingReason: string | null;
+};
 
 interface ChannelRow {
   id: number;
   server_id: number;
   name: string;
+  wanted: boolean;
   joined: boolean;
   user_count: number;
 }
@@ -44,7 +58,8 @@ export async function loadServerViews(em: EntityManager, ids?: readonly number[]
   const servers = await runSql<ServerRow>(
     em,
     `select id, name, host, port, tls, nickname, username, realname, password is not null as "hasPassword",
-            autoconnect, connected_at as "connectedAt", created_at as "createdAt", updated_at as "updatedAt"
+            autoconnect, connected_at as "connectedAt", pending_since as "pendingSince",
+            pending_reason as "pendingReason", created_at as "createdAt", updated_at as "updatedAt"
      from servers ${filter} order by id`,
     ids ? [[...ids]] : [],
   );
@@ -60,10 +75,11 @@ export async function loadServerViews(em: EntityManager, ids?: readonly number[]
     list.push(channel);
     byServer.set(serverId, list);
   }
-  return servers.map((row) => ({
+  return servers.map(({ pendingSince, pendingReason, ...row }) => ({
     ...row,
     connected: row.connectedAt !== null,
     connectedAt: toIsoTimestamp(row.connectedAt),
+    pending: pendingView(pendingSince, pendingReason),
     createdAt: toIsoTimestamp(row.createdAt),
     updatedAt: toIsoTimestamp(row.updatedAt),
     channels: byServer.get(row.id) ?? [],
@@ -78,8 +94,13 @@ export async function loadServerView(em: EntityManager, id: number): Promise<Ser
 export type ServerChannelView = ChannelView & { serverId: number };
 
 /** The `channel` browser event of a channel view. */
-export function channelEvent({ id, serverId, name, joined, userCount }: ServerChannelView) {
-  return { serverId, channelId: id, name, joined, userCount };
+export function channelEvent({ id, serverId, name, wanted, joined, userCount }: ServerChannelView) {
+  return { serverId, channelId: id, name, joined, userCount, wanted };
+}
+
+/** The `pending` of a server's view from its two columns. */
+export function pendingView(since: Date | string | null, reason: string | null): PendingView | null {
+  return since === null ? null : { since: toIsoTimestamp(since), reason: reason ?? '' };
 }
 
 /** Channels with their user counts, by channel ids or by server ids, in one statement. */
@@ -91,7 +112,7 @@ export async function queryChannels(
   if (ids.length === 0) return [];
   const rows = await runSql<ChannelRow>(
     em,
-    `select c.id, c.server_id, c.name, c.joined,
+    `select c.id, c.server_id, c.name, c.wanted, c.joined,
             (select count(*) from channel_users u where u.channel_id = c.id)::int as user_count
      from channels c where ${by === 'channel' ? 'c.id' : 'c.server_id'} = any(?::int[]) order by c.name, c.id`,
     [[...new Set(ids)]],
@@ -100,6 +121,7 @@ export async function queryChannels(
     id: row.id,
     serverId: row.server_id,
     name: row.name,
+    wanted: row.wanted,
     joined: row.joined,
     userCount: row.user_count,
   }));

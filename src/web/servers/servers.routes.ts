@@ -1,25 +1,29 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Server } from '../../db/entities/index.ts';
-import type { EntityManager, MikroORM } from '../../db/orm.ts';
+import type { MikroORM } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
+import type { Logger } from '../../logger.ts';
 import { normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
-import { disconnectServers } from '../health/disconnect-transition.ts';
-import { idParam, parseJsonBody } from '../http/json-body.ts';
-import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
-import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
+import { type ConvergeWork, WantedConnections } from '../health/wanted-connections.ts';
+import { idParam, parseJsonBody, validationError } from '../http/json-body.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
-import { connectionSettings } from './connection-settings.ts';
 import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from './server-input.ts';
 import { channelEvent, loadServerView, loadServerViews, queryChannels } from './server-views.ts';
 
-export type IrcServiceCommands = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join'>;
+export type IrcServiceCommands = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
 
 export interface ServersRoutesDependencies {
   orm: MikroORM;
   ircService: IrcServiceCommands;
   events: WebEventPublisher;
+  /**
+   * Passes committed wishes on to the IRC service after the answer (main.ts shares the health check's);
+   * without it the routes make their own on `ircService`.
+   */
+  reconciler?: Pick<WantedConnections, 'converge'>;
+  logger?: Logger;
 }
 
 function notFound(id: number): HTTPException {
@@ -28,31 +32,23 @@ function notFound(id: number): HTTPException {
   });
 }
 
-/** The IRC service could not do what was asked; the database change that depended on it is rolled back. */
-function ircServiceFailed(error: InternalApiError): HTTPException {
-  const message = `the IRC service could not be reached or refused the request: ${error.message}`;
-  return new HTTPException(502, { res: Response.json({ error: { message } }, { status: 502 }), cause: error });
+function channelNotFound(id: number, name: string): HTTPException {
+  const message = `server ${id} has no channel ${name}`;
+  return new HTTPException(404, { res: Response.json({ error: { message } }, { status: 404 }) });
 }
 
-/** The IRC service has no connection for this server (it answered 404). */
-function isNoConnection(error: unknown): boolean {
-  return error instanceof BadServiceAnswer && error.status === 404;
-}
-
-/** Runs `work` in a transaction; an IRC service failure inside it rolls the transaction back and answers 502. */
-async function withIrcService<T>(em: EntityManager, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-  try {
-    return await em.transactional(work);
-  } catch (error) {
-    if (error instanceof InternalApiError) throw ircServiceFailed(error);
-    throw error;
-  }
-}
-
-/** `/api/servers`: create, list, show, update, delete; connect, disconnect and join through the IRC service. */
-export function serversRoutes({ orm, ircService, events }: ServersRoutesDependencies): Hono {
+/**
+ * `/api/servers`: create, list, show, update, delete; connect, disconnect, join and part. Intent first: each
+ * action commits the operator's wish in one statement (or one short transaction) and answers at once; the
+ * IRC service is asked after, outside any transaction (WantedConnections.converge), and whatever it cannot
+ * be told now the reconciler converges after the next check.
+ */
+export function serversRoutes({ orm, ircService, events, reconciler, logger }: ServersRoutesDependencies): Hono {
   const routes = new Hono();
   const fork = () => orm.em.fork();
+  const converger = reconciler ?? new WantedConnections({ orm, ircService, events, logger, staggerMs: 0 });
+  /** Fired after the commit, never awaited: the answer does not wait on the IRC service. */
+  const passOn = (serverId: number, work: ConvergeWork) => void converger.converge(serverId, work);
 
   routes.get('/', async (c) => {
     // noted before reading: every event up to it is reflected in the list (see EventStream.position)
@@ -81,6 +77,7 @@ export function serversRoutes({ orm, ircService, events }: ServersRoutesDependen
     );
     const view = await loadServerView(em, created!.id);
     if (view) events.publish('server-status', { serverId: view.id, connected: false, connectedAt: null });
+    if (view?.autoconnect) passOn(view.id, { server: 'sync' });
     return c.json(view, 201);
   });
 
@@ -95,17 +92,19 @@ export function serversRoutes({ orm, ircService, events }: ServersRoutesDependen
     const id = idParam(c);
     const input = await parseJsonBody(c, updateServerInput);
     const em = fork();
-    await withIrcService(em, async (tx) => {
+    // a short transaction of its own; the IRC service is asked after it commits
+    const work = await em.transactional(async (tx): Promise<ConvergeWork | undefined> => {
       const server = await tx.findOne(Server, id);
       if (!server) throw notFound(id);
-      const reconnect =
-        server.connectedAt !== null &&
-        CONNECTION_FIELDS.some((field) => field in input && input[field] !== server[field]);
+      const settingsChanged = CONNECTION_FIELDS.some((field) => field in input && input[field] !== server[field]);
+      const wishChanged = 'autoconnect' in input && input.autoconnect !== server.autoconnect;
       tx.assign(server, input);
       await tx.flush();
-      // a live connection follows its new settings; if the IRC service cannot, nothing is saved
-      if (reconnect) await ircService.connect(id, (await connectionSettings(tx, id))!);
+      // a changed wish connects or closes it; a wanted connection follows its new settings
+      if (wishChanged) return { server: 'sync' };
+      return settingsChanged && server.autoconnect ? { server: 'restore' } : undefined;
     });
+    if (work) passOn(id, work);
     return c.json(await loadServerView(em, id));
   });
 
@@ -114,41 +113,35 @@ export function serversRoutes({ orm, ircService, events }: ServersRoutesDependen
     const deleted = await runSql<{ id: number }>(fork(), 'delete from servers where id = ? returning id', [id]);
     if (deleted.length === 0) throw notFound(id);
     events.publish('server-removed', { serverId: id });
-    // Best effort: if the IRC service is down now, the next health check closes the orphaned connection.
-    await ircService.disconnect(id).catch(() => undefined);
+    // If the IRC service cannot be told now, the next check closes the orphaned connection.
+    passOn(id, { server: 'sync' });
     return c.body(null, 204);
   });
 
   routes.post('/:id/connect', async (c) => {
     const id = idParam(c);
     const em = fork();
-    await withIrcService(em, async (tx) => {
-      const settings = await connectionSettings(tx, id, { lockRow: true });
-      if (!settings) throw notFound(id);
-      await runSql(tx, 'update servers set autoconnect = true, updated_at = now() where id = ? and not autoconnect', [
-        id,
-      ]);
-      await ircService.connect(id, settings);
-    });
+    const updated = await runSql(
+      em,
+      'update servers set autoconnect = true, updated_at = now() where id = ? returning id',
+      [id],
+    );
+    if (updated.length === 0) throw notFound(id);
+    passOn(id, { server: 'sync' });
     return c.json(await loadServerView(em, id), 202);
   });
 
   routes.post('/:id/disconnect', async (c) => {
     const id = idParam(c);
     const em = fork();
-    await withIrcService(em, async (tx) => {
-      const updated = await runSql(
-        tx,
-        'update servers set autoconnect = false, updated_at = now() where id = ? returning id',
-        [id],
-      );
-      if (updated.length === 0) throw notFound(id);
-      await ircService.disconnect(id);
-    });
-    // The IRC service has let the connection go: show it at once (its `disconnected` event changes nothing more).
-    for (const change of await disconnectServers(em, { kind: 'ids', ids: [id] })) {
-      events.publish('server-status', { serverId: change.serverId, connected: false, connectedAt: null });
-    }
+    const updated = await runSql(
+      em,
+      'update servers set autoconnect = false, updated_at = now() where id = ? returning id',
+      [id],
+    );
+    if (updated.length === 0) throw notFound(id);
+    // shown disconnected once the IRC service has let the connection go
+    passOn(id, { server: 'sync' });
     return c.json(await loadServerView(em, id), 202);
   });
 
@@ -157,26 +150,41 @@ export function serversRoutes({ orm, ircService, events }: ServersRoutesDependen
     const { name } = await parseJsonBody(c, joinChannelInput);
     const channelName = normalizeChannelName(name);
     const em = fork();
-    const channelId = await withIrcService(em, async (tx) => {
-      const server = await tx.findOne(Server, id);
-      if (!server) throw notFound(id);
-      const [row] = await runSql<{ id: number }>(
-        tx,
-        `insert into channels (server_id, name) values (?, ?)
-         on conflict (server_id, name) do update set name = excluded.name returning id`,
-        [id, channelName],
-      );
-      // A server that is not connected keeps the channel as wanted: it is joined on the next connect.
-      if (server.connectedAt !== null) {
-        await ircService.join(id, channelName).catch((error: unknown) => {
-          if (!isNoConnection(error)) throw error;
-        });
-      }
-      return row!.id;
-    });
-    const [channel] = await queryChannels(em, 'channel', [channelId]);
+    // one statement: wanted, new or again (a part on its way is overtaken)
+    const [row] = await runSql<{ id: number }>(
+      em,
+      `insert into channels (server_id, name, wanted) select id, ?, true from servers where id = ?
+       on conflict (server_id, name) do update set wanted = true returning id`,
+      [channelName, id],
+    );
+    if (!row) throw notFound(id);
+    // A server that is not connected keeps the channel as wanted: it is joined on the next connect.
+    passOn(id, { channels: [channelName] });
+    const [channel] = await queryChannels(em, 'channel', [row.id]);
     if (channel) events.publish('channel', channelEvent(channel));
     return c.json({ channel }, 202);
+  });
+
+  routes.delete('/:id/channels/:name', async (c) => {
+    const id = idParam(c);
+    const parsed = joinChannelInput.safeParse({ name: c.req.param('name') });
+    if (!parsed.success) throw validationError(parsed.error);
+    const channelName = normalizeChannelName(parsed.data.name);
+    const em = fork();
+    // the wish: not wanted any more; the row goes once it is parted (or at once when the server is not live)
+    const [row] = await runSql<{ id: number }>(
+      em,
+      'update channels set wanted = false where server_id = ? and name = ? returning id',
+      [id, channelName],
+    );
+    if (!row) {
+      const [server] = await runSql(em, 'select id from servers where id = ?', [id]);
+      throw server ? channelNotFound(id, channelName) : notFound(id);
+    }
+    passOn(id, { channels: [channelName] });
+    const [channel] = await queryChannels(em, 'channel', [row.id]);
+    if (channel) events.publish('channel', channelEvent(channel));
+    return c.json({ channel: channel ?? null }, 202);
   });
 
   return routes;

@@ -1,0 +1,152 @@
+/**
+ * @module
+ * What may import what (`npm run deps`, run by CI beside typecheck and lint). The layout is the
+ * architecture (STYLE.md): pure machines, two sides that only meet through `src/shared/`, a process
+ * layer below the database, and test and bench code that shares support through `test/support/` only.
+ * Type-only imports count as much as value imports: a type from the wrong side is the wrong dependency.
+ */
+
+const { realpathSync } = require('node:fs');
+const { createRequire } = require('node:module');
+
+// dependency-cruiser reads TypeScript through the compiler's JS API, which TypeScript 7 does not have:
+// without it every .ts file would be skipped and the check would pass having read nothing. The
+// `typescript` that counts is the one the running depcruise resolves from its own install.
+const typescript = createRequire(realpathSync(process.argv[1] ?? __filename))('typescript');
+if (typeof typescript.createSourceFile !== 'function') {
+  throw new Error(
+    `dependency-cruiser needs the TypeScript compiler API, which typescript@${typescript.version} does not ship; ` +
+      'it resolves `typescript` from its own install, so that one must be 5.x or 6.x',
+  );
+}
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'A module cycle: one of them must give up its import (move the shared part down). MikroORM entities ' +
+        'are the exception: a relation is declared on both sides, each through a lazy `() => Entity`.',
+      from: { pathNot: '^src/db/entities/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-folders',
+      severity: 'error',
+      comment: 'Folders that import each other are one folder in disguise: the shared part belongs below both.',
+      scope: 'folder',
+      // a circle that passes through any folder outside src/web/ is reported from that folder
+      from: { pathNot: '^src/web/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-web-capabilities',
+      severity: 'warn',
+      comment:
+        'Known debt, a warning until it is paid: src/web/health, servers and irc-service import each other ' +
+        '(the event applier uses the disconnect transition and the server views; wanted connections uses ' +
+        'both). Make it an error once those shared parts sit below the three folders.',
+      scope: 'folder',
+      from: { path: '^src/web/' },
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that resolves to nothing (a moved file, a missing package).',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'no-orphans',
+      severity: 'error',
+      comment:
+        'A module nothing imports and that imports nothing: dead, or forgotten in a move. Not orphans: ' +
+        'config files, ambient declarations, and the dashboard script (the browser loads it, served as a file).',
+      from: {
+        orphan: true,
+        pathNot: [
+          '(^|/)\\.[^/]+\\.(c|m)?js$',
+          '\\.d\\.ts$',
+          '^(vitest|mikro-orm)\\.config\\.ts$',
+          '^src/web/dashboard/app\\.js$',
+        ],
+      },
+      to: {},
+    },
+    {
+      name: 'machines-are-pure',
+      severity: 'error',
+      comment: 'machines/ imports xstate and src/shared/ only (STYLE.md: machines import xstate and types only).',
+      from: { path: '^machines/' },
+      to: { pathNot: ['^machines/', '^src/shared/', '^node_modules/xstate/'] },
+    },
+    {
+      name: 'irc-service-not-to-web-or-db',
+      severity: 'error',
+      comment: 'The IRC service knows neither the web side nor the database; what both need is in src/shared/.',
+      from: { path: '^src/irc-service/' },
+      to: { path: '^src/(web|db)/' },
+    },
+    {
+      name: 'web-not-to-irc-service',
+      severity: 'error',
+      comment: 'The web side talks to the IRC service over HTTP only; what both need is in src/shared/.',
+      from: { path: '^src/web/' },
+      to: { path: '^src/irc-service/' },
+    },
+    {
+      name: 'process-not-to-db',
+      severity: 'error',
+      comment: 'src/process/ runs processes for every side; the database builds on it, not the reverse.',
+      from: { path: '^src/process/' },
+      to: { path: '^src/db/' },
+    },
+    {
+      name: 'product-not-to-test-bench-scripts',
+      severity: 'error',
+      comment: 'src/ and machines/ ship; test/, bench/ and scripts/ do not.',
+      from: { path: '^(src|machines)/' },
+      to: { path: '^(test|bench|scripts)/' },
+    },
+    {
+      name: 'bench-only-to-product-and-support',
+      severity: 'error',
+      comment: 'bench/ builds on src/, machines/ and test/support/ (the support it shares with the tests).',
+      from: { path: '^bench/' },
+      to: { path: ['^(test|scripts)/', '^[^/]+\\.ts$'], pathNot: '^test/support/' },
+    },
+    {
+      name: 'only-test-bench-to-bench',
+      severity: 'error',
+      comment: 'Tests share code with bench/ through test/support/; only the tests of bench/ import it.',
+      from: { path: '^test/', pathNot: '^test/bench/' },
+      to: { path: '^bench/' },
+    },
+    {
+      name: 'support-not-to-bench-or-tests',
+      severity: 'error',
+      comment: 'test/support/ is what tests and bench/ share, so it imports neither of them.',
+      from: { path: '^test/support/' },
+      to: { path: '^(bench|test)/', pathNot: '^test/support/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: '(^|/)node_modules/' },
+    exclude: { path: '(^|/)node_modules/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    // count `import type` too: without this a type-only import would not be a dependency
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['types', 'import', 'require', 'node', 'default'],
+      mainFields: ['types', 'typings', 'module', 'main'],
+      extensions: ['.ts', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};

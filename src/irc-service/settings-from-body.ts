@@ -1,0 +1,12 @@
+/** The connection machine's settings from a validated `PUT /internal/irc/connections/:serverId` body. */
+import type { IrcConnectionSettings } from '../../machines/irc-connection.machine.ts';
+import type { ConnectionRequestBody } from '../shared/irc-service-contract.ts';
+
+/** The machine's settings from a validated body (optional fields left out rather than undefined). */
+export function settingsFromBody(body: ConnectionRequestBody): IrcConnectionSettings {
+  const settings: IrcConnectionSettings = { host: body.host, port: body.port, tls: body.tls, nickname: body.nickname };
+  if (body.username !== undefined) settings.username = body.username;
+  if (body.realname !== undefined) settings.realname = body.realname;
+  if (body.password !== undefined) settings.password = body.password;
+  return settings;
+}

@@ -1,0 +1,120 @@
+/**
+ * The wire contract of the IRC service's `/internal/*` API: every request, answer and error body, written once.
+ * The IRC service validates requests with it, the web side builds requests and parses answers with it, and the
+ * web side's own input rules are narrowings of its field schemas, so no limit can differ between the two sides.
+ * (The events of `GET /internal/irc/events` are in `irc-events.ts`.)
+ */
+import { z } from 'zod';
+
+/** The largest id PostgreSQL's `serial` can hold. */
+const MAX_SERVER_ID = 2_147_483_647;
+
+/** A server's id in a body or an event. */
+export const serverIdSchema = z.number().int().min(1).max(MAX_SERVER_ID);
+
+/** Every string that ends up on an IRC line refuses CR, LF and NUL, so a request can never inject a second IRC command. */
+const ircSafe = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\r\n\0]*$/, 'must not contain line breaks or NUL');
+
+/** `#chan`, `&chan`, `+chan`, `!chan`: no spaces, commas or BEL, as RFC 2812 says. */
+export const channelNameSchema = z
+  .string()
+  .min(2)
+  .max(200)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: BEL and NUL are exactly what a channel name must not hold
+  .regex(/^[#&+!][^\s,\x07\0]+$/, 'must be a channel name such as #general');
+
+/** The settings of one connection, field by field: the web side narrows these for its own input. */
+export const connectionFieldSchemas = {
+  host: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[^\s/]+$/, 'must be a host name or address'),
+  port: z.number().int().min(1).max(65_535),
+  tls: z.boolean(),
+  nickname: z
+    .string()
+    .min(1)
+    .max(30)
+    .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/, 'must be a valid IRC nickname'),
+  username: ircSafe(64).regex(/^[^\s@]+$/, 'must not contain spaces or @'),
+  realname: ircSafe(200),
+  password: ircSafe(200),
+  channelName: channelNameSchema,
+} as const;
+
+/** `:serverId` of `/internal/irc/connections/:serverId…`, a path segment, as a number. */
+export const serverIdParamSchema = z.object({
+  serverId: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().max(MAX_SERVER_ID, 'must be a positive integer')),
+});
+
+/** `PUT /internal/irc/connections/:serverId`: starts the connection, or keeps it; idempotent. */
+export const connectionRequestSchema = z.object({
+  host: connectionFieldSchemas.host,
+  port: connectionFieldSchemas.port,
+  tls: connectionFieldSchemas.tls.default(false),
+  nickname: connectionFieldSchemas.nickname,
+  username: connectionFieldSchemas.username.optional(),
+  realname: connectionFieldSchemas.realname.optional(),
+  password: connectionFieldSchemas.password.optional(),
+  channels: z.array(channelNameSchema).max(1_000).optional(),
+});
+
+/** The PUT body as a sender writes it (`tls` may be left out). */
+export type ConnectionRequest = z.input<typeof connectionRequestSchema>;
+/** The PUT body as the IRC service reads it. */
+export type ConnectionRequestBody = z.output<typeof connectionRequestSchema>;
+
+/** `202` to the PUT: what the IRC service did with the connection. */
+export const connectionAnswerSchema = z.object({
+  serverId: serverIdSchema,
+  outcome: z.enum(['started', 'unchanged', 'reconfigured']),
+});
+export type ConnectionAnswer = z.infer<typeof connectionAnswerSchema>;
+
+/** `202` to `DELETE /internal/irc/connections/:serverId` (a `404` error body when there was none). */
+export const disconnectAnswerSchema = z.object({ serverId: serverIdSchema });
+export type DisconnectAnswer = z.infer<typeof disconnectAnswerSchema>;
+
+/** `POST /internal/irc/connections/:serverId/channels`: join. */
+export const joinRequestSchema = z.object({ name: channelNameSchema });
+export type JoinRequest = z.infer<typeof joinRequestSchema>;
+
+/** `:name` of `DELETE /internal/irc/connections/:serverId/channels/:name`: part. */
+export const channelParamSchema = z.object({ name: channelNameSchema });
+
+/** `202` to a join or a part. */
+export const channelAnswerSchema = z.object({ serverId: serverIdSchema, channel: channelNameSchema });
+export type ChannelAnswer = z.infer<typeof channelAnswerSchema>;
+
+/** `POST /internal/irc/resync`: which connections emit their state again; all registered ones without ids. */
+export const resyncRequestSchema = z.strictObject({
+  serverIds: z.array(serverIdSchema).max(100_000).optional(),
+});
+export type ResyncRequest = z.infer<typeof resyncRequestSchema>;
+
+/** `202` to a resync: the ids of the connections that were asked. */
+export const resyncAnswerSchema = z.object({ serverIds: z.array(serverIdSchema) });
+export type ResyncAnswer = z.infer<typeof resyncAnswerSchema>;
+
+/** `200` to `GET /internal/irc/status`. */
+export const ircStatusSchema = z.looseObject({
+  /** Ascending ids of servers whose connection actor is registered on its network. */
+  connections: z.array(z.number().int().positive()),
+});
+export type IrcStatus = z.infer<typeof ircStatusSchema>;
+
+/** Every refusal of either side: `{error: {message, field?}}`; `field` names what was wrong, never its value. */
+export const errorBodySchema = z.object({
+  error: z.object({ message: z.string(), field: z.string().optional() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
