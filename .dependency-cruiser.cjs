@@ -6,19 +6,9 @@
  * Type-only imports count as much as value imports: a type from the wrong side is the wrong dependency.
  */
 
-const { realpathSync } = require('node:fs');
-const { createRequire } = require('node:module');
-
-// dependency-cruiser reads TypeScript through the compiler's JS API, which TypeScript 7 does not have:
-// without it every .ts file would be skipped and the check would pass having read nothing. The
-// `typescript` that counts is the one the running depcruise resolves from its own install.
-const typescript = createRequire(realpathSync(process.argv[1] ?? __filename))('typescript');
-if (typeof typescript.createSourceFile !== 'function') {
-  throw new Error(
-    `dependency-cruiser needs the TypeScript compiler API, which typescript@${typescript.version} does not ship; ` +
-      'it resolves `typescript` from its own install, so that one must be 5.x or 6.x',
-  );
-}
+// dependency-cruiser's default TypeScript reader is the compiler's JS API, which TypeScript 7 does not
+// ship (every .ts file would be skipped and the check would pass having read nothing), so it parses with
+// swc instead (@swc/core, a devDependency).
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -139,6 +129,7 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     // count `import type` too: without this a type-only import would not be a dependency
     tsPreCompilationDeps: true,
+    parser: 'swc',
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['types', 'import', 'require', 'node', 'default'],
