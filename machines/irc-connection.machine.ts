@@ -1,6 +1,3 @@
-import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
-import type { IrcEvent } from '../src/shared/irc-events.ts';
-
 /**
  * The life of one IRC connection (one server id).
  *
@@ -14,6 +11,9 @@ import type { IrcEvent } from '../src/shared/irc-events.ts';
  * is named delays, jitter is the injected `random` of the input, and contract events leave through
  * xstate's `emit` (subscribers use `actor.on('*', ...)`). Channel names arrive already folded.
  */
+import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { backoffDelay } from '../src/shared/backoff.ts';
+import type { IrcEvent } from '../src/shared/irc-events.ts';
 
 export interface IrcConnectionSettings {
   host: string;
@@ -57,10 +57,8 @@ export const DEFAULT_IRC_CONNECTION_TIMING: IrcConnectionTiming = {
 
 /** Delay before reconnect attempt `attempt` (1-based); `random` in [0, 1) supplies the jitter. */
 export function reconnectDelayMs(attempt: number, timing: IrcConnectionTiming, random: number): number {
-  const exponential = Math.min(timing.reconnectMaxMs, timing.reconnectBaseMs * 2 ** Math.min(attempt - 1, 30));
-  // a broken random source must not turn the delay into NaN (a timer of 0 ms: a reconnect storm)
-  const share = Number.isFinite(random) ? Math.min(Math.max(random, 0), 1) : 0;
-  return Math.round(exponential * (1 - timing.reconnectJitter * share));
+  const { reconnectBaseMs: baseMs, reconnectMaxMs: maxMs, reconnectJitter: jitter } = timing;
+  return backoffDelay({ attempt, baseMs, maxMs, jitter, random });
 }
 
 /** What the invoked client receives from the machine. */

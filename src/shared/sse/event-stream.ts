@@ -1,20 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-
 /**
  * A server-sent-events broadcaster shared by both processes (`/internal/irc/events` and `/events`).
  *
  * - Each event is serialized and encoded once, and the same bytes are queued on every stream.
- * - Ids are `<bootId>-<seq>`: unique across restarts because bootId is new in every process.
+ * - Ids are `<bootId>-<seq>` (`event-id.ts`): unique across restarts because bootId is new in every process.
  * - A bounded buffer replays what a reconnecting client missed (`Last-Event-ID`); when that cannot be
  *   honoured (another process, or older than the buffer) the client first gets a `reset` event.
  * - One heartbeat timer for all clients keeps proxies from closing idle streams.
  * - A client that stops reading is dropped once its queue is full, so it cannot hold memory.
  * - Served by @hono/node-server (pass the Hono context's `env`), frames go straight to Node's response:
  *   a web `ReadableStream` per client costs a promise round per frame and client, which put a
- *   1,000-client broadcast's p99 at 1.3 to 1.6× a plain node:http fan-out (bench P6).
+ *   1,000-client broadcast's p99 at 1.3 to 1.6× a plain node:http fan-out (the SSE broadcast benchmark, bench/RESULTS.md).
  */
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { formatEventId, parseEventId } from './event-id.ts';
+
 export interface EventStreamOptions {
   /** Events kept for replay. */
   bufferSize?: number;
@@ -53,17 +54,6 @@ function isNodeBindings(env: unknown): env is NodeBindings {
 
 const encoder = new TextEncoder();
 const HEARTBEAT = Buffer.from(': heartbeat\n\n');
-
-/**
- * The id just before `id` in the same stream (`<bootId>-<seq - 1>`): where a follower resumes to get `id`
- * again when it has applied nothing before it.
- */
-export function previousEventId(id: string): string | undefined {
-  const separator = id.lastIndexOf('-');
-  const seq = Number(id.slice(separator + 1));
-  if (separator < 0 || !Number.isInteger(seq) || seq < 1) return undefined;
-  return `${id.slice(0, separator)}-${seq - 1}`;
-}
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -199,17 +189,15 @@ export class EventStream<EventMap extends object> {
   }
 
   private idOf(seq: number): string {
-    return `${this.bootId}-${seq}`;
+    return formatEventId({ bootId: this.bootId, seq });
   }
 
   private catchUp(lastEventId: string | null | undefined): Uint8Array[] {
     if (!lastEventId) return [];
-    const separator = lastEventId.lastIndexOf('-');
-    const bootId = lastEventId.slice(0, separator);
-    const seq = Number(lastEventId.slice(separator + 1));
+    const last = parseEventId(lastEventId);
     const oldest = this.buffer[0]?.seq ?? this.seq + 1;
-    const honourable = bootId === this.bootId && Number.isInteger(seq) && seq <= this.seq && seq >= oldest - 1;
-    if (honourable) return this.buffer.filter((entry) => entry.seq > seq).map((entry) => entry.frame);
+    const honourable = last?.bootId === this.bootId && last.seq <= this.seq && last.seq >= oldest - 1;
+    if (honourable) return this.buffer.filter((entry) => entry.seq > last.seq).map((entry) => entry.frame);
     return [encoder.encode(`id: ${this.position}\nevent: reset\ndata: {}\n\n`)];
   }
 

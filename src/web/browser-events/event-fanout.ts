@@ -1,5 +1,7 @@
+/** Carries browser events between web instances over PostgreSQL LISTEN/NOTIFY. */
 import pg from 'pg';
 import type { Logger } from '../../logger.ts';
+import { backoffDelay } from '../../shared/backoff.ts';
 import type { EventStream } from '../../shared/sse/event-stream.ts';
 import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
 import type { WebEventPublisher } from './web-event-publisher.ts';
@@ -21,7 +23,7 @@ export interface EventFanoutOptions {
   /** This instance's `/events` stream. */
   stream: EventStream<WebEventMap>;
   logger: Logger;
-  /** First and longest wait before the listener connects again. */
+  /** First and longest wait before the listener connects again; doubled each failure, with jitter. */
   retry?: { initialMs: number; maxMs: number };
 }
 
@@ -130,7 +132,8 @@ export class PostgresEventFanout implements WebEventPublisher {
   private scheduleListen(attempt: number): void {
     if (this.stopped) return;
     const { initialMs, maxMs } = this.options.retry ?? { initialMs: 200, maxMs: 5_000 };
-    const delay = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
+    // jittered, so that web instances which lost the database together do not all reconnect at once
+    const delay = backoffDelay({ attempt, baseMs: initialMs, maxMs, random: Math.random() });
     this.reconnectTimer = setTimeout(() => void this.listen(attempt), delay);
   }
 }

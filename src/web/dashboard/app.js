@@ -9,6 +9,8 @@ const state = { servers: new Map(), health: null, streamLost: false };
 const RECENT_LIMIT = 1_000;
 const recentEvents = [];
 
+// A copy of parseEventId in src/shared/sse/event-id.ts (`<bootId>-<seq>`): this script is served as is,
+// with no build step, so it cannot import the TypeScript original. Change both together.
 function parseEventId(id) {
   const separator = id?.lastIndexOf('-') ?? -1;
   return separator < 0 ? null : { boot: id.slice(0, separator), seq: Number(id.slice(separator + 1)) };

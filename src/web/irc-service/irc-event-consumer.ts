@@ -1,6 +1,8 @@
+/** Follows the IRC service's event stream, resuming after drops, and applies each event. */
 import type { Logger } from '../../logger.ts';
+import { backoffDelay } from '../../shared/backoff.ts';
 import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
-import { previousEventId } from '../../shared/sse/event-stream.ts';
+import { previousEventId } from '../../shared/sse/event-id.ts';
 import { readSse } from '../../shared/sse/sse-reader.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import type { PendingWebEvent } from './irc-event-applier.ts';
@@ -70,8 +72,7 @@ export class IrcEventConsumer {
       const appliedAny = await this.followOnce();
       if (this.stopped) break;
       failures = appliedAny ? 1 : failures + 1;
-      const delay = Math.min(maxMs, initialMs * 2 ** (failures - 1));
-      await this.sleep(delay / 2 + (Math.random() * delay) / 2);
+      await this.sleep(backoffDelay({ attempt: failures, baseMs: initialMs, maxMs, random: Math.random() }));
     }
   }
 
