@@ -1,3 +1,4 @@
+/** The environment both sides read, parsed once at start with one schema that also documents it (README's table). */
 import { z } from 'zod';
 import { StartError } from './process/start-error.ts';
 
@@ -17,32 +18,114 @@ const positiveMs = z.coerce.number().int().min(1);
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const nonEmpty = z.string().trim().min(1);
 
+/** What the README's configuration table says about one variable (`npm run readme:config` writes it). */
+export interface VariableDocumentation {
+  /** The kind of value, in an operator's words. */
+  type: string;
+  /** The default as the table shows it; left out, it is the schema's own default (or "unset"). */
+  shown?: string;
+  meaning: string;
+}
+
+/** Each variable's documentation, kept beside its schema so that the table cannot drift from the parser. */
+const documentation = z.registry<VariableDocumentation>();
+
 const environmentSchema = z.object({
-  NODE_ENV: z.string().default('development'),
+  NODE_ENV: z.string().default('development').register(documentation, {
+    type: 'string',
+    meaning: '`test` turns the supervisor off unless `HEALTH_CHECK_ENABLED` says otherwise',
+  }),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
-    .optional(),
-  DATA_DIR: nonEmpty.default('.data'),
-  HOST: nonEmpty.default('127.0.0.1'),
-  PORT: port.default(3000),
-  IRC_SERVICE_HOST: nonEmpty.default('127.0.0.1'),
-  IRC_SERVICE_PORT: port.default(3001),
-  IRC_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3001'),
-  INTERNAL_API_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
-  HEALTH_CHECK_INTERVAL_MS: positiveMs.default(30_000),
-  HEALTH_CHECK_ENABLED: bool.optional(),
-  IRC_STATUS_TIMEOUT_MS: positiveMs.default(5_000),
-  HEALTH_CHECK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(3),
-  WEB_PASSWORD: z.string().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DEBUG_MACHINES: bool.default(false),
-  IRC_CONNECTS_PER_HOST: z.coerce.number().int().min(1).default(8),
-  RECONNECT_STAGGER_MS: z.coerce.number().int().min(0).default(100),
-  IRC_PING_INTERVAL_MS: positiveMs.default(30_000),
-  IRC_PING_TIMEOUT_MS: positiveMs.default(60_000),
-  IRC_RECONNECT_MAX_MS: positiveMs.default(60_000),
+    .optional()
+    .register(documentation, {
+      type: '`postgres://` URL',
+      shown: 'unset: embedded PostgreSQL in `DATA_DIR`',
+      meaning: 'the database of the web side',
+    }),
+  DATA_DIR: nonEmpty.default('.data').register(documentation, { type: 'path', meaning: 'embedded database files' }),
+  HOST: nonEmpty.default('127.0.0.1').register(documentation, { type: 'host', meaning: 'where the web side listens' }),
+  PORT: port.default(3000).register(documentation, { type: 'port', meaning: 'where the web side listens' }),
+  IRC_SERVICE_HOST: nonEmpty
+    .default('127.0.0.1')
+    .register(documentation, { type: 'host', meaning: 'where the IRC service listens' }),
+  IRC_SERVICE_PORT: port
+    .default(3001)
+    .register(documentation, { type: 'port', meaning: 'where the IRC service listens' }),
+  IRC_SERVICE_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('http://127.0.0.1:3001')
+    .register(documentation, { type: 'URL', meaning: 'where the web side reaches the IRC service' }),
+  INTERNAL_API_TOKEN: z.string().min(16, 'at least 16 characters').optional().register(documentation, {
+    type: 'string, ≥ 16 chars',
+    shown: '`npm start` generates one per run',
+    meaning: 'bearer token on every `/internal/*` route; required when a side is started alone',
+  }),
+  HEALTH_CHECK_INTERVAL_MS: positiveMs
+    .default(30_000)
+    .register(documentation, { type: 'ms', meaning: 'supervisor period' }),
+  HEALTH_CHECK_ENABLED: bool.optional().register(documentation, {
+    type: '`true`/`false`/`1`/`0`',
+    shown: '`true` (`false` when `NODE_ENV=test`)',
+    meaning: 'whether the supervisor runs on its own',
+  }),
+  IRC_STATUS_TIMEOUT_MS: positiveMs
+    .default(5_000)
+    .register(documentation, { type: 'ms', meaning: 'status request timeout' }),
+  HEALTH_CHECK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(3).register(documentation, {
+    type: 'count',
+    meaning: 'consecutive "unknown" results before they count as "unavailable"',
+  }),
+  WEB_PASSWORD: z.string().min(1).optional().register(documentation, {
+    type: 'string',
+    meaning: 'HTTP basic auth on every web route but `/healthz`; required when `HOST` is not loopback',
+  }),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .register(documentation, { type: 'pino level', meaning: 'log verbosity (logs are JSON lines)' }),
+  DEBUG_MACHINES: bool
+    .default(false)
+    .register(documentation, { type: '`true`/`false`/`1`/`0`', meaning: 'log every state machine transition' }),
+  IRC_CONNECTS_PER_HOST: z.coerce.number().int().min(1).default(8).register(documentation, {
+    type: 'count',
+    meaning: 'connects in flight to one IRC host at a time',
+  }),
+  RECONNECT_STAGGER_MS: z.coerce.number().int().min(0).default(100).register(documentation, {
+    type: 'ms',
+    meaning: 'pause between two connects the web side asks for to the same IRC host',
+  }),
+  IRC_PING_INTERVAL_MS: positiveMs
+    .default(30_000)
+    .register(documentation, { type: 'ms', meaning: 'how often the IRC service pings a registered server' }),
+  IRC_PING_TIMEOUT_MS: positiveMs
+    .default(60_000)
+    .register(documentation, { type: 'ms', meaning: 'silence from a server after which its socket counts as dead' }),
+  IRC_RECONNECT_MAX_MS: positiveMs.default(60_000).register(documentation, {
+    type: 'ms',
+    meaning: 'cap of the delay between two attempts to reconnect to an IRC server',
+  }),
 });
+
+/** One row of the README's configuration table. */
+export interface DocumentedVariable {
+  name: string;
+  type: string;
+  /** As shown: a code span, or prose when the default depends on something else. */
+  shown: string;
+  meaning: string;
+}
+
+/** Every variable the schema parses, in schema order, with its documentation; throws if one has none. */
+export function documentedVariables(): DocumentedVariable[] {
+  return Object.entries(environmentSchema.shape).map(([name, schema]) => {
+    const doc = documentation.get(schema);
+    if (!doc) throw new Error(`${name} has no documentation in src/config.ts`);
+    const fallback = schema instanceof z.ZodDefault ? `\`${String(schema.def.defaultValue)}\`` : 'unset';
+    return { name, type: doc.type, shown: doc.shown ?? fallback, meaning: doc.meaning };
+  });
+}
 
 export type Config = Omit<z.infer<typeof environmentSchema>, 'HEALTH_CHECK_ENABLED'> & {
   HEALTH_CHECK_ENABLED: boolean;
