@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { BenchFigure, Benchmark } from '../../bench/bench-types.ts';
 import { benchmarks } from '../../bench/benchmarks.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 
 /**
  * Every benchmark of `npm run bench`, once at its tiny size, so none of them rots: each must run to the
@@ -36,7 +36,7 @@ describe('benchmarks at the tiny size', () => {
   );
 });
 
-describe.skipIf(!NGIRCD)('benchmarks at the tiny size, against ngircd', () => {
+describe.skipIf(lacks('ngircd'))('benchmarks at the tiny size, against ngircd', () => {
   it.each(withNgircd.map((benchmark) => [benchmark.id, benchmark] as const))(
     '%s answers its figures',
     async (_id, benchmark) => {

@@ -3,14 +3,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
 import { eventually, PROJECT_ROOT } from '../support/process.ts';
-import { CHROMIUM, NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { type System, startSystem } from '../support/system.ts';
 
 /**
  * The whole system for real: PostgreSQL, ngircd, the IRC service and the web side as processes, and the
  * dashboard in headless Chromium. Each step builds on the one before, as an operator's session would.
  */
-describe.skipIf(!NGIRCD || !CHROMIUM)('dashboard, end to end', () => {
+describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
   let system: System;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;

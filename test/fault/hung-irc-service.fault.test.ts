@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
@@ -11,7 +11,7 @@ import { type WebApi, webApi } from '../support/web-api.ts';
  * answering, the check goes on schedule (unknown, then degraded); after SIGCONT everything converges:
  * each wanted server connected once, the disconnected one closed, wanted channels joined.
  */
-describe.skipIf(!NGIRCD)('fault: a hung IRC service with 100 actions waiting', { timeout: 90_000 }, () => {
+describe.skipIf(lacks('ngircd'))('fault: a hung IRC service with 100 actions waiting', { timeout: 90_000 }, () => {
   let system: System;
   let api: WebApi;
   let ircEvents: SseClient | undefined;

@@ -4,7 +4,7 @@ import { connectionPicture } from '../support/connection-picture.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { connectLiveServer } from '../support/live-server.ts';
 import { eventually, isAlive } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { webApi } from '../support/web-api.ts';
@@ -18,7 +18,7 @@ const disconnectedEvent = (serverId: number) => (event: SseEvent) =>
  * The IRC service dies (SIGKILL) or hangs (SIGSTOP, its sockets still open) under a running web side:
  * the database and the browsers follow, the web side keeps serving, and nothing is left half-done.
  */
-describe.skipIf(!NGIRCD)('fault: the IRC service process', { timeout: 60_000 }, () => {
+describe.skipIf(lacks('ngircd'))('fault: the IRC service process', { timeout: 60_000 }, () => {
   let system: System | undefined;
   let observer: IrcObserver | undefined;
   let browser: SseClient | undefined;

@@ -4,7 +4,7 @@ import { connectionPicture } from '../support/connection-picture.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { connectLiveServer } from '../support/live-server.ts';
 import { eventually } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
@@ -21,7 +21,7 @@ const DOWN = { connectedServers: 0, joinedChannels: 0, channelUsers: 0 };
  * connection actor reconnects and rejoins by itself, and the database follows through the events alone
  * (the periodic check is 30 s away and never needed).
  */
-describe.skipIf(!NGIRCD)('fault: the IRC network (ngircd)', { timeout: 120_000 }, () => {
+describe.skipIf(lacks('ngircd'))('fault: the IRC network (ngircd)', { timeout: 120_000 }, () => {
   let system: System;
   let api: WebApi;
   let browser: SseClient | undefined;

@@ -10,7 +10,7 @@ import {
 } from '../support/connection-picture.ts';
 import { connectLiveServer } from '../support/live-server.ts';
 import { eventually, isAlive } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
@@ -38,7 +38,7 @@ async function sessionOn(url: string): Promise<pg.Client> {
  * port so it comes back where the web side's pool expects it): the web process survives, the supervisor
  * reports the failure, the next check succeeds, and no transition is left half-done.
  */
-describe.skipIf(!NGIRCD)('fault: PostgreSQL restarted under the web process', { timeout: 120_000 }, () => {
+describe.skipIf(lacks('ngircd'))('fault: PostgreSQL restarted under the web process', { timeout: 120_000 }, () => {
   let folder: Awaited<ReturnType<typeof makeTempDir>>;
   let port: number;
   let database: RunningPostgres;

@@ -9,7 +9,7 @@ import type { ServerStatusEvent } from '../../src/shared/web-events.ts';
 import { seedConnectedServers } from '../support/connection-picture.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { webApi } from '../support/web-api.ts';
@@ -70,7 +70,7 @@ async function establishedToPort(port: number): Promise<number> {
  * A thousand browsers follow one web instance's `/events` while its checks run: every browser gets every
  * `server-status` change exactly once, and browsers that leave leave nothing behind.
  */
-describe.skipIf(!NGIRCD)('fault: 1,000 browsers on one web instance', { timeout: 120_000 }, () => {
+describe.skipIf(lacks('ngircd'))('fault: 1,000 browsers on one web instance', { timeout: 120_000 }, () => {
   let system: System;
   let clients: SseClient[] = [];
 

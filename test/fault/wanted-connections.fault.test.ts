@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
 
@@ -8,7 +8,7 @@ import { type WebApi, webApi } from '../support/web-api.ts';
  * Wanted vs observed across an IRC service restart: the connections the operator wants come back by
  * themselves, paced per host, and the one the operator disconnected stays disconnected.
  */
-describe.skipIf(!NGIRCD)('IRC service restart: wanted connections restored', () => {
+describe.skipIf(lacks('ngircd'))('IRC service restart: wanted connections restored', () => {
   let system: System;
   let api: WebApi;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
 import { type SideProcess, type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
@@ -9,7 +9,7 @@ import { type WebApi, webApi } from '../support/web-api.ts';
  * Two web instances on one database and one IRC service: one reconciler per check (advisory lock), and
  * every change reaches the browsers of both instances once (LISTEN/NOTIFY), whichever instance made it.
  */
-describe.skipIf(!NGIRCD)('two web instances at once', () => {
+describe.skipIf(lacks('ngircd'))('two web instances at once', () => {
   let system: System;
   let second: SideProcess;
   let apis: WebApi[];

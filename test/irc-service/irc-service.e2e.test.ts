@@ -10,7 +10,7 @@ import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { type Ngircd, startNgircd } from '../support/ngircd.ts';
 import { eventually } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse, type SseEvent } from '../support/sse-client.ts';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
@@ -72,7 +72,7 @@ function event(type: string, payload: Record<string, unknown>) {
     Object.entries(payload).every(([key, value]) => (candidate.data as Record<string, unknown>)[key] === value);
 }
 
-describe.skipIf(!NGIRCD)('IRC service against a real ngircd', () => {
+describe.skipIf(lacks('ngircd'))('IRC service against a real ngircd', () => {
   let ircd: Ngircd;
   let service: Service;
   const observers: IrcObserver[] = [];

@@ -3,14 +3,14 @@ import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { startIrcServiceProcess } from '../support/irc-service-process.ts';
 import { type Ngircd, startNgircd } from '../support/ngircd.ts';
 import { eventually, type RunningProcess } from '../support/process.ts';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { openSse } from '../support/sse-client.ts';
 
 const TOKEN = 'process-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
 
 /** `npm run start:irc` as a real process: it serves, connects, and on SIGTERM says QUIT and exits in time. */
-describe.skipIf(!NGIRCD)('IRC service process', () => {
+describe.skipIf(lacks('ngircd'))('IRC service process', () => {
   let ircd: Ngircd;
   let service: RunningProcess;
   let url: string;

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NGIRCD } from '../support/requirements.ts';
+import { lacks } from '../support/requirements.ts';
 import { type System, startSystem } from '../support/system.ts';
 
 /**
  * DEBUG_MACHINES=1 in the real processes: the IRC service logs every transition of each connection's
  * machine with its server id, the web side every transition of its health supervisor.
  */
-describe.skipIf(!NGIRCD)('DEBUG_MACHINES=1', () => {
+describe.skipIf(lacks('ngircd'))('DEBUG_MACHINES=1', () => {
   let system: System;
 
   beforeAll(async () => {

@@ -1,3 +1,4 @@
+/** A headless Chromium for dashboard end-to-end tests. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { CHROMIUM } from './requirements.ts';
  * network is closed) and quiet. Never downloads a browser.
  */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  if (!CHROMIUM) throw new Error('chromium is not installed; guard the test with describe.skipIf(!CHROMIUM)');
+  if (!CHROMIUM) throw new Error("chromium is not installed; guard the test with describe.skipIf(lacks('chromium'))");
   const profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

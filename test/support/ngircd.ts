@@ -1,17 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { freePort } from '../../src/process/free-port.ts';
-import { NGIRCD } from './requirements.ts';
-import { makeTempDir } from './temp-dir.ts';
-import { Watched } from './watched.ts';
-
 /**
  * A real IRC server for end-to-end tests: one ngircd per test (or file) on a free loopback port, with
  * a config of its own in a temp folder, ready in about 60 ms.
  *
  * ```ts
- * describe.skipIf(!NGIRCD)('...', () => {
+ * describe.skipIf(lacks('ngircd'))('...', () => {
  *   let ircd: Ngircd;
  *   beforeEach(async () => { ircd = await startNgircd(); });
  *   afterEach(() => ircd.dispose());
@@ -28,6 +20,14 @@ import { Watched } from './watched.ts';
  * nicknames, no penalty time (else every JOIN waits about a second), no PAM/ident/DNS lookups.
  * Its log (stdout of `ngircd -n`, all runs) is kept for `output()` and `waitForLog()`.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../../src/process/free-port.ts';
+import { NGIRCD } from './requirements.ts';
+import { makeTempDir } from './temp-dir.ts';
+import { Watched } from './watched.ts';
+
 export interface Ngircd {
   readonly host: string;
   readonly port: number;
@@ -89,7 +89,7 @@ function configText(name: string, port: number, includeDir: string, limits: stri
 
 export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> {
   const binary = NGIRCD;
-  if (!binary) throw new Error('ngircd is not installed; guard the test with describe.skipIf(!NGIRCD)');
+  if (!binary) throw new Error("ngircd is not installed; guard the test with describe.skipIf(lacks('ngircd'))");
   const name = options.name ?? 'irc.test';
   const port = options.port ?? (await freePort());
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
