@@ -1,3 +1,8 @@
+/**
+ * P4: `GET /internal/irc/status` with 10,000 registered connection actors, under load from autocannon in
+ * a second process, against the floor: a bare Hono app answering a precomputed body of the same bytes.
+ * Both are served by @hono/node-server in this process, one at a time.
+ */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createIrcServiceApp } from '../src/irc-service/app.ts';
@@ -8,11 +13,6 @@ import { runAutocannon } from './autocannon-run.ts';
 import { type Benchmark, median, pause, throughputFigure } from './bench-types.ts';
 import { instantlyRegisteredClient } from './fake-irc-client.ts';
 
-/**
- * P4: `GET /internal/irc/status` with 10,000 registered connection actors, under load from autocannon in
- * a second process, against the floor: a bare Hono app answering a precomputed body of the same bytes.
- * Both are served by @hono/node-server in this process, one at a time.
- */
 const SIZES = {
   full: { actors: 10_000, connections: 20, warmupRequests: 500, durationSeconds: 5, amount: undefined, passes: 3 },
   // a fixed number of requests: autocannon's shortest duration is a whole second
@@ -29,9 +29,16 @@ export const statusEndpointBenchmark: Benchmark = {
     const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });
     // stable at once: in the steady state measured here no actor has a timer about to fire (with the
     // default 10 s, all 10,000 would make their `stable` transition during the first run of load)
+    let connected = 0;
+    let onAllConnected = () => {};
+    const allConnected = new Promise<void>((resolve) => {
+      onAllConnected = resolve;
+    });
     const registry = new IrcConnectionRegistry({
       clientLogic: instantlyRegisteredClient,
-      onEvent: () => {},
+      onEvent: (event) => {
+        if (event.type === 'connected' && ++connected === sizes.actors) onAllConnected();
+      },
       timing: { stableAfterMs: 0 },
     });
     progress(`P4 starting ${sizes.actors} connection actors`);
@@ -41,7 +48,9 @@ export const statusEndpointBenchmark: Benchmark = {
         channels: ['#bench'],
       });
     }
-    await pause(100);
+    await withDeadline(allConnected, 10_000, () => `P4: ${connected} of ${sizes.actors} actors connected`);
+    // each actor armed its 0 ms `stable` timer on registering, before this one: they have all fired after it
+    await new Promise((resolve) => setTimeout(resolve, 0));
     if (registry.registeredIds().length !== sizes.actors) {
       throw new Error(`P4: ${registry.registeredIds().length} of ${sizes.actors} actors registered`);
     }
@@ -111,3 +120,16 @@ export const statusEndpointBenchmark: Benchmark = {
     }
   },
 };
+
+/** The promise, or an error once `ms` have passed without it settling. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { delay, HttpResponse, http } from 'msw';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -187,20 +188,19 @@ describe('ConnectionHealthCheckJob', () => {
       const stale = await insertServer(db);
       const valid = await insertServer(db);
       const { job, events } = createJob();
-      let connectedAtWhenBroadcast: string | null | undefined;
+      const connectedAtWhenBroadcast: (string | null)[] = [];
       const publish = events.publish.bind(events);
       events.publish = (type, payload) => {
-        // read from another connection: only a committed change is visible there
-        void serverPicture(db, stale).then((picture) => {
-          connectedAtWhenBroadcast = picture.connectedAt;
-        });
+        // read synchronously on another connection: only a committed change is visible there, and the
+        // job cannot send its COMMIT while this blocks, so the read sees exactly the state at publish time
+        connectedAtWhenBroadcast.push(readConnectedAtBlocking(db.url, stale));
         publish(type, payload);
       };
       answerStatus([valid]);
 
       await job.perform();
-      await vi.waitFor(() => expect(connectedAtWhenBroadcast).toBeNull());
 
+      expect(connectedAtWhenBroadcast).toEqual([null]);
       expect(events.events).toEqual([
         { type: 'server-status', payload: { serverId: stale, connected: false, connectedAt: null } },
       ]);
@@ -256,3 +256,16 @@ describe('ConnectionHealthCheckJob', () => {
     });
   });
 });
+
+/** `servers.connected_at` of one server, read on a connection of its own while this process waits. */
+function readConnectedAtBlocking(url: string, serverId: number): string | null {
+  const script = `
+    const pg = require('pg');
+    const client = new pg.Client({ connectionString: process.argv[1] });
+    client.connect()
+      .then(() => client.query('select to_json(connected_at) #>> $$' + '{}' + '$$ as c from servers where id = $1', [process.argv[2]]))
+      .then((result) => { process.stdout.write(JSON.stringify(result.rows[0].c)); return client.end(); })
+      .catch((error) => { console.error(error); process.exit(1); });`;
+  const output = execFileSync(process.execPath, ['-e', script, url, String(serverId)], { encoding: 'utf8' });
+  return JSON.parse(output) as string | null;
+}
