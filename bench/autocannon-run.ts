@@ -1,3 +1,4 @@
+/** Drives HTTP load with autocannon from a process of its own and reads back its figures. */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { PROJECT_ROOT } from './bench-child.ts';

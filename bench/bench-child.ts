@@ -1,3 +1,4 @@
+/** Forks the helper processes benchmarks measure against, and talks to them over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -1,3 +1,4 @@
+/** A migrated database of a benchmark's own, seeded with connected servers, channels and users. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { withDatabase } from '../src/db/database-url.ts';

@@ -1,3 +1,4 @@
+/** The list `npm run bench` runs. */
 import type { Benchmark } from './bench-types.ts';
 import { disconnectTransitionBenchmark } from './p1-disconnect-transition.ts';
 import { steadyStateCheckBenchmark } from './p2-steady-state-check.ts';

@@ -1,3 +1,4 @@
+/** A socketless IRC client actor, so a benchmark measures the registry and nothing else. */
 import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientInput } from '../machines/irc-connection.machine.ts';
 

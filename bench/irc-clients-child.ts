@@ -1,10 +1,3 @@
-import { performance } from 'node:perf_hooks';
-import IRC, { type Client } from 'irc-framework';
-import { ConnectThrottle } from '../src/irc-service/connect-throttle.ts';
-import { createIrcClientActor } from '../src/irc-service/irc-client.actor.ts';
-import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
-import { EventStream } from '../src/shared/sse/event-stream.ts';
-
 /**
  * (The bench's floor is the one other place that imports irc-framework: bare clients are what it measures.)
  *
@@ -16,6 +9,13 @@ import { EventStream } from '../src/shared/sse/event-stream.ts';
  * argv: mode host port count limit nickPrefix deadlineMs. Messages to the parent: `baseline`, then
  * `registered` (or at the deadline, with the count lost), then `memory` (after GC; needs --expose-gc).
  */
+import { performance } from 'node:perf_hooks';
+import IRC, { type Client } from 'irc-framework';
+import { ConnectThrottle } from '../src/irc-service/connect-throttle.ts';
+import { createIrcClientActor } from '../src/irc-service/irc-client.actor.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
+import { EventStream } from '../src/shared/sse/event-stream.ts';
+
 const [mode, host = '127.0.0.1', portText = '6667', countText = '10', limitText = '8', prefix = 'b', deadlineText] =
   process.argv.slice(2);
 const port = Number(portText);

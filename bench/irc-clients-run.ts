@@ -1,3 +1,4 @@
+/** Runs bench/irc-clients-child.ts against a fresh ngircd and collects what it reports. */
 import { startNgircd } from '../test/support/ngircd.ts';
 import { forkBenchChild } from './bench-child.ts';
 

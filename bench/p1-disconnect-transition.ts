@@ -1,14 +1,14 @@
+/**
+ * P1: the disconnect transition for 1 / 1,000 / 10,000 stale of 10,000 servers (10 channels each, 10
+ * users per channel: 1,000,000 channel users), through the project's own code path, against three raw
+ * set-based statements in one transaction (the floor), and the per-server way for comparison.
+ */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { disconnectServers } from '../src/web/health/disconnect-transition.ts';
 import { createBenchDatabase, restoreServers, seedConnectedServers } from './bench-database.ts';
 import { type BenchFigure, type Benchmark, costFigure, median } from './bench-types.ts';
 
-/**
- * P1: the disconnect transition for 1 / 1,000 / 10,000 stale of 10,000 servers (10 channels each, 10
- * users per channel: 1,000,000 channel users), through the project's own code path, against three raw
- * set-based statements in one transaction (the floor), and the per-server way for comparison.
- */
 const SIZES = {
   full: { servers: 10_000, channelsPerServer: 10, usersPerChannel: 10, stale: [1, 1_000, 10_000], repeats: 5 },
   tiny: { servers: 20, channelsPerServer: 2, usersPerChannel: 2, stale: [1, 10], repeats: 1 },

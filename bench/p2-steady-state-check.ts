@@ -1,3 +1,9 @@
+/**
+ * P2: one health check in the steady state, 10,000 servers connected and every one of them live, so
+ * nothing changes. The project runs `ConnectionHealthCheckJob.perform()` with a stub client that answers
+ * every id at once (no HTTP); the floor runs the same reads and no-op writes as raw SQL through pg in one
+ * transaction. The goal is absolute: at most 25 ms per check.
+ */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { WebEventPublisher } from '../src/web/browser-events/web-event-publisher.ts';
@@ -5,12 +11,6 @@ import { ConnectionHealthCheckJob } from '../src/web/health/connection-health-ch
 import { createBenchDatabase, seedConnectedServers } from './bench-database.ts';
 import { type Benchmark, limitFigure, median } from './bench-types.ts';
 
-/**
- * P2: one health check in the steady state, 10,000 servers connected and every one of them live, so
- * nothing changes. The project runs `ConnectionHealthCheckJob.perform()` with a stub client that answers
- * every id at once (no HTTP); the floor runs the same reads and no-op writes as raw SQL through pg in one
- * transaction. The goal is absolute: at most 25 ms per check.
- */
 const SIZES = {
   full: { servers: 10_000, channelsPerServer: 10, usersPerChannel: 10, repeats: 20 },
   tiny: { servers: 20, channelsPerServer: 2, usersPerChannel: 2, repeats: 2 },

@@ -1,3 +1,11 @@
+/**
+ * P3: detection. The whole system runs as real processes (PostgreSQL, ngircd, the IRC service, the web
+ * side) with one server connected; the IRC service is SIGKILLed and the clock runs until the browser
+ * stream `/events` delivers that server's `server-status` (connected: false), which the web side sends
+ * only after the row is committed (checked right after). The floor is the least any detector must do
+ * once the service is dead: one refused TCP connect to its port and the raw transition for that server
+ * through pg.
+ */
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
@@ -8,14 +16,6 @@ import { type RunningProcess, runProjectProcess } from '../test/support/process.
 import { createBenchDatabase } from './bench-database.ts';
 import { type Benchmark, limitFigure, median, pause } from './bench-types.ts';
 
-/**
- * P3: detection. The whole system runs as real processes (PostgreSQL, ngircd, the IRC service, the web
- * side) with one server connected; the IRC service is SIGKILLed and the clock runs until the browser
- * stream `/events` delivers that server's `server-status` (connected: false), which the web side sends
- * only after the row is committed (checked right after). The floor is the least any detector must do
- * once the service is dead: one refused TCP connect to its port and the raw transition for that server
- * through pg.
- */
 const SIZES = { full: { rounds: 5 }, tiny: { rounds: 1 } };
 const GOAL_MS = 1_000;
 

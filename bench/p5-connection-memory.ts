@@ -1,12 +1,12 @@
-import { type Benchmark, costFigure } from './bench-types.ts';
-import { runIrcClients } from './irc-clients-run.ts';
-
 /**
  * P5: memory per registered connection at 1,000 connections to one ngircd: the project's registry
  * (connection machine actor + irc-framework client actor + throttle + event stream) against bare
  * irc-framework clients. Each side runs in a fresh process of its own; RSS and heap are read after GC
  * and taken over that process's baseline before its first connect.
  */
+import { type Benchmark, costFigure } from './bench-types.ts';
+import { runIrcClients } from './irc-clients-run.ts';
+
 const SIZES = {
   full: { count: 1_000, limit: 8, deadlineMs: 30_000 },
   tiny: { count: 20, limit: 8, deadlineMs: 10_000 },

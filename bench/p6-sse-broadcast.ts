@@ -1,3 +1,9 @@
+/**
+ * P6: one broadcast to 1,000 SSE clients, delivery latency p50 and p99 (from the server's publish to each
+ * client's socket read), through the project's EventStream served by Hono on @hono/node-server, against a
+ * plain node:http fan-out writing the same bytes. The server runs in a process of its own; the clients
+ * are plain node:http requests in this one, so both servers meet the same readers.
+ */
 import { type ClientRequest, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { forkBenchChild } from './bench-child.ts';
@@ -11,12 +17,6 @@ import {
   percentile,
 } from './bench-types.ts';
 
-/**
- * P6: one broadcast to 1,000 SSE clients, delivery latency p50 and p99 (from the server's publish to each
- * client's socket read), through the project's EventStream served by Hono on @hono/node-server, against a
- * plain node:http fan-out writing the same bytes. The server runs in a process of its own; the clients
- * are plain node:http requests in this one, so both servers meet the same readers.
- */
 const SIZES = {
   full: { clients: 1_000, broadcasts: 30, passes: 2 },
   tiny: { clients: 20, broadcasts: 3, passes: 1 },

@@ -1,3 +1,8 @@
+/**
+ * P6's server, in a process of its own: `project` serves the project's EventStream through Hono on
+ * @hono/node-server (`web-stream`: without the Node fast path); `plain` is the floor, a node:http fan-out writing the same
+ * bytes to every response. The parent sends `{ type: 'broadcast', seq }` and reads `sentAt` in each frame.
+ */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -5,11 +10,6 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { EventStream, SSE_HEADERS } from '../src/shared/sse/event-stream.ts';
 
-/**
- * P6's server, in a process of its own: `project` serves the project's EventStream through Hono on
- * @hono/node-server (`web-stream`: without the Node fast path); `plain` is the floor, a node:http fan-out writing the same
- * bytes to every response. The parent sends `{ type: 'broadcast', seq }` and reads `sentAt` in each frame.
- */
 type Mode = 'project' | 'web-stream' | 'plain';
 const mode = process.argv[2] as Mode;
 if (mode !== 'project' && mode !== 'web-stream' && mode !== 'plain') {

@@ -1,3 +1,7 @@
+/**
+ * `npm run bench [-- --size tiny|full] [--only P1,P4]`: runs each benchmark, prints a table of
+ * figures as ratios to floors measured in the same run, and writes it to bench/results/.
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -9,10 +13,6 @@ import type { BenchFigure } from './bench-types.ts';
 import { benchmarks } from './benchmarks.ts';
 import { formatTable } from './format-table.ts';
 
-/**
- * `npm run bench [-- --size tiny|full] [--only P1,P4]`: runs each benchmark, prints a table of
- * figures as ratios to floors measured in the same run, and writes it to bench/results/.
- */
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: 'full' },

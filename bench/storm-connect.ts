@@ -1,12 +1,12 @@
-import { type BenchFigure, type Benchmark, costFigure, median } from './bench-types.ts';
-import { runIrcClients } from './irc-clients-run.ts';
-
 /**
  * Connect storm: 1,000 connections to one ngircd from a cold start, through the registry with its
  * per-host throttle (IRC_CONNECTS_PER_HOST's default, 8 in flight): the time until all are registered,
  * and how many were lost. Floor: bare irc-framework clients with the same in-flight limit. Goal: at most
  * 5 s, none lost.
  */
+import { type BenchFigure, type Benchmark, costFigure, median } from './bench-types.ts';
+import { runIrcClients } from './irc-clients-run.ts';
+
 const SIZES = {
   full: { count: 1_000, limit: 8, deadlineMs: 20_000, passes: 2 },
   tiny: { count: 20, limit: 8, deadlineMs: 10_000, passes: 1 },

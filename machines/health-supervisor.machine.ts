@@ -1,6 +1,3 @@
-import { assign, emit, fromPromise, setup } from 'xstate';
-import type { HealthCheckReport, PerformOptions } from '../src/shared/health-check-report.ts';
-
 /**
  * The health supervisor: runs the connection health check on start, then every `checkInterval`.
  *
@@ -15,6 +12,8 @@ import type { HealthCheckReport, PerformOptions } from '../src/shared/health-che
  * The machine is pure: the check comes in through `machine.provide({ actors: { check } })`, time is
  * the named delay `checkInterval`, and results leave through xstate's `emit`.
  */
+import { assign, emit, fromPromise, setup } from 'xstate';
+import type { HealthCheckReport, PerformOptions } from '../src/shared/health-check-report.ts';
 
 export interface HealthSupervisorInput {
   /** `HEALTH_CHECK_FAILURE_THRESHOLD`: unknown results in a row before they count as unavailable. */

@@ -1,3 +1,4 @@
+/** The machines that machines/README.md documents, in the order it shows them. */
 import type { AnyStateMachine } from 'xstate';
 import { healthSupervisorMachine } from './health-supervisor.machine.ts';
 import { ircConnectionMachine } from './irc-connection.machine.ts';

@@ -1,7 +1,3 @@
-import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import type { DocumentedMachine } from '../machines/index.ts';
-import { formatEventType } from '../src/machine-transitions.ts';
-
 /**
  * Renders a Mermaid `stateDiagram-v2` from a machine definition itself, so the diagram cannot drift from
  * the code: nested states, events, `after` delays by name, guards by name, invoked actors' done/error
@@ -18,6 +14,9 @@ import { formatEventType } from '../src/machine-transitions.ts';
  * Transitions between the same two states share one edge, their labels joined by commas.
  * Labels lose the characters Mermaid reads as syntax (`;` ends a statement, `<…>` is stripped as HTML).
  */
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import type { DocumentedMachine } from '../machines/index.ts';
+import { formatEventType } from '../src/machine-transitions.ts';
 
 type AnyTransition = {
   eventType: string;

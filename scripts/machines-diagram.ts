@@ -1,9 +1,8 @@
+/** `npm run machines:diagram`: writes machines/README.md from the machine definitions. */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { documentedMachines } from '../machines/index.ts';
 import { renderMachinesReadme } from './machine-diagram.ts';
-
-/** `npm run machines:diagram`: writes machines/README.md from the machine definitions. */
 
 const machinesReadmePath = fileURLToPath(new URL('../machines/README.md', import.meta.url));
 

@@ -1,3 +1,4 @@
+/** The pino logger both processes use, with secrets redacted. */
 import { type Logger, pino } from 'pino';
 
 export type { Logger };

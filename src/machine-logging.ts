@@ -1,3 +1,4 @@
+/** Logs state machine transitions when DEBUG_MACHINES is on. */
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from './logger.ts';
 import { formatTransition, transitionInspector } from './machine-transitions.ts';

@@ -1,3 +1,4 @@
+/** Renders machine states, events and transitions as short text for logs, traces and diagrams. */
 import type { InspectionEvent } from 'xstate';
 
 /** Renders a state value as `parent.child` (parallel regions joined with `|`). */

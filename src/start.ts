@@ -1,3 +1,9 @@
+/**
+ * `npm start`: the whole configuration checked first, then one database (embedded PostgreSQL as a child
+ * when DATABASE_URL is unset), migrations applied, then the IRC service and the web side as child
+ * processes sharing one generated INTERNAL_API_TOKEN. A child that exits unexpectedly is restarted alone
+ * (one_for_one, see process/supervisor.ts); SIGINT/SIGTERM stop them, the last started first.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +20,6 @@ import {
   type SupervisedProcess,
 } from './process/supervisor.ts';
 
-/**
- * `npm start`: the whole configuration checked first, then one database (embedded PostgreSQL as a child
- * when DATABASE_URL is unset), migrations applied, then the IRC service and the web side as child
- * processes sharing one generated INTERNAL_API_TOKEN. A child that exits unexpectedly is restarted alone
- * (one_for_one, see process/supervisor.ts); SIGINT/SIGTERM stop them, the last started first.
- */
 const READY_TIMEOUT_MS = 30_000;
 
 function urlHost(host: string): string {

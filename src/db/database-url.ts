@@ -1,3 +1,4 @@
+/** Opens the database the configuration names: DATABASE_URL, or an embedded PostgreSQL in DATA_DIR. */
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { type RunningPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';

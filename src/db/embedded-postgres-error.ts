@@ -1,3 +1,4 @@
+/** The start error of an embedded PostgreSQL that cannot run. */
 import { StartError } from '../process/start-error.ts';
 
 /** Why the embedded PostgreSQL cannot start; its message is one line an operator can act on. */

@@ -1,3 +1,4 @@
+/** Starts and stops the embedded PostgreSQL in DATA_DIR (as the `postgres` user when run as root). */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+/** `npm run db:migrate`: applies pending migrations to the configured database and exits. */
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { runMain } from '../process/run-main.ts';

@@ -1,3 +1,4 @@
+/** Creates the MikroORM instance from the project's config and applies migrations. */
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { createOrmConfig } from '../../mikro-orm.config.ts';
 

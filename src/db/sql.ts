@@ -1,3 +1,4 @@
+/** Raw SQL on an EntityManager's transaction, for the set-based paths. */
 import type { Knex } from '@mikro-orm/postgresql';
 import type { EntityManager } from './orm.ts';
 

@@ -1,3 +1,9 @@
+/**
+ * The one place that speaks irc-framework: one client, one socket, for as long as the connection
+ * machine stays in its `socket` state. irc-framework's own reconnect is off (it gives up too early and
+ * never rejoins its channels); a closed socket is reported once as CLOSED and the machine decides
+ * what comes next. Stopping the actor destroys the socket without waiting for anyone.
+ */
 import IRC from 'irc-framework';
 import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
@@ -5,12 +11,6 @@ import type { Logger } from '../logger.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
 import type { ConnectThrottle } from './connect-throttle.ts';
 
-/**
- * The one place that speaks irc-framework: one client, one socket, for as long as the connection
- * machine stays in its `socket` state. irc-framework's own reconnect is off (it gives up too early and
- * never rejoins, see STACK.md); a closed socket is reported once as CLOSED and the machine decides
- * what comes next. Stopping the actor destroys the socket without waiting for anyone.
- */
 export interface IrcClientActorOptions {
   /** Per-host limit of connects in flight; the slot is held until registration or close. */
   throttle: ConnectThrottle;

@@ -1,3 +1,4 @@
+/** One connection machine actor per server id: starts, stops and lists them, and streams their events. */
 import { type Actor, type ActorLogic, createActor, type InspectionEvent } from 'xstate';
 import {
   type IrcClientInput,
@@ -142,11 +143,6 @@ export class IrcConnectionRegistry {
     return this.statusBytesCache;
   }
 
-  /** The state of one connection as `socket.registered`, `reconnecting`, ...; undefined when unknown. */
-  stateOf(serverId: number): unknown {
-    return this.actors.get(serverId)?.getSnapshot().value;
-  }
-
   /**
    * Shutdown: QUIT on every connection, resolved once all have stopped. Each waits at most the
    * machine's quit timeout; `deadlineMs` is the backstop after which the rest are stopped hard.
@@ -181,7 +177,7 @@ export class IrcConnectionRegistry {
     });
     actor.on('*', (event) => onEvent(event));
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
-    // observer, which measured about 1.5 KiB more heap per connection (bench P5).
+    // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, bench/RESULTS.md).
     actor.subscribe(
       (snapshot) => this.observe(serverId, snapshot.matches({ socket: 'registered' })),
       (error) => {

@@ -1,3 +1,4 @@
+/** Entry point of the IRC service process: reads the configuration, wires the registry and serves the app. */
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';

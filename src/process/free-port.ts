@@ -1,3 +1,4 @@
+/** Finds a free loopback port. */
 import { createServer } from 'node:net';
 
 /** A loopback port nobody listens on right now (the kernel picks it; freed at once for the caller). */

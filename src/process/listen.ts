@@ -1,3 +1,4 @@
+/** Serves a Hono app on a port, and closes it with its open streams. */
 import type { serve as honoServe } from '@hono/node-server';
 import type { Hono } from 'hono';
 

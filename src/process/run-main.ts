@@ -1,3 +1,4 @@
+/** The frame of every process entry point: ordered shutdown on signals and errors, one line for bad configuration. */
 import { StartError } from './start-error.ts';
 
 /** Registers a step of the shutdown; steps run in reverse order of registration. */

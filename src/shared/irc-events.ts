@@ -1,10 +1,10 @@
-import { z } from 'zod';
-import { serverIdSchema as serverId } from './irc-service-contract.ts';
-
 /**
  * Events the IRC service emits on `GET /internal/irc/events` (SSE `event:` = type, `data:` = JSON).
  * The web side's consumer validates every payload against these schemas.
  */
+import { z } from 'zod';
+import { serverIdSchema as serverId } from './irc-service-contract.ts';
+
 // IRC lines cannot carry NUL, CR or LF, and PostgreSQL text cannot hold NUL: such a payload is refused.
 const ircText = (min: number, max: number) =>
   z

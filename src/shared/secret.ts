@@ -1,3 +1,4 @@
+/** Constant-time comparison of secrets (the bearer token, the web password). */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**

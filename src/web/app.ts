@@ -1,3 +1,4 @@
+/** The web side's Hono app built from its dependencies (API, dashboard, events, probes); it never listens itself. */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { MikroORM } from '../db/orm.ts';

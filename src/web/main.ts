@@ -1,3 +1,4 @@
+/** Entry point of the web process: reads the configuration, wires the database, the IRC service client and the supervisor, and serves. */
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database-url.ts';

@@ -1,3 +1,4 @@
+/** Reads and seeds what the database says about servers, channels and users, for assertions. */
 import type pg from 'pg';
 
 /** Runs SQL somewhere (a TestDatabase, or a pg client on a database of the test's own). */

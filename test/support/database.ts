@@ -1,3 +1,4 @@
+/** A fresh migrated database per test, copied from the run's template. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';

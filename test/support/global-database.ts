@@ -1,3 +1,4 @@
+/** Vitest global setup: the test PostgreSQL and its migrated template database. */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

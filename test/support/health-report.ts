@@ -1,3 +1,4 @@
+/** Builds health check reports as a fake check returns them. */
 import type { HealthCheckOutcome, HealthCheckReport } from '../../src/shared/health-check-report.ts';
 
 const ERROR_NAMES: Record<HealthCheckOutcome, string | null> = {

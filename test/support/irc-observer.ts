@@ -1,11 +1,11 @@
-import { connect, type Socket } from 'node:net';
-import { Watched } from './watched.ts';
-
 /**
  * A second, bare IRC client for end-to-end tests: it sits on the network and watches what the
  * service does (its QUIT, its JOINs) the way another user would. Raw lines over a socket, so tests
  * do not depend on irc-framework (only src/irc-service/irc-client.actor.ts does).
  */
+import { connect, type Socket } from 'node:net';
+import { Watched } from './watched.ts';
+
 export interface IrcObserver {
   readonly nickname: string;
   /** Every line received so far. */

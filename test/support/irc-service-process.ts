@@ -1,3 +1,4 @@
+/** Starts the IRC service as a real process for tests. */
 import { freePort } from '../../src/process/free-port.ts';
 import { type RunningProcess, runProjectProcess } from './process.ts';
 

@@ -1,3 +1,4 @@
+/** Puts a server on a real IRC network through the web API and waits until the database shows it. */
 import { type ConnectionPicture, connectionPicture, type Query } from './connection-picture.ts';
 import { eventually } from './process.ts';
 import type { WebApi } from './web-api.ts';

@@ -1,3 +1,4 @@
+/** Records a machine's transitions as readable lines for assertions. */
 import { onTestFailed } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { formatTransition, transitionInspector } from '../../src/machine-transitions.ts';

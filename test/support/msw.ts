@@ -1,3 +1,4 @@
+/** The msw server that tests of HTTP clients share. */
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 

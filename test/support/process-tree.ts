@@ -1,3 +1,4 @@
+/** Finds a process's descendants through /proc, so tests can check nothing is left running. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 

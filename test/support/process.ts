@@ -1,3 +1,4 @@
+/** Runs project entry points and npm commands as real processes, output captured. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Watched } from './watched.ts';

@@ -1,10 +1,10 @@
-import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
-import { Watched } from './watched.ts';
-
 /**
  * Follows a real server-sent-events stream over HTTP for end-to-end tests: every event is kept, and a
  * test waits for the one it expects instead of sleeping.
  */
+import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
+import { Watched } from './watched.ts';
+
 export interface SseEvent {
   id: string | undefined;
   type: string;

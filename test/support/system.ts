@@ -1,3 +1,4 @@
+/** The whole system as real processes (database, IRC service, web) for fault tests. */
 import { freePort } from '../../src/process/free-port.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { type Ngircd, startNgircd } from './ngircd.ts';

@@ -1,3 +1,4 @@
+/** Temporary folders that the `postgres` user can enter too. */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,11 +1,11 @@
-import type { HealthCheckReport } from '../../src/shared/health-check-report.ts';
-import type { HealthState } from '../../src/web/health/health-supervisor.ts';
-import { eventually } from './process.ts';
-
 /**
  * The web side's HTTP API as an operator's script uses it, for tests against the real web process.
  * Every call fails loudly with the answer's body when the status is not the expected one.
  */
+import type { HealthCheckReport } from '../../src/shared/health-check-report.ts';
+import type { HealthState } from '../../src/web/health/health-supervisor.ts';
+import { eventually } from './process.ts';
+
 async function call<T>(url: string, init: RequestInit, expected: number): Promise<T> {
   const response = await fetch(url, {
     ...init,

@@ -1,3 +1,4 @@
+/** The `channel_users` table: who is in a joined channel, with their modes. */
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Channel } from './channel.entity.ts';
 

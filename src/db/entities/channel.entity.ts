@@ -1,3 +1,4 @@
+/** The `channels` table: a server's channels, wanted by the operator and joined as observed. */
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { ChannelUser } from './channel-user.entity.ts';
 import { Server } from './server.entity.ts';

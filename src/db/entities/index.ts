@@ -1,3 +1,4 @@
+/** The explicit entity list the ORM is configured with. */
 import { Channel } from './channel.entity.ts';
 import { ChannelUser } from './channel-user.entity.ts';
 import { Server } from './server.entity.ts';

@@ -1,3 +1,4 @@
+/** The `servers` table: an IRC server's connection settings, what the operator wants, what was observed. */
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { Channel } from './channel.entity.ts';
 

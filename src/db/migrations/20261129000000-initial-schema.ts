@@ -1,3 +1,4 @@
+/** The first schema: servers, channels and channel users. */
 import { Migration } from '@mikro-orm/migrations';
 
 export class InitialSchema extends Migration {

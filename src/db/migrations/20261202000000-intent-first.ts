@@ -1,3 +1,4 @@
+/** Migration: wanted channels and pending wishes of servers. */
 import { Migration } from '@mikro-orm/migrations';
 
 /**

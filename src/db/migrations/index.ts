@@ -1,3 +1,4 @@
+/** The migrations the migrator runs, listed explicitly. */
 import type { MigrationObject } from '@mikro-orm/core';
 import { InitialSchema } from './20261129000000-initial-schema.ts';
 import { IntentFirst } from './20261202000000-intent-first.ts';

@@ -1,3 +1,4 @@
+/** The browsers' event stream route. */
 import { Hono } from 'hono';
 import type { EventStream } from '../../shared/sse/event-stream.ts';
 import type { WebEventMap } from '../../shared/web-events.ts';

@@ -1,3 +1,4 @@
+/** The interface through which the web side publishes browser events. */
 import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
 
 /** Where the web side sends browser events; the `EventStream` of `/events` in production, a recorder in tests. */

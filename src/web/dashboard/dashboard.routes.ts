@@ -1,3 +1,4 @@
+/** Serves the dashboard's static files. */
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 

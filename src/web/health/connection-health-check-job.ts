@@ -1,3 +1,4 @@
+/** The connection health check: the IRC service's list of live connections made true in the database. */
 import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
 import type { HealthCheckOutcome, HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
@@ -38,7 +39,7 @@ type ServiceAnswer =
 
 /**
  * One health check: asks the IRC service which connections are live and makes the database agree
- * (DESIGN.md, "The health check"). Changes happen in one transaction; browsers hear of each changed
+ * (README.md, "How it works"). Changes happen in one transaction; browsers hear of each changed
  * server only after it commits.
  */
 export class ConnectionHealthCheckJob {

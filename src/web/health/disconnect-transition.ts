@@ -1,6 +1,3 @@
-import type { EntityManager } from '../../db/orm.ts';
-import { runSql, type SqlBinding } from '../../db/sql.ts';
-
 /**
  * The disconnect transition and its reverse, as set-based SQL in one transaction.
  *
@@ -8,6 +5,8 @@ import { runSql, type SqlBinding } from '../../db/sql.ts';
  * `= any(?)`; the disconnect transition is a single statement), never a loop over rows: the transition has to stay near raw-SQL speed at a million
  * channel users. Only rows that actually change are returned, so the caller broadcasts exactly those.
  */
+import type { EntityManager } from '../../db/orm.ts';
+import { runSql, type SqlBinding } from '../../db/sql.ts';
 
 /** A server whose `connected_at` this transition changed, with its new value. */
 export interface ServerStatusChange {

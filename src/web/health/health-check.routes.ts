@@ -1,3 +1,4 @@
+/** The health check API routes. */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { HealthSupervisorNotRunning, type HealthSupervisorView } from './health-supervisor.ts';

@@ -1,3 +1,4 @@
+/** Runs the health supervisor machine with the real check and exposes its state to the API. */
 import { type Actor, createActor, fromPromise, type InspectionEvent } from 'xstate';
 import { type HealthSupervisorState, healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
 import type { Logger } from '../../logger.ts';

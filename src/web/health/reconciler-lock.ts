@@ -1,3 +1,4 @@
+/** A PostgreSQL advisory lock so that one web instance at a time reconciles. */
 import pg from 'pg';
 
 /** Key of the advisory lock that one web instance at a time holds while it reconciles (the text's hash). */

@@ -1,3 +1,4 @@
+/** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
 import type { MikroORM } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';

@@ -1,3 +1,4 @@
+/** Reads and validates JSON request bodies; a bad one is a 400 naming the field. */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';

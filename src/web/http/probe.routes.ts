@@ -1,3 +1,4 @@
+/** Liveness and readiness probes (`/healthz`, `/readyz`). */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { MikroORM } from '../../db/orm.ts';

@@ -1,3 +1,4 @@
+/** HTTP basic auth with WEB_PASSWORD on every web route but the liveness probe. */
 import type { MiddlewareHandler } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import { sameSecret } from '../../shared/secret.ts';

@@ -1,3 +1,4 @@
+/** The web side's client of the IRC service's `/internal/*` API, each failure a typed error. */
 import type { z } from 'zod';
 import {
   type ConnectionRequest,

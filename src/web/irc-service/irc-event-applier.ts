@@ -1,3 +1,4 @@
+/** Writes one IRC service event into the database and says which browser events it causes. */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import { type IrcEvent, type IrcEventPayload, normalizeChannelName } from '../../shared/irc-events.ts';

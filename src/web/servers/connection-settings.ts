@@ -1,3 +1,4 @@
+/** A server row turned into the connection request the IRC service takes. */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql } from '../../db/sql.ts';
 import type { ConnectionRequest } from '../../shared/irc-service-contract.ts';

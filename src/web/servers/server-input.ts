@@ -1,11 +1,11 @@
-import { z } from 'zod';
-import { connectionFieldSchemas as contract } from '../../shared/irc-service-contract.ts';
-
 /**
  * What the servers API accepts; anything else is a 400 naming the field. Each connection field is the web's own
  * rule (its message first) piped into the IRC service contract's rule for that field, so whatever is saved here
  * is a setting the IRC service accepts: the web side may be stricter, never looser.
  */
+import { z } from 'zod';
+import { connectionFieldSchemas as contract } from '../../shared/irc-service-contract.ts';
+
 const NO_CONTROL_CHARS = /^\P{Cc}*$/u;
 
 export const hostField = z

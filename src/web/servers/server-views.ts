@@ -1,3 +1,4 @@
+/** Servers as the API and the dashboard show them, read in a fixed number of statements. */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { PendingView } from '../../shared/web-events.ts';

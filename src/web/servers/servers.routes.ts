@@ -1,3 +1,4 @@
+/** The servers and channels API (`/api/servers`). */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Server } from '../../db/entities/index.ts';

@@ -1,3 +1,4 @@
+/** Error: the IRC service answered outside its contract. */
 import { InternalApiError } from './internal-api-error.ts';
 
 /** The IRC service answered, but not as the contract says (a non-2xx status or a malformed body). */

@@ -1,3 +1,4 @@
+/** Error: the IRC service cannot be reached. */
 import { InternalApiError } from './internal-api-error.ts';
 
 /**

@@ -1,3 +1,4 @@
+/** Error: the IRC service refused the bearer token. */
 import { InternalApiError } from './internal-api-error.ts';
 
 /** The IRC service refused our bearer token: INTERNAL_API_TOKEN differs between the two sides. */
