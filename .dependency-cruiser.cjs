@@ -33,11 +33,10 @@ module.exports = {
     },
     {
       name: 'no-circular-web-capabilities',
-      severity: 'warn',
+      severity: 'error',
       comment:
-        'Known debt, a warning until it is paid: src/web/health, servers and irc-service import each other ' +
-        '(the event applier uses the disconnect transition and the server views; wanted connections uses ' +
-        'both). Make it an error once those shared parts sit below the three folders.',
+        'The capabilities of the web side form layers: irc-service (the client) and browser-events at the ' +
+        'bottom, servers (views, wishes, the disconnect transition) above them, health and irc-events on top.',
       scope: 'folder',
       from: { path: '^src/web/' },
       to: { circular: true },

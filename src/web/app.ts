@@ -10,10 +10,10 @@ import type { WebEventPublisher } from './browser-events/web-event-publisher.ts'
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
 import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
-import type { WantedConnections } from './health/wanted-connections.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
+import type { WantedConnections } from './servers/wanted-connections.ts';
 
 export interface WebAppDeps {
   orm: MikroORM;

@@ -14,10 +14,10 @@ import { PostgresEventFanout } from './browser-events/event-fanout.ts';
 import { ConnectionHealthCheckJob } from './health/connection-health-check-job.ts';
 import { HealthSupervisor } from './health/health-supervisor.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
-import { WantedConnections } from './health/wanted-connections.ts';
+import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
+import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 import { InternalApiClient } from './irc-service/internal-api-client.ts';
-import { applyIrcEvent } from './irc-service/irc-event-applier.ts';
-import { IrcEventConsumer } from './irc-service/irc-event-consumer.ts';
+import { WantedConnections } from './servers/wanted-connections.ts';
 
 await runMain('web', async (onShutdown) => {
   const config = loadConfig(process.env, 'web');

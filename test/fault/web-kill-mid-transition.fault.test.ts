@@ -18,7 +18,7 @@ const AFTER: ConnectionPicture = { connectedServers: 0, joinedChannels: 0, chann
 
 /**
  * A backend of the web process running the disconnect transition: the one data-modifying CTE statement
- * of `src/web/health/disconnect-transition.ts` (servers, then channels, then channel users), while it runs.
+ * of `src/web/servers/disconnect-transition.ts` (servers, then channels, then channel users), while it runs.
  */
 const TRANSITION_BACKENDS = `
   select pid, state, wait_event_type, query from pg_stat_activity

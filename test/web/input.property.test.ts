@@ -3,8 +3,8 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import { IRC_EVENT_TYPES, type IrcEventType, parseIrcEvent } from '../../src/shared/irc-events.ts';
+import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
-import { applyIrcEvent } from '../../src/web/irc-service/irc-event-applier.ts';
 import { serversRoutes } from '../../src/web/servers/servers.routes.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 // any request to the IRC service fails the test instead of leaving the machine

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import type { IrcEvent } from '../../src/shared/irc-events.ts';
-import { applyIrcEvent, type PendingWebEvent } from '../../src/web/irc-service/irc-event-applier.ts';
+import { applyIrcEvent, type PendingWebEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { insertServer, serverPicture } from './fixtures.ts';
 

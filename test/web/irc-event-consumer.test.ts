@@ -6,8 +6,8 @@ import { freePort } from '../../src/process/free-port.ts';
 import { type ListeningServer, listen } from '../../src/process/listen.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
-import type { PendingWebEvent } from '../../src/web/irc-service/irc-event-applier.ts';
-import { IrcEventConsumer, type StreamChange } from '../../src/web/irc-service/irc-event-consumer.ts';
+import type { PendingWebEvent } from '../../src/web/irc-events/irc-event-applier.ts';
+import { IrcEventConsumer, type StreamChange } from '../../src/web/irc-events/irc-event-consumer.ts';
 import { eventually } from '../support/process.ts';
 import { recordingPublisher, TOKEN } from './fixtures.ts';
 

@@ -1,8 +1,8 @@
 import { HttpResponse, http } from 'msw';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
-import { WantedConnections } from '../../src/web/health/wanted-connections.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
+import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { IRC_SERVICE_URL, TOKEN } from './fixtures.ts';

@@ -12,9 +12,9 @@ import {
   type ReconciliationResult,
   reconcileConnections,
   type ServerStatusChange,
-} from './disconnect-transition.ts';
+} from '../servers/disconnect-transition.ts';
+import type { WantedConnections, WantedConnectionsPlan } from '../servers/wanted-connections.ts';
 import type { ReconcilerLock } from './reconciler-lock.ts';
-import type { WantedConnections, WantedConnectionsPlan } from './wanted-connections.ts';
 
 export interface ConnectionHealthCheckJobDeps {
   orm: MikroORM;

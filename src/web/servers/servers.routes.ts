@@ -7,11 +7,11 @@ import { runSql } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import { normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
-import { type ConvergeWork, WantedConnections } from '../health/wanted-connections.ts';
 import { idParam, parseJsonBody, validationError } from '../http/json-body.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from './server-input.ts';
 import { channelEvent, loadServerView, loadServerViews, queryChannels } from './server-views.ts';
+import { type ConvergeWork, WantedConnections } from './wanted-connections.ts';
 
 export type IrcServiceCommands = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
 

@@ -6,9 +6,9 @@ import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
-import { connectionSettings } from '../servers/connection-settings.ts';
-import { pendingView } from '../servers/server-views.ts';
+import { connectionSettings } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
+import { pendingView } from './server-views.ts';
 
 export interface WantedConnectionsOptions {
   orm: MikroORM;

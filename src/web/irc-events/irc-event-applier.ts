@@ -3,7 +3,7 @@ import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import { type IrcEvent, type IrcEventPayload, normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
-import { disconnectServers } from '../health/disconnect-transition.ts';
+import { disconnectServers } from '../servers/disconnect-transition.ts';
 import { channelEvent, queryChannels } from '../servers/server-views.ts';
 
 /** A browser event to send once the transaction that caused it has committed. */
