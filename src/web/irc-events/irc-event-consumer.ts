@@ -66,7 +66,9 @@ export class IrcEventConsumer {
   }
 
   private async run(): Promise<void> {
-    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 250, maxMs: 10_000 };
+    // capped at 1 s: the stream opening again is what brings the wanted connections back after an IRC
+    // service restart (a check, then the restore), and one refused connect a second is nothing to a dead peer
+    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 250, maxMs: 1_000 };
     let failures = 0;
     while (!this.stopped) {
       const appliedAny = await this.followOnce();
