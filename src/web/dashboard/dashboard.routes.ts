@@ -8,6 +8,7 @@ const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.ur
 const ASSETS = {
   html: asset('index.html'),
   js: asset('app.js'),
+  machineDiagramJs: asset('machine-diagram.js'),
   css: asset('style.css'),
   favicon: asset('favicon.svg'),
 };
@@ -25,6 +26,9 @@ export function dashboardRoutes(): Hono {
   routes.get('/', (c) => c.body(ASSETS.html, 200, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' }));
   routes.get('/dashboard/app.js', (c) =>
     c.body(ASSETS.js, 200, { ...SECURITY_HEADERS, 'Content-Type': 'text/javascript; charset=utf-8' }),
+  );
+  routes.get('/dashboard/machine-diagram.js', (c) =>
+    c.body(ASSETS.machineDiagramJs, 200, { ...SECURITY_HEADERS, 'Content-Type': 'text/javascript; charset=utf-8' }),
   );
   routes.get('/dashboard/style.css', (c) =>
     c.body(ASSETS.css, 200, { ...SECURITY_HEADERS, 'Content-Type': 'text/css; charset=utf-8' }),
