@@ -127,6 +127,27 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     await server().locator('[data-testid="machine"]').click();
   });
 
+  it("opens the health supervisor's machine with its state highlighted, and lists each check as it runs", async () => {
+    await page.locator('[data-testid="supervisor-machine"]').click();
+    const diagram = page.locator('[data-testid="supervisor-diagram"]');
+    const checks = page.locator('[data-testid="check"]');
+    await expect.poll(() => diagram.locator('.state.current').getAttribute('data-state')).toBe('healthy');
+    const before = await checks.count();
+
+    await page.locator('[data-testid="check-now"]').click();
+
+    await expect.poll(() => checks.count()).toBe(before + 1);
+    expect(await checks.first().getAttribute('data-outcome')).toBe('answered');
+    expect(await checks.first().locator('td').allTextContents()).toEqual([
+      expect.any(String),
+      'answered',
+      expect.stringMatching(/^\d+ ms$/),
+      '0',
+      '0',
+    ]);
+    await page.locator('[data-testid="supervisor-machine"]').click();
+  });
+
   it('edits the server from the page: a bad port is refused beside the port field, with what was typed kept', async () => {
     await server().locator('[data-testid="edit"]').click();
     const form = server().locator('[data-testid="edit-form"]');
@@ -163,6 +184,10 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(Date.now() - killedAt).toBeLessThan(2_000);
     expect(await databasePicture()).toEqual({ connected_at: null, joined: 0, users: 0 });
     await expect.poll(() => page.locator('[data-testid="banner-degraded"]').isVisible()).toBe(true);
+    // the check that found the IRC service gone is in the health panel, with the server it disconnected
+    const unavailable = page.locator('[data-testid="check"][data-outcome="unavailable"]').first();
+    await expect.poll(() => unavailable.count()).toBe(1);
+    expect(await unavailable.locator('td').nth(3).textContent()).toBe('1');
   });
 
   it('sees the supervisor healthy again when the IRC service comes back, and the wanted server reconnected', async () => {

@@ -181,7 +181,7 @@ function pendingText(server) {
       : !server.autoconnect && server.connected
         ? 'will disconnect'
         : 'will pass the change on';
-  return `${wish} when the IRC service is back (since ${formatTime(server.pending.since)}): ${server.pending.reason}`;
+  return `${wish} when the IRC service is back: ${server.pending.reason}`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -457,7 +457,10 @@ function updateCard(card, server) {
   );
   // a wish the IRC service could not be told yet: it is kept, and passed on when the IRC service is back
   setHidden(card.pending, !server.pending);
-  if (server.pending) setText(card.pending, pendingText(server));
+  if (server.pending) {
+    setText(card.pending, pendingText(server));
+    card.pending.title = `pending since ${new Date(server.pending.since).toLocaleString()}`;
+  }
   // only when there is nothing to do; never because the IRC service is down (the wish is kept)
   setData(card.connect, 'blocked', String(server.connected && server.autoconnect));
   card.connect.title = server.connected && server.autoconnect ? 'Already connected' : 'Connect, and keep it connected';
