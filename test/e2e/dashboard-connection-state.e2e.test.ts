@@ -149,6 +149,19 @@ describe.skipIf(lacks('chromium'))('dashboard: connection states, pending wishes
     expect(await input.inputValue()).toBe('#half-typed');
   });
 
+  it('shows a refused channel name beside the channel box, and keeps what was typed', async () => {
+    const input = card().locator('[data-testid="join-form"] input');
+    await input.fill('no spaces');
+
+    await card().locator('[data-testid="join-form"] button').click();
+
+    await expect
+      .poll(() => card().locator('[data-testid="join-error"]').textContent())
+      .toMatch(/^name: expected a channel name/);
+    expect(await input.inputValue()).toBe('no spaces');
+    expect(await page.locator('[data-testid="banner-error"]').isVisible()).toBe(false);
+  });
+
   it('says what is pending while a wish could not be passed on to the IRC service, and keeps every action', async () => {
     await db.query(
       "update servers set connected_at = null, pending_since = now(), pending_reason = 'the IRC service is unreachable' where id = $1",

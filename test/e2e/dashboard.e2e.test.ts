@@ -16,11 +16,16 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   let serverId: number;
+  /** What the page asked for and did not get (the favicon once was one). */
+  const notFound: string[] = [];
 
   beforeAll(async () => {
     system = await startSystem();
     browser = await launchBrowser();
     page = await browser.context.newPage();
+    page.on('response', (response) => {
+      if (response.status() === 404) notFound.push(response.url());
+    });
     await page.goto(system.web.url);
   });
 
@@ -61,6 +66,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
 
     await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('connected');
     expect((await databasePicture()).connected_at).not.toBeNull();
+    expect(notFound).toEqual([]);
   });
 
   it('joins #test and shows its user count', async () => {

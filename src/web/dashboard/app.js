@@ -737,7 +737,6 @@ $('check-now').addEventListener('click', () =>
 );
 
 // watch first, then list: events that arrive while the snapshot loads are re-applied on top of it
-setStreamLost(false);
-setText($('stream-state'), 'connecting…');
+state.streamLost = false;
 follow();
 await reloadAll();
