@@ -103,6 +103,7 @@ describe('web app', () => {
       answerStatus([live]);
       web.supervisor.start();
       const first = await web.supervisor.checkNow();
+      const afterFirst = (await (await web.app.request('/api/health-check')).json()).recent;
       for (let check = 0; check < 21; check += 1) await web.supervisor.checkNow();
       const events = readSse(
         (await web.app.request('/events', { headers: { 'Last-Event-ID': `${web.events.bootId}-0` } })).body!,
@@ -112,6 +113,16 @@ describe('web app', () => {
       const { recent } = await (await web.app.request('/api/health-check')).json();
 
       expect(first).toMatchObject({ disconnected: [stale], markedConnected: [live] });
+      expect(afterFirst).toEqual([
+        {
+          checkedAt: first.checkedAt,
+          outcome: 'answered',
+          durationMs: Date.parse(first.checkedAt) - Date.parse(first.checkStartedAt),
+          disconnected: 1,
+          markedConnected: 1,
+          error: null,
+        },
+      ]);
       expect(recent).toHaveLength(20);
       expect(recent[0]).toEqual({
         checkedAt: last.checkedAt,
