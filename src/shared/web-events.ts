@@ -13,6 +13,26 @@ export interface PendingView {
   reason: string;
 }
 
+/**
+ * What the IRC service reports of one connection: its machine's state (`socket.connecting`,
+ * `socket.registered`, `reconnecting`, …) since when, the nickname in use, the attempt and when the next
+ * one is due while reconnecting, and the last error. `GET /api/servers` shows it as `connection`.
+ */
+export interface ConnectionView {
+  state: string;
+  since: string;
+  nickname: string;
+  attempt: number;
+  nextAttemptAt: string | null;
+  lastError: { message: string; at: string } | null;
+}
+
+/** A connection's state changed; `connection` is null once the IRC service holds no connection for the server. */
+export interface ConnectionStateEvent {
+  serverId: number;
+  connection: ConnectionView | null;
+}
+
 export interface ChannelEvent {
   serverId: number;
   channelId: number;
@@ -32,6 +52,7 @@ export interface HealthEvent {
 export interface WebEventMap {
   'server-status': ServerStatusEvent;
   channel: ChannelEvent;
+  'connection-state': ConnectionStateEvent;
   health: HealthEvent;
   'server-removed': { serverId: number };
   /** A channel the operator parted is gone from the server's list. */

@@ -12,6 +12,7 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
+import { machinesRoutes } from './machines/machines.routes.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 import type { WantedConnections } from './servers/wanted-connections.ts';
 
@@ -48,7 +49,15 @@ export function createWebApp(deps: WebAppDeps): Hono {
       logger: deps.logger,
     }),
   );
+  app.route('/', machinesRoutes());
   app.route('/', dashboardRoutes());
+
+  // an API client gets JSON for a route that does not exist, as for every other refusal
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? c.json({ error: { message: `no route ${c.req.method} ${c.req.path}` } }, 404)
+      : c.text('404 Not Found', 404),
+  );
 
   // every error answers JSON `{"error":{"message"}}`; a route that built its own response keeps it
   app.onError((error, c) => {

@@ -2,7 +2,13 @@
 import { type Actor, createActor, fromPromise, type InspectionEvent } from 'xstate';
 import { type HealthSupervisorState, healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
 import type { Logger } from '../../logger.ts';
-import type { HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
+import {
+  type HealthCheckReport,
+  type HealthCheckSummary,
+  type PerformOptions,
+  RECENT_CHECKS,
+  summarizeReport,
+} from '../../shared/health-check-report.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 
 /** `idle` until started (tests, or HEALTH_CHECK_ENABLED=false), then the machine's state. */
@@ -29,6 +35,8 @@ export interface HealthSupervisorDeps {
 export interface HealthSupervisorView {
   readonly state: HealthState;
   readonly lastReport: HealthCheckReport | null;
+  /** The last checks, newest first (at most RECENT_CHECKS), failed ones included. */
+  readonly recent: readonly HealthCheckSummary[];
   checkNow(): Promise<HealthCheckReport>;
 }
 
@@ -47,6 +55,7 @@ export class HealthSupervisor implements HealthSupervisorView {
   private waiters: Waiter[] = [];
   private started = false;
   private stopping = false;
+  private recentChecks: HealthCheckSummary[] = [];
 
   constructor(private readonly deps: HealthSupervisorDeps) {
     const machine = healthSupervisorMachine.provide({
@@ -60,10 +69,27 @@ export class HealthSupervisor implements HealthSupervisorView {
       this.settle((waiter) => waiter.reject(error));
     });
     let published: { state: string; report: HealthCheckReport | null } | undefined;
+    let checkStartedAt = Date.now();
     this.actor.subscribe((snapshot) => {
       const state = String(snapshot.value);
       const report = snapshot.context.lastReport;
       if (published?.state === state && published.report === report) return;
+      // every check ends by leaving `checking`: with a new report, or with a failure and none
+      if (state === 'checking' && published?.state !== 'checking') checkStartedAt = Date.now();
+      if (published?.state === 'checking' && state !== 'checking' && state !== 'stopped') {
+        this.remember(
+          report && report !== published.report
+            ? summarizeReport(report)
+            : {
+                checkedAt: new Date().toISOString(),
+                outcome: 'failed',
+                durationMs: Date.now() - checkStartedAt,
+                disconnected: 0,
+                markedConnected: 0,
+                error: snapshot.context.lastFailure,
+              },
+        );
+      }
       published = { state, report };
       this.publishHealth();
     });
@@ -86,6 +112,14 @@ export class HealthSupervisor implements HealthSupervisorView {
 
   get lastReport(): HealthCheckReport | null {
     return this.actor.getSnapshot().context.lastReport;
+  }
+
+  get recent(): readonly HealthCheckSummary[] {
+    return this.recentChecks;
+  }
+
+  private remember(check: HealthCheckSummary): void {
+    this.recentChecks = [check, ...this.recentChecks].slice(0, RECENT_CHECKS);
   }
 
   /**
@@ -142,6 +176,7 @@ export class HealthSupervisor implements HealthSupervisorView {
       outcome: report?.outcome ?? null,
       consecutiveUnknown: context.consecutiveUnknown,
       error: report?.error ?? (context.lastFailure ? { name: 'Error', message: context.lastFailure } : null),
+      recent: this.recentChecks,
     });
   }
 }
