@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { and, fromCallback, fromPromise, not, setup } from 'xstate';
-import { guardName, machineGraph, machineToMermaid, renderMachinesReadme } from '../../src/machine-diagram.ts';
+import {
+  guardName,
+  machineGraph,
+  machineToMermaid,
+  renderMachinesReadme,
+} from '../../src/web/machines/machine-diagram.ts';
 
 const toy = setup({
   actors: { check: fromPromise(async () => 'ok') },

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { documentedMachines } from '../../../machines/index.ts';
-import { type MachineGraph, machineGraph, machineToMermaid } from '../../machine-diagram.ts';
+import { type MachineGraph, machineGraph, machineToMermaid } from './machine-diagram.ts';
 
 /** A machine named as its file is (`machines/irc-connection.machine.ts` → `irc-connection`). */
 const machineName = (file: string) => file.replace(/^machines\//, '').replace(/\.machine\.ts$/, '');

@@ -16,8 +16,8 @@
  * Labels lose the characters Mermaid reads as syntax (`;` ends a statement, `<…>` is stripped as HTML).
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import type { DocumentedMachine } from '../machines/index.ts';
-import { formatEventType } from './machine-transitions.ts';
+import type { DocumentedMachine } from '../../../machines/index.ts';
+import { formatEventType } from '../../machine-transitions.ts';
 
 type AnyTransition = {
   eventType: string;
