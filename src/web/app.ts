@@ -12,6 +12,8 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
+import type { WebMetrics } from './metrics/web-metrics.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 import type { WantedConnections } from './servers/wanted-connections.ts';
 
@@ -26,6 +28,8 @@ export interface WebAppDeps {
   ircService: IrcServiceCommands;
   /** Passes the operator's committed wishes on to the IRC service (the health check's reconciler); the routes' own by default. */
   reconciler?: Pick<WantedConnections, 'converge'>;
+  /** What `GET /metrics` exposes; the supervisor and the IRC event consumer report to the same one. */
+  metrics: WebMetrics;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -48,6 +52,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
       logger: deps.logger,
     }),
   );
+  app.route('/', metricsRoutes(deps.metrics));
   app.route('/', dashboardRoutes());
 
   // every error answers JSON `{"error":{"message"}}`; a route that built its own response keeps it

@@ -4,6 +4,7 @@ import { type HealthSupervisorState, healthSupervisorMachine } from '../../../ma
 import type { Logger } from '../../logger.ts';
 import type { HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import type { HealthCheckMetrics } from '../metrics/web-metrics.ts';
 
 /** `idle` until started (tests, or HEALTH_CHECK_ENABLED=false), then the machine's state. */
 export type HealthState = 'idle' | HealthSupervisorState;
@@ -23,6 +24,8 @@ export interface HealthSupervisorDeps {
   logger?: Logger;
   /** Transition logging (DEBUG_MACHINES) or a test's trace. */
   inspect?: (event: InspectionEvent) => void;
+  /** Told of each check's outcome and duration and of each state change (`GET /metrics`). */
+  metrics?: HealthCheckMetrics;
 }
 
 /** What the web routes need of the supervisor. */
@@ -50,7 +53,7 @@ export class HealthSupervisor implements HealthSupervisorView {
 
   constructor(private readonly deps: HealthSupervisorDeps) {
     const machine = healthSupervisorMachine.provide({
-      actors: { check: fromPromise(({ input }: { input: PerformOptions }) => deps.job.perform(input)) },
+      actors: { check: fromPromise(({ input }: { input: PerformOptions }) => this.timedCheck(input)) },
       delays: { checkInterval: deps.intervalMs },
     });
     this.actor = createActor(machine, { input: { failureThreshold: deps.failureThreshold }, inspect: deps.inspect });
@@ -64,6 +67,7 @@ export class HealthSupervisor implements HealthSupervisorView {
       const state = String(snapshot.value);
       const report = snapshot.context.lastReport;
       if (published?.state === state && published.report === report) return;
+      if (published?.state !== state) deps.metrics?.supervisorStateChanged(state);
       published = { state, report };
       this.publishHealth();
     });
@@ -125,6 +129,21 @@ export class HealthSupervisor implements HealthSupervisorView {
     this.actor.send({ type: 'STOP' });
     this.actor.stop();
     this.settle((waiter) => waiter.reject(new HealthSupervisorNotRunning('the health supervisor stopped')));
+  }
+
+  /** The check, its outcome and duration told to the metrics. */
+  private async timedCheck(options: PerformOptions): Promise<HealthCheckReport> {
+    const { job, metrics } = this.deps;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1_000;
+    try {
+      const report = await job.perform(options);
+      metrics?.checkFinished(report, seconds());
+      return report;
+    } catch (error) {
+      metrics?.checkFailed(seconds());
+      throw error;
+    }
   }
 
   private settle(answer: (waiter: Waiter) => void): void {
