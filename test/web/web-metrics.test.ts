@@ -2,12 +2,14 @@ import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import { createLogger } from '../../src/logger.ts';
+import { HealthSupervisor } from '../../src/web/health/health-supervisor.ts';
 import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from '../../src/web/irc-events/irc-event-consumer.ts';
+import { WebMetrics } from '../../src/web/metrics/web-metrics.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { sampleValue, scrapeUntil } from '../support/prometheus.ts';
-import { IRC_SERVICE_URL, insertServer, STATUS_URL, serverPicture, TOKEN } from './fixtures.ts';
+import { IRC_SERVICE_URL, insertServer, recordingPublisher, STATUS_URL, serverPicture, TOKEN } from './fixtures.ts';
 import { assembleWeb } from './web-harness.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -87,6 +89,26 @@ describe('GET /metrics on the web side', () => {
     expect(sampleValue(text, 'irc_supervisor_health_check_disconnected_total')).toBe(2);
     expect(sampleValue(text, 'irc_supervisor_health_supervisor_state', { state: 'degraded' })).toBe(1);
     expect(sampleValue(text, 'irc_supervisor_health_supervisor_state', { state: 'healthy' })).toBe(0);
+  });
+
+  it('counts a check that failed outright (the database) as failed, with its duration', async () => {
+    const metrics = new WebMetrics({ sseClients: () => 0 });
+    const supervisor = new HealthSupervisor({
+      job: { perform: () => Promise.reject(new Error('the database is unreachable')) },
+      events: recordingPublisher(),
+      intervalMs: 3_600_000,
+      failureThreshold: 3,
+      metrics,
+    });
+    cleanups.push(() => supervisor.stop());
+
+    supervisor.start();
+    await expect(supervisor.checkNow()).rejects.toThrow('the database is unreachable');
+
+    const text = await metrics.registry.metrics();
+    expect(sampleValue(text, 'irc_supervisor_health_checks_total', { outcome: 'failed' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_health_check_duration_seconds_count')).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_health_supervisor_state', { state: 'degraded' })).toBe(1);
   });
 
   it('counts the IRC events the consumer applied, by type', async () => {
