@@ -129,7 +129,9 @@ export class IrcServiceMetrics {
     let client: unknown;
     let openedAt = 0;
     let registered = false;
-    let state: string | undefined;
+    // the state value, rendered only when a socket ends: a registered connection's every IRC event
+    // (names, joins, quits) passes here, and should cost a few comparisons
+    let value: unknown;
     return (event) => {
       if (event.type !== '@xstate.snapshot' || (event.actorRef as { sessionId?: string }).sessionId !== event.rootId) {
         return;
@@ -137,7 +139,7 @@ export class IrcServiceMetrics {
       const snapshot = event.snapshot as { value?: unknown; children?: Record<string, unknown> };
       const current = snapshot.children?.client;
       if (client !== undefined && current !== client) {
-        const reason = disconnectReason(state, event.event);
+        const reason = disconnectReason(formatStateValue(value), event.event);
         this.disconnects.inc({ reason });
         // a socket we ended before it registered was given up, not failed
         if (!registered && reason !== 'quit') this.attempts.inc({ outcome: 'failed' });
@@ -147,8 +149,8 @@ export class IrcServiceMetrics {
         registered = false;
       }
       client = current;
-      state = formatStateValue(snapshot.value);
-      if (!registered && state === 'socket.registered') {
+      value = snapshot.value;
+      if (!registered && current !== undefined && formatStateValue(value) === 'socket.registered') {
         registered = true;
         this.attempts.inc({ outcome: 'registered' });
         this.registration.observe((performance.now() - openedAt) / 1_000);
