@@ -8,7 +8,7 @@ import { lacks } from '../support/requirements.ts';
 const TOKEN = 'process-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-/** The IRC service's /metrics as a real process sees a real network (ngircd) register, die and stay down. */
+/** The IRC service's /metrics as a real process sees a real network (ngircd) register, then die or hang. */
 describe.skipIf(lacks('ngircd', 'promtool'))(
   'IRC service metrics (real process, real ngircd)',
   { timeout: 60_000 },
@@ -19,8 +19,13 @@ describe.skipIf(lacks('ngircd', 'promtool'))(
 
     beforeEach(async () => {
       ircd = await startNgircd();
-      // retries every half second at most, so attempts while the network is down come quickly
-      ({ service, url } = await startIrcServiceProcess(TOKEN, { IRC_RECONNECT_MAX_MS: '500' }));
+      // retries every half second at most, so attempts while the network is down come quickly; a
+      // silent network is noticed after a second
+      ({ service, url } = await startIrcServiceProcess(TOKEN, {
+        IRC_RECONNECT_MAX_MS: '500',
+        IRC_PING_INTERVAL_MS: '500',
+        IRC_PING_TIMEOUT_MS: '1000',
+      }));
     });
 
     afterEach(async () => {
@@ -39,19 +44,23 @@ describe.skipIf(lacks('ngircd', 'promtool'))(
         .filter((sample) => sample.name === name)
         .reduce((sum, sample) => sum + sample.value, 0);
 
-    it('counts a registration, then the disconnect and the failed attempts while the network is dead', async () => {
-      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    /** Asks for a connection to ngircd and answers the exposition once it is registered. */
+    async function registeredConnection(): Promise<string> {
       const response = await fetch(`${url}/internal/irc/connections/1`, {
         method: 'PUT',
         headers: { ...auth, 'Content-Type': 'application/json' },
         body: JSON.stringify({ host: ircd.host, port: ircd.port, nickname: 'metered' }),
       });
       expect(response.status).toBe(202);
-
-      const registered = await scrapeUntil(
+      return scrapeUntil(
         scrape,
         (text) => sampleValue(text, 'irc_supervisor_connections', { state: 'socket.registered' }) === 1,
       );
+    }
+
+    it('counts a registration, then the disconnect and the failed attempts while the network is dead', async () => {
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      const registered = await registeredConnection();
       expect(sampleValue(registered, 'irc_supervisor_connection_attempts_total', { outcome: 'registered' })).toBe(1);
       expect(sampleValue(registered, 'irc_supervisor_registration_seconds_count')).toBe(1);
       expect(total(registered, 'irc_supervisor_disconnects_total')).toBe(0);
@@ -74,6 +83,20 @@ describe.skipIf(lacks('ngircd', 'promtool'))(
       expect(sampleValue(down, 'irc_supervisor_disconnects_total', { reason: 'quit' })).toBe(0);
       expect(sampleValue(down, 'irc_supervisor_connection_attempts_total', { outcome: 'registered' })).toBe(1);
       expect(await promtoolProblems(down)).toEqual([]);
+    });
+
+    it('counts a network that hangs as a ping timeout', async () => {
+      await registeredConnection();
+
+      await ircd.kill('SIGSTOP');
+
+      const hung = await scrapeUntil(
+        scrape,
+        (text) => sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'ping_timeout' }) === 1,
+        10_000,
+      );
+      expect(sampleValue(hung, 'irc_supervisor_connections', { state: 'socket.registered' })).toBe(0);
+      expect(total(hung, 'irc_supervisor_disconnects_total')).toBe(1);
     });
   },
 );
