@@ -8,6 +8,7 @@ import {
   sameConnection,
 } from '../../machines/irc-connection.machine.ts';
 import type { Logger } from '../logger.ts';
+import { formatStateValue } from '../machine-transitions.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../shared/irc-events.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
 
@@ -129,6 +130,11 @@ export class IrcConnectionRegistry {
   /** Ascending ids of connections registered on their network. */
   registeredIds(): number[] {
     return [...this.registered].sort((a, b) => a - b);
+  }
+
+  /** The machine state of each connection (`socket.registered`, `reconnecting`, ...), read when asked (metrics). */
+  connectionStates(): string[] {
+    return Array.from(this.actors.values(), (actor) => formatStateValue(actor.getSnapshot().value));
   }
 
   /** The JSON body of `GET /internal/irc/status`, from memory, serialized once per change. */

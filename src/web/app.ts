@@ -13,6 +13,8 @@ import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
 import { machinesRoutes } from './machines/machines.routes.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
+import type { WebMetrics } from './metrics/web-metrics.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 import type { WantedConnections } from './servers/wanted-connections.ts';
 
@@ -27,6 +29,8 @@ export interface WebAppDeps {
   ircService: IrcServiceCommands;
   /** Passes the operator's committed wishes on to the IRC service (the health check's reconciler); the routes' own by default. */
   reconciler?: Pick<WantedConnections, 'converge'>;
+  /** What `GET /metrics` exposes; the supervisor and the IRC event consumer report to the same one. */
+  metrics: WebMetrics;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -50,6 +54,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
     }),
   );
   app.route('/', machinesRoutes());
+  app.route('/', metricsRoutes(deps.metrics));
   app.route('/', dashboardRoutes());
 
   // an API client gets JSON for a route that does not exist, as for every other refusal

@@ -17,6 +17,7 @@ import { ReconcilerLock } from './health/reconciler-lock.ts';
 import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 import { InternalApiClient } from './irc-service/internal-api-client.ts';
+import { WebMetrics } from './metrics/web-metrics.ts';
 import { WantedConnections } from './servers/wanted-connections.ts';
 
 await runMain('web', async (onShutdown) => {
@@ -31,6 +32,7 @@ await runMain('web', async (onShutdown) => {
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
   const events = new EventStream<WebEventMap>();
+  const metrics = new WebMetrics({ sseClients: () => events.clientCount });
   // every change reaches the browsers of every web instance sharing this database
   const publisher = new PostgresEventFanout({ url: database.url, stream: events, logger });
   await publisher.start();
@@ -65,6 +67,7 @@ await runMain('web', async (onShutdown) => {
     failureThreshold: config.HEALTH_CHECK_FAILURE_THRESHOLD,
     logger,
     inspect: machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'healthSupervisor' }),
+    metrics,
   });
 
   // the watch half of list-then-watch: IRC events applied as they come, a check whenever the stream
@@ -82,6 +85,7 @@ await runMain('web', async (onShutdown) => {
       }
     },
     logger,
+    metrics,
   });
 
   const app = createWebApp({
@@ -91,6 +95,7 @@ await runMain('web', async (onShutdown) => {
     publisher,
     ircService: client,
     reconciler: wanted,
+    metrics,
     webPassword: config.WEB_PASSWORD,
     logger,
   });

@@ -10,6 +10,7 @@ import {
   summarizeReport,
 } from '../../shared/health-check-report.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import type { HealthCheckMetrics } from '../metrics/web-metrics.ts';
 
 /** `idle` until started (tests, or HEALTH_CHECK_ENABLED=false), then the machine's state. */
 export type HealthState = 'idle' | HealthSupervisorState;
@@ -29,6 +30,8 @@ export interface HealthSupervisorDeps {
   logger?: Logger;
   /** Transition logging (DEBUG_MACHINES) or a test's trace. */
   inspect?: (event: InspectionEvent) => void;
+  /** Told of each check's outcome and duration and of each state change (`GET /metrics`). */
+  metrics?: HealthCheckMetrics;
 }
 
 /** What the web routes need of the supervisor. */
@@ -59,7 +62,7 @@ export class HealthSupervisor implements HealthSupervisorView {
 
   constructor(private readonly deps: HealthSupervisorDeps) {
     const machine = healthSupervisorMachine.provide({
-      actors: { check: fromPromise(({ input }: { input: PerformOptions }) => deps.job.perform(input)) },
+      actors: { check: fromPromise(({ input }: { input: PerformOptions }) => this.timedCheck(input)) },
       delays: { checkInterval: deps.intervalMs },
     });
     this.actor = createActor(machine, { input: { failureThreshold: deps.failureThreshold }, inspect: deps.inspect });
@@ -69,27 +72,11 @@ export class HealthSupervisor implements HealthSupervisorView {
       this.settle((waiter) => waiter.reject(error));
     });
     let published: { state: string; report: HealthCheckReport | null } | undefined;
-    let checkStartedAt = Date.now();
     this.actor.subscribe((snapshot) => {
       const state = String(snapshot.value);
       const report = snapshot.context.lastReport;
       if (published?.state === state && published.report === report) return;
-      // every check ends by leaving `checking`: with a new report, or with a failure and none
-      if (state === 'checking' && published?.state !== 'checking') checkStartedAt = Date.now();
-      if (published?.state === 'checking' && state !== 'checking' && state !== 'stopped') {
-        this.remember(
-          report && report !== published.report
-            ? summarizeReport(report)
-            : {
-                checkedAt: new Date().toISOString(),
-                outcome: 'failed',
-                durationMs: Date.now() - checkStartedAt,
-                disconnected: 0,
-                markedConnected: 0,
-                error: snapshot.context.lastFailure,
-              },
-        );
-      }
+      if (published?.state !== state) deps.metrics?.supervisorStateChanged(state);
       published = { state, report };
       this.publishHealth();
     });
@@ -159,6 +146,32 @@ export class HealthSupervisor implements HealthSupervisorView {
     this.actor.send({ type: 'STOP' });
     this.actor.stop();
     this.settle((waiter) => waiter.reject(new HealthSupervisorNotRunning('the health supervisor stopped')));
+  }
+
+  /** The check, its outcome and duration told to the metrics. */
+  /** One check, timed: its outcome and duration go to the metrics and to the recent checks. */
+  private async timedCheck(options: PerformOptions): Promise<HealthCheckReport> {
+    const { job, metrics } = this.deps;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1_000;
+    try {
+      const report = await job.perform(options);
+      metrics?.checkFinished(report, seconds());
+      this.remember(summarizeReport(report));
+      return report;
+    } catch (error) {
+      const elapsed = seconds();
+      metrics?.checkFailed(elapsed);
+      this.remember({
+        checkedAt: new Date().toISOString(),
+        outcome: 'failed',
+        durationMs: Math.round(elapsed * 1_000),
+        disconnected: 0,
+        markedConnected: 0,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
   }
 
   private settle(answer: (waiter: Waiter) => void): void {

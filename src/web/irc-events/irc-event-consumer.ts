@@ -5,6 +5,7 @@ import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
 import { previousEventId } from '../../shared/sse/event-id.ts';
 import { readSse } from '../../shared/sse/sse-reader.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import type { IrcEventMetrics } from '../metrics/web-metrics.ts';
 import type { PendingWebEvent } from './irc-event-applier.ts';
 
 /** Tries of one event whose database write fails before it is skipped. */
@@ -29,6 +30,8 @@ export interface IrcEventConsumerOptions {
   /** First and longest wait between reconnects; doubled each failure, with jitter. */
   retry?: { initialMs: number; maxMs: number };
   fetch?: typeof fetch;
+  /** Told of each event applied (`GET /metrics`). */
+  metrics?: IrcEventMetrics;
 }
 
 /**
@@ -145,6 +148,7 @@ export class IrcEventConsumer {
       this.options.onStreamChange('reset');
       return;
     }
+    this.options.metrics?.eventApplied(event.type);
     for (const webEvent of changes) this.options.events.publish(webEvent.type, webEvent.payload);
   }
 
