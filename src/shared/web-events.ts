@@ -1,4 +1,18 @@
 /** Events the web side sends to browsers on `GET /events`. */
+import type { ConnectionState } from './irc-service-contract.ts';
+
+/**
+ * A server's connection as the IRC service last reported it: the machine state (`socket.registered`,
+ * `reconnecting`, …), since when, the nickname in use, the reconnect attempt, the next one, the last error.
+ */
+export type ConnectionView = Omit<ConnectionState, 'serverId'>;
+
+/** The connection of a server changed; null when the IRC service holds none for it. */
+export interface ConnectionStateEvent {
+  serverId: number;
+  connection: ConnectionView | null;
+}
+
 export interface ServerStatusEvent {
   serverId: number;
   connected: boolean;
@@ -33,6 +47,7 @@ export interface WebEventMap {
   'server-status': ServerStatusEvent;
   channel: ChannelEvent;
   health: HealthEvent;
+  'connection-state': ConnectionStateEvent;
   'server-removed': { serverId: number };
   /** A channel the operator parted is gone from the server's list. */
   'channel-removed': { serverId: number; channelId: number };

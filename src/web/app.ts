@@ -12,6 +12,7 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
+import type { ConnectionStates } from './servers/connection-states.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 import type { WantedConnections } from './servers/wanted-connections.ts';
 
@@ -26,6 +27,8 @@ export interface WebAppDeps {
   ircService: IrcServiceCommands;
   /** Passes the operator's committed wishes on to the IRC service (the health check's reconciler); the routes' own by default. */
   reconciler?: Pick<WantedConnections, 'converge'>;
+  /** Each server's connection as the IRC service last reported it (kept by the IRC event consumer). */
+  connections?: ConnectionStates;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -45,6 +48,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
       ircService: deps.ircService,
       events: deps.publisher ?? deps.events,
       reconciler: deps.reconciler,
+      connections: deps.connections,
       logger: deps.logger,
     }),
   );
