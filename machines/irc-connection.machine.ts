@@ -20,6 +20,7 @@ import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup 
 import { backoffDelay } from '../src/shared/backoff.ts';
 import type { IrcEvent } from '../src/shared/irc-events.ts';
 import type { ConnectionState } from '../src/shared/irc-service-contract.ts';
+import { isoTime } from '../src/shared/iso-time.ts';
 
 export interface IrcConnectionSettings {
   host: string;
@@ -183,11 +184,6 @@ function disconnectReason(event: IrcConnectionEvent | { type: string }): string 
 
 function failure(message: string, at: number): IrcConnectionFailure {
   return { message: message.slice(0, MAX_MESSAGE_LENGTH), at };
-}
-
-/** An ISO 8601 time on the wire from ms since the epoch (formatting only: the clock is the injected `now`). */
-function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** The `connection-state` payload (and `GET /internal/irc/connections` entry) of a connection's context. */
