@@ -3,7 +3,6 @@
  * loopback), the IRC service and the web side as real processes, a real PostgreSQL. Each case is seen where
  * an operator looks: `GET /internal/irc/connections`, `/internal/irc/events`, `GET /api/servers` and `/events`.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/process/free-port.ts';
 import type { ConnectionState } from '../../src/shared/irc-service-contract.ts';
@@ -11,43 +10,17 @@ import type { ConnectionStateEvent, ConnectionView } from '../../src/shared/web-
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
+import { type ScriptedIrcServer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
-
-/** Answers every registration with an ERROR line and closes, as a server that K-lines the client does. */
-async function startKliningServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let received = '';
-    socket.on('data', (chunk) => {
-      received += chunk.toString();
-      const nick = /^NICK (\S+)/m.exec(received)?.[1];
-      if (nick && /^USER /m.test(received)) {
-        socket.end(`ERROR :Closing Link: ${nick}[127.0.0.1] (K-lined)\r\n`);
-      }
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((ready) => server.listen(port, '127.0.0.1', ready));
-  return {
-    port,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((done) => server.close(done));
-    },
-  };
-}
 
 describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to end', { timeout: 60_000 }, () => {
   let system: System;
   let api: WebApi;
   let ircEvents: SseClient;
   let browserEvents: SseClient;
-  let klining: Awaited<ReturnType<typeof startKliningServer>>;
+  let klining: ScriptedIrcServer;
   const observers: IrcObserver[] = [];
 
   beforeAll(async () => {
@@ -62,7 +35,11 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
     });
     api = webApi(system.web.url);
     await api.settled();
-    klining = await startKliningServer();
+    // a server that K-lines every client: the ERROR line, then the socket closes
+    klining = await startScriptedIrcServer((nickname) => ({
+      lines: [`ERROR :Closing Link: ${nickname}[127.0.0.1] (K-lined)`],
+      close: true,
+    }));
     ircEvents = await openSse(`${system.irc.url}/internal/irc/events`, {
       authorization: `Bearer ${system.token}`,
     });
