@@ -182,8 +182,9 @@ function disconnectReason(event: IrcConnectionEvent | { type: string }): string 
   return 'connection lost';
 }
 
+/** A failure as the contract carries it: one line (a server may send a NUL), bounded. */
 function failure(message: string, at: number): IrcConnectionFailure {
-  return { message: message.slice(0, MAX_MESSAGE_LENGTH), at };
+  return { message: message.replace(/[\0\r\n]+/g, ' ').slice(0, MAX_MESSAGE_LENGTH), at };
 }
 
 /** The `connection-state` payload (and `GET /internal/irc/connections` entry) of a connection's context. */

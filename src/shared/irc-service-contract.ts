@@ -116,9 +116,17 @@ export type IrcStatus = z.infer<typeof ircStatusSchema>;
 /** A moment on the wire: ISO 8601 in UTC, as `Date.prototype.toISOString()` writes it. */
 const isoTimeSchema = z.iso.datetime();
 
+/** Text that came from an IRC line or a socket: no NUL, CR or LF, as no IRC line holds them. */
+const lineText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(/^[^\0\r\n]*$/, 'expected no NUL, CR or LF');
+
 /** Why a connection last failed: the socket error, a ping timeout, the server's ERROR line or an error reply. */
 export const connectionErrorSchema = z.object({
-  message: z.string().max(500),
+  message: lineText(0, 500),
   at: isoTimeSchema,
 });
 export type ConnectionError = z.infer<typeof connectionErrorSchema>;
@@ -136,7 +144,7 @@ export const connectionStateSchema = z.object({
     .max(100)
     .regex(/^[a-z][A-Za-z]*(\.[a-z][A-Za-z]*)*$/, 'must be a dotted state path'),
   since: isoTimeSchema,
-  nickname: z.string().min(1).max(100).nullable(),
+  nickname: lineText(1, 100).nullable(),
   attempt: z.number().int().min(0),
   nextAttemptAt: isoTimeSchema.nullable(),
   lastError: connectionErrorSchema.nullable(),

@@ -11,6 +11,7 @@ import {
   reconnectDelayMs,
 } from '../../machines/irc-connection.machine.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
+import { connectionStateSchema } from '../../src/shared/irc-service-contract.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 import { settings, timing } from './irc-connection.fixtures.ts';
 
@@ -450,12 +451,16 @@ describe('ircConnection machine: state and reason bookkeeping', () => {
     });
   });
 
-  it('a long ERROR line is kept to 500 characters', () => {
+  it('a long ERROR line is kept to 500 characters, and a reason to one line', () => {
     const { client, emitted } = startClocked();
 
     client.current.report({ type: 'CLOSED', reason: `ERROR :Closing Link: ${'x'.repeat(1_000)}` });
-
     expect(states(emitted).at(-1)?.lastError?.message).toHaveLength(500);
+    vi.advanceTimersByTime(1_000);
+    client.current.report({ type: 'SERVER_ERROR', message: '465 banned\0\r\nPRIVMSG #x :hi' });
+
+    expect(states(emitted).at(-1)?.lastError?.message).toBe('465 banned PRIVMSG #x :hi');
+    expect(states(emitted).every((state) => connectionStateSchema.safeParse(state).success)).toBe(true);
   });
 
   it('a stable connection tells that its attempts start over, and only when there were some', () => {

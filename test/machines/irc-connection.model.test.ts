@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AnyMachineSnapshot, createActor, type EventObject, fromCallback } from 'xstate';
 import {
+  connectionStateOf,
   type IrcClientCommand,
   type IrcClientEvent,
   type IrcClientInput,
   type IrcConnectionContext,
   ircConnectionMachine,
 } from '../../machines/irc-connection.machine.ts';
+import { connectionStateSchema } from '../../src/shared/irc-service-contract.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 import { settings, timing } from './irc-connection.fixtures.ts';
 import {
@@ -147,6 +149,8 @@ function checkInvariants(live: Live, where: string) {
   const context = snapshot.context as IrcConnectionContext;
   expect(context.state, where).toBe(statePathsOf(snapshot.value).at(-1));
   expect(context.nextAttemptAt !== null, where).toBe(snapshot.matches('reconnecting'));
+  // what it reports always fits the wire contract
+  expect(connectionStateSchema.safeParse(connectionStateOf(context)).error, where).toBeUndefined();
   // a nickname is in use only on the network
   expect(context.nickname !== undefined, where).toBe(
     snapshot.matches({ socket: 'registered' }) || snapshot.matches({ socket: 'disconnecting' }),
