@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import {
   type ChannelAnswer,
   type ConnectionAnswer,
+  type ConnectionsAnswer,
   channelParamSchema,
   connectionRequestSchema,
   type DisconnectAnswer,
@@ -122,6 +123,11 @@ export function createIrcServiceApp({ registry, events, token, metrics, logger }
     c.header('Content-Type', 'application/json');
     return c.body(registry.statusBytes(), 200);
   });
+
+  // each connection's state and the reason of its last failure, for operators and the web side's views
+  app.get('/internal/irc/connections', (c) =>
+    c.json({ connections: registry.connectionStates() } satisfies ConnectionsAnswer),
+  );
 
   app.put('/internal/irc/connections/:serverId', async (c) => {
     const { serverId } = validate(serverIdParamSchema, c.req.param());

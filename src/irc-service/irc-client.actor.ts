@@ -1,8 +1,11 @@
 /**
  * The one place that speaks irc-framework: one client, one socket, for as long as the connection
  * machine stays in its `socket` state. irc-framework's own reconnect is off (it gives up too early and
- * never rejoins its channels); a closed socket is reported once as CLOSED and the machine decides
- * what comes next. Stopping the actor destroys the socket without waiting for anyone.
+ * never rejoins its channels); a closed socket is reported once as CLOSED, with the most precise reason
+ * known (ping timeout, the server's ERROR line, the socket error), and the machine decides what comes
+ * next. Replies that refuse the registration (433, 432, 464, 465) are reported as SERVER_ERROR, so an
+ * operator sees why a connection does not come up. Stopping the actor destroys the socket without
+ * waiting for anyone.
  */
 import IRC from 'irc-framework';
 import { fromCallback } from 'xstate';
@@ -33,6 +36,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let finished = false;
     let registered = false;
     let pingTimedOut = false;
+    /** The server's ERROR line: it says why the server is about to close the socket (a K-line, a kill). */
+    let serverError: string | undefined;
     let nickRetries = 0;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
@@ -53,10 +58,15 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       releaseSlot();
       report({ type: 'REGISTERED', nickname: event.nick });
     });
-    client.on('nick in use', () => {
-      if (registered || nickRetries >= NICK_RETRIES) return;
+    client.on('nick in use', (event) => {
+      if (registered) return;
+      report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
+      if (nickRetries >= NICK_RETRIES) return;
       nickRetries += 1;
       client.changeNick(`${settings.nickname}${'_'.repeat(nickRetries)}`);
+    });
+    client.on('nick invalid', (event) => {
+      if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
     });
     client.on('join', (event) => {
       const channel = normalizeChannelName(event.channel);
@@ -86,17 +96,23 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
         users: event.users.map((user) => ({ nickname: user.nick, modes: user.modes.join('') })),
       });
     });
-    client.on('irc error', (event) => logger?.debug({ error: event.error, reason: event.reason }, 'irc error'));
+    client.on('irc error', (event) => {
+      logger?.debug({ error: event.error, reason: event.reason }, 'irc error');
+      if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
+      else if (event.error === 'password_mismatch') report({ type: 'SERVER_ERROR', message: '464 password incorrect' });
+      else if (event.error === 'banned_from_network') {
+        report({ type: 'SERVER_ERROR', message: `465 ${event.reason ?? 'banned from this server'}` });
+      }
+    });
     client.on('ping timeout', () => {
       pingTimedOut = true;
     });
     // With auto_reconnect off, the end of the socket is the end of this client.
+    // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
     client.on('socket close', (error) => {
       const reason = pingTimedOut
         ? `Ping timeout (${input.pingTimeoutMs} ms)`
-        : error
-          ? error.message
-          : 'connection closed';
+        : (serverError ?? (error ? error.message : 'connection closed by the server'));
       finish(reason);
     });
 

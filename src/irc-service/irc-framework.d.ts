@@ -35,6 +35,8 @@ declare module 'irc-framework' {
     nick: [event: NickEvent & { new_nick: string }];
     userlist: [event: { channel: string; users: Array<{ nick: string; modes: string[] }> }];
     'nick in use': [event: { nick: string; reason: string }];
+    'nick invalid': [event: { nick: string; reason: string }];
+    /** `error` is `irc` for the server's ERROR line, else a name such as `password_mismatch` or `banned_from_network`. */
     'irc error': [event: { error: string; reason?: string; channel?: string }];
     'ping timeout': [];
     'socket close': [error?: Error | false];

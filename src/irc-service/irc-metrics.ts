@@ -66,7 +66,7 @@ export function disconnectReason(from: string | undefined, event: AnyEventObject
 
 export interface IrcServiceMetricsSources {
   /** The state of each live connection (`socket.registered`, `reconnecting`, ...), read at scrape time. */
-  connectionStates(): Iterable<string>;
+  connectionStates(): Iterable<{ state: string }>;
   /** Clients of `/internal/irc/events`. */
   sseClients(): number;
 }
@@ -93,7 +93,7 @@ export class IrcServiceMetrics {
       collect() {
         this.reset();
         const counts = new Map(CONNECTION_STATES.map((state) => [state, 0]));
-        for (const state of sources.connectionStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
+        for (const { state } of sources.connectionStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
         for (const [state, count] of counts) this.set({ state }, count);
       },
     });

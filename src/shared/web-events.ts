@@ -1,4 +1,18 @@
 /** Events the web side sends to browsers on `GET /events`. */
+import type { ConnectionState } from './irc-service-contract.ts';
+
+/**
+ * A server's connection as the IRC service last reported it: the machine state (`socket.registered`,
+ * `reconnecting`, …), since when, the nickname in use, the reconnect attempt, the next one, the last error.
+ */
+export type ConnectionView = Omit<ConnectionState, 'serverId'>;
+
+/** The connection of a server changed; null when the IRC service holds none for it. */
+export interface ConnectionStateEvent {
+  serverId: number;
+  connection: ConnectionView | null;
+}
+
 export interface ServerStatusEvent {
   serverId: number;
   connected: boolean;
@@ -11,26 +25,6 @@ export interface ServerStatusEvent {
 export interface PendingView {
   since: string;
   reason: string;
-}
-
-/**
- * What the IRC service reports of one connection: its machine's state (`socket.connecting`,
- * `socket.registered`, `reconnecting`, …) since when, the nickname in use, the attempt and when the next
- * one is due while reconnecting, and the last error. `GET /api/servers` shows it as `connection`.
- */
-export interface ConnectionView {
-  state: string;
-  since: string;
-  nickname: string;
-  attempt: number;
-  nextAttemptAt: string | null;
-  lastError: { message: string; at: string } | null;
-}
-
-/** A connection's state changed; `connection` is null once the IRC service holds no connection for the server. */
-export interface ConnectionStateEvent {
-  serverId: number;
-  connection: ConnectionView | null;
 }
 
 export interface ChannelEvent {

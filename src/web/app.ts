@@ -15,6 +15,7 @@ import { webPasswordAuth } from './http/web-password.ts';
 import { machinesRoutes } from './machines/machines.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import type { WebMetrics } from './metrics/web-metrics.ts';
+import type { ConnectionStates } from './servers/connection-states.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 import type { WantedConnections } from './servers/wanted-connections.ts';
 
@@ -31,6 +32,8 @@ export interface WebAppDeps {
   reconciler?: Pick<WantedConnections, 'converge'>;
   /** What `GET /metrics` exposes; the supervisor and the IRC event consumer report to the same one. */
   metrics: WebMetrics;
+  /** Each server's connection as the IRC service last reported it (kept by the IRC event consumer). */
+  connections?: ConnectionStates;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -50,6 +53,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
       ircService: deps.ircService,
       events: deps.publisher ?? deps.events,
       reconciler: deps.reconciler,
+      connections: deps.connections,
       logger: deps.logger,
     }),
   );

@@ -14,10 +14,11 @@ import { PostgresEventFanout } from './browser-events/event-fanout.ts';
 import { ConnectionHealthCheckJob } from './health/connection-health-check-job.ts';
 import { HealthSupervisor } from './health/health-supervisor.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
-import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
+import { applyConnectionList, applyIrcEvent } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 import { InternalApiClient } from './irc-service/internal-api-client.ts';
 import { WebMetrics } from './metrics/web-metrics.ts';
+import { ConnectionStates } from './servers/connection-states.ts';
 import { WantedConnections } from './servers/wanted-connections.ts';
 
 await runMain('web', async (onShutdown) => {
@@ -70,12 +71,16 @@ await runMain('web', async (onShutdown) => {
     metrics,
   });
 
+  // each server's connection state as the IRC service reports it: an observation, kept in memory
+  const connections = new ConnectionStates();
   // the watch half of list-then-watch: IRC events applied as they come, a check whenever the stream
   // opens, drops or cannot replay what was missed
   const consumer = new IrcEventConsumer({
     baseUrl: config.IRC_SERVICE_URL,
     token,
-    apply: (event) => applyIrcEvent(orm.em.fork(), event),
+    apply: (event) => applyIrcEvent(orm.em.fork(), event, connections),
+    // memory starts empty and a reset means changes were missed: the connection states are listed afresh
+    relist: async () => applyConnectionList(connections, await client.connections()),
     events: publisher,
     onStreamChange: (change) => {
       supervisor.requestCheck();
@@ -96,6 +101,7 @@ await runMain('web', async (onShutdown) => {
     ircService: client,
     reconciler: wanted,
     metrics,
+    connections,
     webPassword: config.WEB_PASSWORD,
     logger,
   });

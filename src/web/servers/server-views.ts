@@ -1,9 +1,10 @@
 /** Servers as the API and the dashboard show them, read in a fixed number of statements. */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
-import type { PendingView } from '../../shared/web-events.ts';
+import type { ConnectionView, PendingView } from '../../shared/web-events.ts';
+import type { ConnectionStates } from './connection-states.ts';
 
-export type { PendingView };
+export type { ConnectionView, PendingView };
 
 /** A server as the API and the dashboard show it; the IRC password itself never leaves the database. */
 export interface ServerView {
@@ -23,6 +24,8 @@ export interface ServerView {
   connectedAt: string | null;
   /** While a wish of this server could not be passed on to the IRC service: since when, and why; else null. */
   pending: PendingView | null;
+  /** The connection as the IRC service last reported it (state, since, nickname, attempt, next attempt, last error); null when it holds none. */
+  connection: ConnectionView | null;
   createdAt: string;
   updatedAt: string;
   channels: ChannelView[];
@@ -39,7 +42,7 @@ export interface ChannelView {
 }
 
 /** A server as read, columns named as in the view; timestamps come back as text (see toIsoTimestamp). */
-type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending'> & {
+type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'connection'> & {
   pendingSince: string | null;
   pendingReason: string | null;
 };
@@ -53,8 +56,15 @@ interface ChannelRow {
   user_count: number;
 }
 
-/** Servers with their channels and user counts in two statements, whatever their number (no N+1). */
-export async function loadServerViews(em: EntityManager, ids?: readonly number[]): Promise<ServerView[]> {
+/**
+ * Servers with their channels and user counts in two statements, whatever their number (no N+1), and each
+ * one's connection from the states kept in memory (none without them).
+ */
+export async function loadServerViews(
+  em: EntityManager,
+  ids?: readonly number[],
+  connections?: ConnectionStates,
+): Promise<ServerView[]> {
   const filter = ids ? 'where id = any(?::int[])' : '';
   const servers = await runSql<ServerRow>(
     em,
@@ -81,14 +91,19 @@ export async function loadServerViews(em: EntityManager, ids?: readonly number[]
     connected: row.connectedAt !== null,
     connectedAt: toIsoTimestamp(row.connectedAt),
     pending: pendingView(pendingSince, pendingReason),
+    connection: connections?.get(row.id) ?? null,
     createdAt: toIsoTimestamp(row.createdAt),
     updatedAt: toIsoTimestamp(row.updatedAt),
     channels: byServer.get(row.id) ?? [],
   }));
 }
 
-export async function loadServerView(em: EntityManager, id: number): Promise<ServerView | undefined> {
-  const [view] = await loadServerViews(em, [id]);
+export async function loadServerView(
+  em: EntityManager,
+  id: number,
+  connections?: ConnectionStates,
+): Promise<ServerView | undefined> {
+  const [view] = await loadServerViews(em, [id], connections);
   return view;
 }
 
