@@ -9,7 +9,6 @@ import {
   sameConnection,
 } from '../../machines/irc-connection.machine.ts';
 import type { Logger } from '../logger.ts';
-import { formatStateValue } from '../machine-transitions.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../shared/irc-events.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
 import type { ConnectionState } from '../shared/irc-service-contract.ts';
