@@ -1,7 +1,8 @@
 /**
  * Renders a machine definition itself as a diagram, so the diagram cannot drift from the code: as Mermaid
  * `stateDiagram-v2` text (machines/README.md, `npm run machines:diagram`) and as a plain graph of states and
- * transitions (the dashboard draws its live diagram from it). Both show nested states, events, `after` delays by name, guards by name, invoked actors' done/error
+ * transitions (the dashboard draws its live diagram from it); the Mermaid text can also highlight a path
+ * through the machine (a failing machine test's trace, test/support/machine-trace.ts). Both show nested states, events, `after` delays by name, guards by name, invoked actors' done/error
  * events, eventless (`always`) transitions and final states.
  *
  * Mermaid draws edges between leaf states only, reliably: an edge that names a composite state moves
