@@ -5,13 +5,15 @@
  * it always tears that socket down. Inside it the connection is `connecting` (TCP + registration),
  * `registered` (on the network; rejoins its wanted channels on every entry) or `disconnecting` (QUIT
  * sent, bounded wait). A lost socket leads to `reconnecting`, which waits a capped exponential backoff
- * with jitter before the next `socket`. `stopped` is final.
+ * with jitter before the next `socket`. A fatal reply (a ban, a wrong password, no acceptable nickname) leads
+ * to `failed`, which does not reconnect by itself but on a long, separate delay when one is configured, or
+ * when the operator asks again. `stopped` is final.
  *
  * The machine is pure: the client comes in through `machine.provide({ actors: { ircClient } })`, time
  * is named delays, jitter is the injected `random` of the input, and contract events leave through
  * xstate's `emit` (subscribers use `actor.on('*', ...)`). Channel names arrive already folded.
  */
-import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { backoffDelay } from '../src/shared/backoff.ts';
 import type { IrcEvent } from '../src/shared/irc-events.ts';
 
@@ -42,6 +44,8 @@ export interface IrcConnectionTiming {
   pingIntervalMs: number;
   /** Silence from the server after which the socket counts as dead. */
   pingTimeoutMs: number;
+  /** Wait in `failed` before trying once more; null: only when the operator asks (bans are not retried by default). */
+  failedRetryMs: number | null;
 }
 
 export const DEFAULT_IRC_CONNECTION_TIMING: IrcConnectionTiming = {
@@ -53,7 +57,11 @@ export const DEFAULT_IRC_CONNECTION_TIMING: IrcConnectionTiming = {
   quitTimeoutMs: 2_000,
   pingIntervalMs: 30_000,
   pingTimeoutMs: 60_000,
+  failedRetryMs: null,
 };
+
+/** setTimeout's longest delay: the `failedRetry` timer when there is no retry (its guard refuses it anyway). */
+const NEVER_MS = 2_147_483_647;
 
 /** Delay before reconnect attempt `attempt` (1-based); `random` in [0, 1) supplies the jitter. */
 export function reconnectDelayMs(attempt: number, timing: IrcConnectionTiming, random: number): number {
@@ -78,7 +86,9 @@ export type IrcClientEvent =
   | { type: 'USER_JOINED'; channel: string; nickname: string }
   | { type: 'USER_PARTED'; channel: string; nickname: string }
   | { type: 'USER_QUIT'; nickname: string }
-  | { type: 'NICK_CHANGED'; nickname: string; newNickname: string };
+  | { type: 'NICK_CHANGED'; nickname: string; newNickname: string }
+  /** A reply that retrying cannot fix (465 banned, 464 bad password, a K-line ERROR, no acceptable nickname). */
+  | { type: 'FATAL'; reason: string; at: string };
 
 export interface IrcClientInput {
   serverId: number;
@@ -94,6 +104,8 @@ export type IrcConnectionCommand =
   | { type: 'PART'; channel: string }
   /** Tell the world again what this connection is in (after the web side lost track): `connected`, `joined`, `names`. */
   | { type: 'RESYNC' }
+  /** An operator's Connect for a `failed` connection: try once more with the same settings. */
+  | { type: 'RETRY' }
   | { type: 'STOP' };
 
 export type IrcConnectionEvent = IrcConnectionCommand | IrcClientEvent;
@@ -122,6 +134,8 @@ export interface IrcConnectionContext {
   nickname: string | undefined;
   /** What `disconnecting` leads to: the end, or a new socket with (new) settings. */
   afterQuit: 'stop' | 'reconnect';
+  /** Why the connection is (or last was) `failed`, and when (ISO time); cleared by the next registration. */
+  failure: { message: string; at: string } | null;
 }
 
 const QUIT_MESSAGE = 'irc-supervisor: disconnecting';
@@ -135,7 +149,7 @@ function withoutChannel(channels: string[], channel: string): string[] {
 }
 
 function disconnectReason(event: IrcConnectionEvent | { type: string }): string {
-  if (event.type === 'CLOSED' && 'reason' in event) return event.reason;
+  if ((event.type === 'CLOSED' || event.type === 'FATAL') && 'reason' in event) return event.reason;
   if (event.type === 'STOP') return 'disconnect requested';
   if (event.type === 'CONFIGURE') return 'settings changed';
   return 'connection lost';
@@ -159,9 +173,11 @@ export const ircConnectionMachine = setup({
     registrationTimeout: ({ context }) => context.timing.registrationTimeoutMs,
     quitTimeout: ({ context }) => context.timing.quitTimeoutMs,
     stableConnection: ({ context }) => context.timing.stableAfterMs,
+    failedRetry: ({ context }) => context.timing.failedRetryMs ?? NEVER_MS,
   },
   guards: {
     stopAfterQuit: ({ context }) => context.afterQuit === 'stop',
+    retriesAfterFailure: ({ context }) => context.timing.failedRetryMs !== null,
     sameServer: ({ context, event }) => event.type === 'CONFIGURE' && sameConnection(context.settings, event.settings),
     isJoined: ({ context, event }) =>
       (event.type === 'PART' || event.type === 'CHANNEL_PARTED') && context.joinedChannels.includes(event.channel),
@@ -180,7 +196,22 @@ export const ircConnectionMachine = setup({
       payload: { serverId: context.serverId, attempt: context.attempt, delayMs: context.reconnectDelayMs },
     })),
     resetAttempts: assign({ attempt: 0 }),
-    recordRegistration: assign(({ event }) => (event.type === 'REGISTERED' ? { nickname: event.nickname } : {})),
+    recordRegistration: assign(({ event }) => {
+      assertEvent(event, 'REGISTERED');
+      return { nickname: event.nickname, failure: null };
+    }),
+    recordFailure: assign(({ event }) => {
+      assertEvent(event, 'FATAL');
+      return { failure: { message: event.reason.slice(0, 500), at: event.at } };
+    }),
+    emitFailed: emit(({ context }) => ({
+      type: 'failed' as const,
+      payload: {
+        serverId: context.serverId,
+        reason: context.failure?.message ?? 'failed',
+        at: context.failure?.at ?? new Date(0).toISOString(),
+      },
+    })),
     emitConnected: emit(({ context }) => ({
       type: 'connected' as const,
       payload: { serverId: context.serverId, nickname: context.nickname ?? context.settings.nickname },
@@ -281,7 +312,7 @@ export const ircConnectionMachine = setup({
 }).createMachine({
   id: 'ircConnection',
   description:
-    'The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered.',
+    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,
@@ -293,6 +324,7 @@ export const ircConnectionMachine = setup({
     reconnectDelayMs: 0,
     nickname: undefined,
     afterQuit: 'stop',
+    failure: null,
   }),
   initial: 'socket',
   // Wanted channels change in every state; only a registered connection also tells the server.
@@ -323,6 +355,7 @@ export const ircConnectionMachine = setup({
           after: { registrationTimeout: { target: '#ircConnection.reconnecting' } },
           on: {
             REGISTERED: { target: 'registered', actions: 'recordRegistration' },
+            FATAL: { target: '#ircConnection.failed', actions: 'recordFailure' },
             // Not registered yet, so there is nobody to say QUIT to: a new socket with the new settings.
             CONFIGURE: [
               // a new channel list is joined on registration anyway
@@ -346,6 +379,7 @@ export const ircConnectionMachine = setup({
               { target: 'disconnecting', actions: ['applyConfiguration', 'markReconnecting'] },
             ],
             STOP: { target: 'disconnecting', actions: 'markStopping' },
+            FATAL: { target: '#ircConnection.failed', actions: 'recordFailure' },
             JOIN: { actions: ['want', 'sendJoin'] },
             PART: [{ guard: 'isJoined', actions: ['unwant', 'sendPart'] }, { actions: 'unwant' }],
             RESYNC: { actions: ['emitConnected', 'resyncChannels'] },
@@ -392,6 +426,16 @@ export const ircConnectionMachine = setup({
           // new settings may well fix what failed: try them at once
           { target: 'socket', actions: ['applyConfiguration', 'resetAttempts'] },
         ],
+        STOP: { target: 'stopped' },
+      },
+    },
+    failed: {
+      entry: 'emitFailed',
+      // no retry by default: reconnect loops after a ban are how whole hosts get banned
+      after: { failedRetry: { guard: 'retriesAfterFailure', target: 'socket', actions: 'resetAttempts' } },
+      on: {
+        RETRY: { target: 'socket', actions: 'resetAttempts' },
+        CONFIGURE: { target: 'socket', actions: ['applyConfiguration', 'resetAttempts'] },
         STOP: { target: 'stopped' },
       },
     },

@@ -20,6 +20,8 @@ export const ircEventSchemas = {
   connected: z.object({ serverId, nickname }),
   disconnected: z.object({ serverId, reason: ircText(0, 500).optional() }),
   reconnecting: z.object({ serverId, attempt: z.number().int().min(1), delayMs: z.number().int().min(0) }),
+  /** A fatal reply (banned, bad password, K-line, no acceptable nickname): no reconnect until asked (or a long delay). */
+  failed: z.object({ serverId, reason: ircText(1, 500), at: z.iso.datetime({ offset: true }) }),
   joined: z.object({ serverId, channel }),
   parted: z.object({ serverId, channel }),
   names: z.object({ serverId, channel, users: z.array(z.object({ nickname, modes })).max(100_000) }),

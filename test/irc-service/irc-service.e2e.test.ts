@@ -31,7 +31,8 @@ const timing: Partial<IrcConnectionTiming> = {
 async function startService() {
   const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });
   const registry = new IrcConnectionRegistry({
-    clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8) }),
+    // flood control at a test's pace (its own test paces at the defaults)
+    clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8), sendIntervalMs: 100 }),
     onEvent: (event) => events.publish(event.type, event.payload as never),
     timing,
   });
