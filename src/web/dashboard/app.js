@@ -147,11 +147,18 @@ function renderServer(server) {
     ? element('span', { className: 'badge connected', dataset: { testid: 'server-state' } }, 'connected')
     : element('span', { className: 'badge disconnected', dataset: { testid: 'server-state' } }, 'disconnected');
   // autoconnect is what the operator wants; connected is what the IRC service reports
+  // a failed connection (banned, password refused, no acceptable nickname) waits for the operator's Connect
   const since = server.connected
     ? element('span', { className: 'muted' }, `since ${formatTime(server.connectedAt)}`)
-    : server.autoconnect
-      ? element('span', { className: 'muted' }, 'wanted: waiting for the connection')
-      : null;
+    : server.failure
+      ? element(
+          'span',
+          { className: 'failure', dataset: { testid: 'failure' } },
+          `failed ${formatTime(server.failure.at)}: ${server.failure.message} (Connect tries again)`,
+        )
+      : server.autoconnect
+        ? element('span', { className: 'muted' }, 'wanted: waiting for the connection')
+        : null;
   // a wish the IRC service could not be told yet: it is kept, and passed on when the IRC service is back
   const pendingWish =
     server.autoconnect && !server.connected
@@ -244,11 +251,12 @@ function render() {
 
 // Each handler updates the state from one event; render() and renderHealth() show it.
 const handlers = {
-  'server-status'({ serverId, connected, connectedAt, pending }) {
+  'server-status'({ serverId, connected, connectedAt, pending, failure }) {
     const server = state.servers.get(serverId);
     if (!server) return void loadServers(); // a server this page has not seen yet
     Object.assign(server, { connected, connectedAt });
     if (pending !== undefined) server.pending = pending;
+    if (failure !== undefined) server.failure = failure;
     // the disconnect transition: channels not joined, their users gone
     if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
   },
