@@ -62,6 +62,31 @@ describe('IRC service against a server that refuses the connection for good', ()
     },
   );
 
+  it('every nickname refused (432, 433, 436): fallbacks that fit, then failed with the list tried', async () => {
+    // a network whose NICKLEN is 7 and where every nickname is taken: too long is 432, `…_` collides (436), else 433
+    ircd = await startScriptedIrcServer((line, client) => {
+      const nick = /^NICK (\S+)/.exec(line)?.[1];
+      if (nick === undefined) return;
+      const numeric = nick.length > 7 ? '432' : nick.endsWith('_') ? '436' : '433';
+      client.send(`:irc.scripted ${numeric} * ${nick} :Nickname refused`);
+    });
+    service = await startInProcessIrcService();
+
+    await service.request('PUT', '/internal/irc/connections/7', {
+      host: ircd.host,
+      port: ircd.port,
+      nickname: 'sevenxx',
+    });
+
+    const failed = await service.stream.waitFor(ircEvent('failed', { serverId: 7 }));
+    const reason = (failed.data as { reason: string }).reason;
+    expect(reason).toMatch(/^no acceptable nickname: tried sevenxx, sevenxx_, sevenx_, seven_1, seven_2, /);
+    const tried = ircd.lines.filter((line) => line.startsWith('NICK ')).map((line) => line.slice(5));
+    expect(tried).toHaveLength(11);
+    expect(tried.slice(2).every((nick) => nick.length <= 7)).toBe(true);
+    await expect(ircd.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
+  });
+
   it('a 464 (password refused) fails too, and new settings try at once', async () => {
     ircd = await startScriptedIrcServer((line, client) => {
       if (line.startsWith('USER ') && !ircd?.lines.includes('PASS right-password')) {
