@@ -58,11 +58,13 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let registered = false;
     let pingTimedOut = false;
     const now = options.now ?? Date.now;
-    const nicknames = new NicknameFallbacks(settings.nickname);
+    // made on the first refusal only: most connections never need one (memory per connection, bench P5)
+    let nicknames: NicknameFallbacks | undefined;
     const sendQueue = new SendQueue({
       burst: options.sendBurst ?? DEFAULT_FLOOD_CONTROL.burst,
       intervalMs: options.sendIntervalMs ?? DEFAULT_FLOOD_CONTROL.intervalMs,
-      write: originalWrite(client),
+      // the socket's own write, called once a line's token is there
+      write: client.connection.write.bind(client.connection),
     });
     // Every line irc-framework writes (registration, PONG, QUIT, ours through raw()) passes the token bucket.
     client.connection.write = (line: string, done?: () => void) => {
@@ -97,6 +99,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     /** Before registration, a refused nickname is replaced by the next fallback, or registration fails. */
     const nicknameRefused = (refused: string, why: 'taken' | 'erroneous') => {
       if (registered) return;
+      nicknames ??= new NicknameFallbacks(settings.nickname);
       const next = nicknames.next(refused, why);
       if (next === undefined) fail(nicknames.exhaustedReason());
       else client.changeNick(next);
@@ -108,7 +111,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     });
     // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
     client.on('motd', () => {
-      if (regain) return;
+      if (regain || client.caseCompare(client.user.nick, settings.nickname)) return;
       const nicklen = parseNicklen(client.network.supports('NICKLEN'));
       // a wanted nickname longer than the network allows can never be taken back
       if (nicklen !== undefined && settings.nickname.length > nicklen) return;
@@ -251,12 +254,4 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       client.connection.end(null, true);
     };
   });
-}
-
-/** The socket's own write, which the send queue calls once a line's token is there. */
-function originalWrite(client: InstanceType<typeof IRC.Client>): (line: string, done?: () => void) => void {
-  const write = client.connection.write.bind(client.connection);
-  return (line, done) => {
-    write(line, done);
-  };
 }
