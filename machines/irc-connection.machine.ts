@@ -204,14 +204,14 @@ export const ircConnectionMachine = setup({
       assertEvent(event, 'FATAL');
       return { failure: { message: event.reason.slice(0, 500), at: event.at } };
     }),
-    emitFailed: emit(({ context }) => ({
-      type: 'failed' as const,
-      payload: {
-        serverId: context.serverId,
-        reason: context.failure?.message ?? 'failed',
-        at: context.failure?.at ?? new Date(0).toISOString(),
-      },
-    })),
+    // `failed` is entered by FATAL only
+    emitFailed: emit(({ context, event }) => {
+      assertEvent(event, 'FATAL');
+      return {
+        type: 'failed' as const,
+        payload: { serverId: context.serverId, reason: event.reason.slice(0, 500), at: event.at },
+      };
+    }),
     emitConnected: emit(({ context }) => ({
       type: 'connected' as const,
       payload: { serverId: context.serverId, nickname: context.nickname ?? context.settings.nickname },
