@@ -146,7 +146,10 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     });
     client.on('nick', (event) => {
       report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
-      if (regain && client.caseCompare(event.new_nick, client.user.nick)) regain.update(event.new_nick);
+      // ours, whether irc-framework has already renamed `client.user` or not (its listener may run after this one)
+      const ours =
+        client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
+      if (ours) regain?.update(event.new_nick);
     });
     client.on('userlist', (event) => {
       report({
