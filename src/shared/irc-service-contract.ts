@@ -110,7 +110,7 @@ export const ircStatusSchema = z.looseObject({
   connections: z.array(z.number().int().positive()),
   /**
    * Ascending ids of servers whose connection is `failed` (banned, password refused, no acceptable nickname): it
-   * does not reconnect by itself, so nobody should ask again but an operator. Absent from older IRC services.
+   * does not reconnect by itself, so nobody should ask again but an operator. Left out when there are none.
    */
   failed: z.array(z.number().int().positive()).optional(),
 });
