@@ -122,10 +122,11 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
         monitor: client.network.supports('MONITOR') !== undefined,
         isonIntervalMs: options.nickRegainIntervalMs ?? DEFAULT_NICK_REGAIN_INTERVAL_MS,
       });
+      // listened to only while there is something to take back (memory per connection, bench P5)
+      client.on('users offline', (event) => regain?.offline(event.nicks));
+      client.on('users online', (event) => regain?.isonReply(event.nicks));
       regain.update(client.user.nick);
     });
-    client.on('users offline', (event) => regain?.offline(event.nicks));
-    client.on('users online', (event) => regain?.isonReply(event.nicks));
     client.on('join', (event) => {
       const channel = normalizeChannelName(event.channel);
       if (isMe(event.nick)) report({ type: 'CHANNEL_JOINED', channel });
