@@ -114,6 +114,22 @@ describe('WantedConnections', () => {
     expect(requests).toContain(`DELETE ${failedUnwanted}`);
   });
 
+  it('after an IRC service restart (no failed list), a server whose failure is recorded is still not asked for', async () => {
+    const banned = await server('irc.a.example', true);
+    const fine = await server('irc.b.example', true);
+    await db.query(
+      `update servers set failure_reason = 'banned by the server (465)', failed_at = now() where id = $1`,
+      [banned],
+    );
+
+    const wanted = wantedConnections();
+    const plan = await wanted.reconcile([]);
+    await wanted.settled();
+
+    expect(plan.restoring).toEqual([fine]);
+    expect(requests).toEqual([`PUT ${fine} irc.b.example`]);
+  });
+
   it('paces connects to one host and lets different hosts go side by side', async () => {
     const a1 = await server('irc.a.example', true);
     const a2 = await server('irc.a.example', true);

@@ -96,9 +96,10 @@ export class WantedConnections {
 
   /**
    * Plans and starts the work for one check's list of live connections; resolves with the plan at once.
-   * `failedIds` (the status's `failed`): connections the IRC service gave up on (banned, password refused, no
-   * acceptable nickname) are not asked for again, which would be a reconnect loop; only the operator's Connect
-   * retries them. A failed one that is no longer wanted is closed.
+   * `failedIds` (the status's `failed`), and servers whose failure is recorded (`failed_at`, which outlives an
+   * IRC service restart): connections the IRC service gave up on (banned, password refused, no acceptable
+   * nickname) are not asked for again, which would be a reconnect loop; only the operator's Connect retries them
+   * (it clears the failure). A failed one that is no longer wanted is closed.
    */
   async reconcile(liveIds: readonly number[], failedIds: readonly number[] = []): Promise<WantedConnectionsPlan> {
     const em = this.options.orm.em.fork();
@@ -106,7 +107,8 @@ export class WantedConnections {
     const failed = [...failedIds];
     const wanted = await runSql<{ id: number; host: string }>(
       em,
-      'select id, host from servers where autoconnect and id <> all(?::int[]) and id <> all(?::int[]) order by host, id',
+      `select id, host from servers
+       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[]) order by host, id`,
       [live, failed],
     );
     const unwanted = await runSql<{ id: number }>(
