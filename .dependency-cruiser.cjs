@@ -35,8 +35,9 @@ module.exports = {
       name: 'no-circular-web-capabilities',
       severity: 'error',
       comment:
-        'The capabilities of the web side form layers: irc-service (the client) and browser-events at the ' +
-        'bottom, servers (views, wishes, the disconnect transition) above them, health and irc-events on top.',
+        'The capabilities of the web side form layers: irc-service (the client), browser-events and metrics ' +
+        '(what /metrics exposes) at the bottom, servers (views, wishes, the disconnect transition) above them, ' +
+        'health and irc-events on top.',
       scope: 'folder',
       from: { path: '^src/web/' },
       to: { circular: true },

@@ -14,6 +14,7 @@ import IRC, { type Client } from 'irc-framework';
 import { ConnectThrottle } from '../src/irc-service/connect-throttle.ts';
 import { createIrcClientActor } from '../src/irc-service/irc-client.actor.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
+import { IrcServiceMetrics } from '../src/irc-service/irc-metrics.ts';
 import { EventStream } from '../src/shared/sse/event-stream.ts';
 
 const [mode, host = '127.0.0.1', portText = '6667', countText = '10', limitText = '8', prefix = 'b', deadlineText] =
@@ -84,13 +85,18 @@ function startBare(): { registered: () => number; lost: () => number; stop: () =
   };
 }
 
-/** The project: the registry with its real client actors and throttle, as the IRC service runs them. */
+/** The project: the registry with its real client actors and throttle, as the IRC service runs them (metrics on). */
 function startProject(): { registered: () => number; lost: () => number; stop: () => void } {
   const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });
   const registry = new IrcConnectionRegistry({
     clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(limit) }),
     onEvent: (event) => events.publish(event.type, event.payload as never),
     random: Math.random,
+    inspect: () => metrics.connectionInspector(),
+  });
+  const metrics = new IrcServiceMetrics({
+    connectionStates: () => registry.connectionStates(),
+    sseClients: () => events.clientCount,
   });
   for (let index = 0; index < count; index += 1) {
     registry.put(index + 1, {

@@ -1,12 +1,14 @@
 /**
  * P4: `GET /internal/irc/status` with 10,000 registered connection actors, under load from autocannon in
  * a second process, against the floor: a bare Hono app answering a precomputed body of the same bytes.
- * Both are served by @hono/node-server in this process, one at a time.
+ * Both are served by @hono/node-server in this process, one at a time. The IRC service runs as main.ts
+ * wires it, metrics on: every actor inspected by them and `/metrics` served (scraped once before the load, to see it counts them).
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createIrcServiceApp } from '../src/irc-service/app.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
+import { IrcServiceMetrics } from '../src/irc-service/irc-metrics.ts';
 import { listen } from '../src/process/listen.ts';
 import { EventStream } from '../src/shared/sse/event-stream.ts';
 import { runAutocannon } from './autocannon-run.ts';
@@ -40,6 +42,11 @@ export const statusEndpointBenchmark: Benchmark = {
         if (event.type === 'connected' && ++connected === sizes.actors) onAllConnected();
       },
       timing: { stableAfterMs: 0 },
+      inspect: () => metrics.connectionInspector(),
+    });
+    const metrics = new IrcServiceMetrics({
+      connectionStates: () => registry.connectionStates(),
+      sseClients: () => events.clientCount,
     });
     progress(`P4 starting ${sizes.actors} connection actors`);
     for (let serverId = 1; serverId <= sizes.actors; serverId += 1) {
@@ -55,7 +62,12 @@ export const statusEndpointBenchmark: Benchmark = {
       throw new Error(`P4: ${registry.registeredIds().length} of ${sizes.actors} actors registered`);
     }
 
-    const project = await listen(serve, createIrcServiceApp({ registry, events, token: TOKEN }), '127.0.0.1', 0);
+    const project = await listen(
+      serve,
+      createIrcServiceApp({ registry, events, token: TOKEN, metrics }),
+      '127.0.0.1',
+      0,
+    );
     const floorBody = registry.statusJson();
     const floorBytes = new TextEncoder().encode(floorBody);
     const floorApp = new Hono();
@@ -70,6 +82,10 @@ export const statusEndpointBenchmark: Benchmark = {
       const headers = { authorization: `Bearer ${TOKEN}` };
       const answer = await (await fetch(url.project, { headers })).text();
       if (answer !== floorBody) throw new Error('P4: the project and the floor answer different bodies');
+      const scraped = await (await fetch(`${project.url}/metrics`, { headers })).text();
+      if (!scraped.includes(`irc_supervisor_connections{state="socket.registered"} ${sizes.actors}`)) {
+        throw new Error('P4: /metrics does not count the registered actors');
+      }
 
       const rates = { project: [] as number[], floor: [] as number[] };
       for (let pass = 0; pass < sizes.passes; pass += 1) {

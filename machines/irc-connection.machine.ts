@@ -9,13 +9,20 @@
  * to `failed`, which does not reconnect by itself but on a long, separate delay when one is configured, or
  * when the operator asks again. `stopped` is final.
  *
+ * Its context also keeps what an operator asks first: the state it is in and since when, the nickname in
+ * use, the reconnect attempt and when the next one starts, and why it last failed (`lastError`, recorded
+ * from what the client reports); every change of those leaves as one `connection-state` event.
+ *
  * The machine is pure: the client comes in through `machine.provide({ actors: { ircClient } })`, time
- * is named delays, jitter is the injected `random` of the input, and contract events leave through
- * xstate's `emit` (subscribers use `actor.on('*', ...)`). Channel names arrive already folded.
+ * is named delays, jitter is the injected `random` and the clock the injected `now` of the input, and
+ * contract events leave through xstate's `emit` (subscribers use `actor.on('*', ...)`). Channel names
+ * arrive already folded.
  */
 import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { backoffDelay } from '../src/shared/backoff.ts';
 import type { IrcEvent } from '../src/shared/irc-events.ts';
+import type { ConnectionState } from '../src/shared/irc-service-contract.ts';
+import { isoTime } from '../src/shared/iso-time.ts';
 
 export interface IrcConnectionSettings {
   host: string;
@@ -79,7 +86,13 @@ export type IrcClientCommand =
 /** What the invoked client reports about its socket; channel names folded. */
 export type IrcClientEvent =
   | { type: 'REGISTERED'; nickname: string }
+  /**
+   * The socket ended; `reason` says how, as precisely as the client knows: the socket error
+   * (`connect ECONNREFUSED 127.0.0.1:6667`), `Ping timeout (N ms)`, or the server's ERROR line.
+   */
   | { type: 'CLOSED'; reason: string }
+  /** The server refused something the connection needs, without closing (yet): `433 nickname in use: nick`, `465 …`. */
+  | { type: 'SERVER_ERROR'; message: string }
   | { type: 'CHANNEL_JOINED'; channel: string }
   | { type: 'CHANNEL_PARTED'; channel: string }
   | { type: 'NAMES'; channel: string; users: Array<{ nickname: string; modes: string }> }
@@ -117,13 +130,41 @@ export interface IrcConnectionInput {
   timing?: Partial<IrcConnectionTiming>;
   /** Source of jitter in [0, 1); without it there is none, which keeps the machine deterministic. */
   random?: () => number;
+  /** The clock, in ms since the epoch (`Date.now` where the app is assembled); 0 without it, which keeps the machine deterministic. */
+  now?: () => number;
 }
+
+/** The states a connection reports, as dotted paths of the machine's states. */
+export type IrcConnectionStateName =
+  | 'socket.connecting'
+  | 'socket.registered'
+  | 'socket.disconnecting'
+  | 'reconnecting'
+  | 'failed'
+  | 'stopped';
+
+/** Why the connection last failed, and when (ms since the epoch). */
+export interface IrcConnectionFailure {
+  message: string;
+  at: number;
+}
+
+/** Longest failure message kept: enough for any IRC line, bounded whatever a server sends. */
+const MAX_MESSAGE_LENGTH = 500;
 
 export interface IrcConnectionContext {
   serverId: number;
   settings: IrcConnectionSettings;
   timing: IrcConnectionTiming;
   random: () => number;
+  now: () => number;
+  /** The state it is in (as the machine's dotted path) and since when (ms since the epoch). */
+  state: IrcConnectionStateName;
+  since: number;
+  /** When the next reconnect attempt starts, while reconnecting; else null. */
+  nextAttemptAt: number | null;
+  /** The last failure of a socket; kept after a reconnect, so an operator still sees why it dropped. */
+  lastError: IrcConnectionFailure | null;
   /** Channels the operator wants this connection in; joined again after every registration. */
   wantedChannels: string[];
   /** Channels the server confirmed for the current registration. */
@@ -131,6 +172,7 @@ export interface IrcConnectionContext {
   /** Reconnect attempts since the connection was last stable. */
   attempt: number;
   reconnectDelayMs: number;
+  /** The nickname in use on the network (the fallback one when ours was taken); undefined off the network. */
   nickname: string | undefined;
   /** What `disconnecting` leads to: the end, or a new socket with (new) settings. */
   afterQuit: 'stop' | 'reconnect';
@@ -153,6 +195,24 @@ function disconnectReason(event: IrcConnectionEvent | { type: string }): string 
   if (event.type === 'STOP') return 'disconnect requested';
   if (event.type === 'CONFIGURE') return 'settings changed';
   return 'connection lost';
+}
+
+/** A failure as the contract carries it: one line (a server may send a NUL), bounded. */
+function failure(message: string, at: number): IrcConnectionFailure {
+  return { message: message.replace(/[\0\r\n]+/g, ' ').slice(0, MAX_MESSAGE_LENGTH), at };
+}
+
+/** The `connection-state` payload (and `GET /internal/irc/connections` entry) of a connection's context. */
+export function connectionStateOf(context: IrcConnectionContext): ConnectionState {
+  return {
+    serverId: context.serverId,
+    state: context.state,
+    since: isoTime(context.since),
+    nickname: context.nickname ?? null,
+    attempt: context.attempt,
+    nextAttemptAt: context.nextAttemptAt === null ? null : isoTime(context.nextAttemptAt),
+    lastError: context.lastError && { message: context.lastError.message, at: isoTime(context.lastError.at) },
+  };
 }
 
 export const ircConnectionMachine = setup({
@@ -178,6 +238,7 @@ export const ircConnectionMachine = setup({
   guards: {
     stopAfterQuit: ({ context }) => context.afterQuit === 'stop',
     retriesAfterFailure: ({ context }) => context.timing.failedRetryMs !== null,
+    isOwnNickname: ({ context, event }) => event.type === 'NICK_CHANGED' && event.nickname === context.nickname,
     sameServer: ({ context, event }) => event.type === 'CONFIGURE' && sameConnection(context.settings, event.settings),
     isJoined: ({ context, event }) =>
       (event.type === 'PART' || event.type === 'CHANNEL_PARTED') && context.joinedChannels.includes(event.channel),
@@ -193,16 +254,25 @@ export const ircConnectionMachine = setup({
     }),
     emitReconnecting: emit(({ context }) => ({
       type: 'reconnecting' as const,
-      payload: { serverId: context.serverId, attempt: context.attempt, delayMs: context.reconnectDelayMs },
+      payload: {
+        serverId: context.serverId,
+        attempt: context.attempt,
+        delayMs: context.reconnectDelayMs,
+        ...(context.lastError ? { reason: context.lastError.message } : {}),
+      },
     })),
     resetAttempts: assign({ attempt: 0 }),
     recordRegistration: assign(({ event }) => {
       assertEvent(event, 'REGISTERED');
       return { nickname: event.nickname, failure: null };
     }),
-    recordFailure: assign(({ event }) => {
+    // `failure` says why it is failed now (cleared by the next registration); `lastError` keeps it for the state
+    recordFailure: assign(({ context, event }) => {
       assertEvent(event, 'FATAL');
-      return { failure: { message: event.reason.slice(0, 500), at: event.at } };
+      return {
+        failure: { message: event.reason.slice(0, MAX_MESSAGE_LENGTH), at: event.at },
+        lastError: failure(event.reason, context.now()),
+      };
     }),
     // `failed` is entered by FATAL only
     emitFailed: emit(({ context, event }) => {
@@ -212,6 +282,49 @@ export const ircConnectionMachine = setup({
         payload: { serverId: context.serverId, reason: event.reason.slice(0, 500), at: event.at },
       };
     }),
+    /** A stable connection starts the backoff over; said only when there was an attempt to forget. */
+    forgetAttempts: enqueueActions(({ context, enqueue }) => {
+      if (context.attempt === 0) return;
+      enqueue.assign({ attempt: 0 });
+      enqueue.emit({ type: 'connection-state', payload: connectionStateOf({ ...context, attempt: 0 }) });
+    }),
+    /**
+     * Entry of every state: which one (as its dotted path), since now, and when the next attempt starts
+     * (reconnecting only; `scheduleReconnect` ran first). Then the change is told.
+     */
+    enterState: enqueueActions(({ context, enqueue }, params: { state: IrcConnectionStateName }) => {
+      const now = context.now();
+      const entered = {
+        state: params.state,
+        since: now,
+        nextAttemptAt: params.state === 'reconnecting' ? now + context.reconnectDelayMs : null,
+      };
+      enqueue.assign(entered);
+      enqueue.emit({ type: 'connection-state', payload: connectionStateOf({ ...context, ...entered }) });
+    }),
+    emitConnectionState: emit(({ context }) => ({
+      type: 'connection-state' as const,
+      payload: connectionStateOf(context),
+    })),
+    recordClosed: assign(({ context, event }) => {
+      assertEvent(event, 'CLOSED');
+      return { lastError: failure(event.reason, context.now()) };
+    }),
+    recordServerError: assign(({ context, event }) => {
+      assertEvent(event, 'SERVER_ERROR');
+      return { lastError: failure(event.message, context.now()) };
+    }),
+    recordRegistrationTimeout: assign(({ context }) => ({
+      lastError: failure(`Registration timeout (${context.timing.registrationTimeoutMs} ms)`, context.now()),
+    })),
+    // `xstate.error.actor.client` is not among the machine's declared events, so assertEvent cannot name it
+    recordClientFailure: assign(({ context, event }) => {
+      const error = (event as { error?: unknown }).error;
+      return {
+        lastError: failure(`client failed: ${error instanceof Error ? error.message : String(error)}`, context.now()),
+      };
+    }),
+    forgetNickname: assign({ nickname: undefined }),
     emitConnected: emit(({ context }) => ({
       type: 'connected' as const,
       payload: { serverId: context.serverId, nickname: context.nickname ?? context.settings.nickname },
@@ -265,9 +378,10 @@ export const ircConnectionMachine = setup({
     recordParted: assign(({ context, event }) =>
       event.type === 'CHANNEL_PARTED' ? { joinedChannels: withoutChannel(context.joinedChannels, event.channel) } : {},
     ),
-    recordNickChange: assign(({ context, event }) =>
-      event.type === 'NICK_CHANGED' && event.nickname === context.nickname ? { nickname: event.newNickname } : {},
-    ),
+    recordNickChange: assign(({ event }) => {
+      assertEvent(event, 'NICK_CHANGED');
+      return { nickname: event.newNickname };
+    }),
     emitJoined: emit(({ context, event }) => ({
       type: 'joined' as const,
       payload: { serverId: context.serverId, channel: event.type === 'CHANNEL_JOINED' ? event.channel : '' },
@@ -312,12 +426,18 @@ export const ircConnectionMachine = setup({
 }).createMachine({
   id: 'ircConnection',
   description:
-    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
+    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,
     timing: { ...DEFAULT_IRC_CONNECTION_TIMING, ...input.timing },
     random: input.random ?? (() => 0),
+    now: input.now ?? (() => 0),
+    // set by the entry of the initial state
+    state: 'socket.connecting',
+    since: 0,
+    nextAttemptAt: null,
+    lastError: null,
     wantedChannels: [...new Set(input.channels ?? [])],
     joinedChannels: [],
     attempt: 0,
@@ -344,15 +464,21 @@ export const ircConnectionMachine = setup({
           pingTimeoutMs: context.timing.pingTimeoutMs,
         }),
         // A client that crashes is a lost socket, never a half-alive actor.
-        onError: { target: 'reconnecting' },
+        onError: { target: 'reconnecting', actions: 'recordClientFailure' },
       },
+      // off the network, no nickname is in use
+      exit: 'forgetNickname',
       on: {
-        CLOSED: { target: 'reconnecting' },
+        CLOSED: { target: 'reconnecting', actions: 'recordClosed' },
+        SERVER_ERROR: { actions: ['recordServerError', 'emitConnectionState'] },
       },
       initial: 'connecting',
       states: {
         connecting: {
-          after: { registrationTimeout: { target: '#ircConnection.reconnecting' } },
+          entry: { type: 'enterState', params: { state: 'socket.connecting' } },
+          after: {
+            registrationTimeout: { target: '#ircConnection.reconnecting', actions: 'recordRegistrationTimeout' },
+          },
           on: {
             REGISTERED: { target: 'registered', actions: 'recordRegistration' },
             FATAL: { target: '#ircConnection.failed', actions: 'recordFailure' },
@@ -366,9 +492,13 @@ export const ircConnectionMachine = setup({
           },
         },
         registered: {
-          entry: ['emitConnected', 'joinWantedChannels'],
+          entry: [
+            { type: 'enterState', params: { state: 'socket.registered' } },
+            'emitConnected',
+            'joinWantedChannels',
+          ],
           exit: ['emitDisconnected', 'forgetJoinedChannels'],
-          after: { stableConnection: { actions: 'resetAttempts' } },
+          after: { stableConnection: { actions: 'forgetAttempts' } },
           on: {
             CONFIGURE: [
               {
@@ -389,11 +519,14 @@ export const ircConnectionMachine = setup({
             USER_JOINED: { actions: 'emitUserJoined' },
             USER_PARTED: { actions: 'emitUserParted' },
             USER_QUIT: { actions: 'emitUserQuit' },
-            NICK_CHANGED: { actions: ['recordNickChange', 'emitNickChanged'] },
+            NICK_CHANGED: [
+              { guard: 'isOwnNickname', actions: ['recordNickChange', 'emitNickChanged', 'emitConnectionState'] },
+              { actions: 'emitNickChanged' },
+            ],
           },
         },
         disconnecting: {
-          entry: 'sendQuit',
+          entry: [{ type: 'enterState', params: { state: 'socket.disconnecting' } }, 'sendQuit'],
           after: {
             quitTimeout: [
               { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
@@ -418,7 +551,7 @@ export const ircConnectionMachine = setup({
       },
     },
     reconnecting: {
-      entry: ['scheduleReconnect', 'emitReconnecting'],
+      entry: ['scheduleReconnect', 'emitReconnecting', { type: 'enterState', params: { state: 'reconnecting' } }],
       after: { reconnectDelay: { target: 'socket' } },
       on: {
         CONFIGURE: [
@@ -430,7 +563,7 @@ export const ircConnectionMachine = setup({
       },
     },
     failed: {
-      entry: 'emitFailed',
+      entry: [{ type: 'enterState', params: { state: 'failed' } }, 'emitFailed'],
       // no retry by default: reconnect loops after a ban are how whole hosts get banned
       after: { failedRetry: { guard: 'retriesAfterFailure', target: 'socket', actions: 'resetAttempts' } },
       on: {
@@ -441,6 +574,7 @@ export const ircConnectionMachine = setup({
     },
     stopped: {
       type: 'final',
+      entry: { type: 'enterState', params: { state: 'stopped' } },
     },
   },
 });

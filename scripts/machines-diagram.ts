@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { documentedMachines } from '../machines/index.ts';
-import { renderMachinesReadme } from './machine-diagram.ts';
+import { renderMachinesReadme } from '../src/web/machines/machine-diagram.ts';
 
 const machinesReadmePath = fileURLToPath(new URL('../machines/README.md', import.meta.url));
 

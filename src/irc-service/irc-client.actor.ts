@@ -1,13 +1,15 @@
 /**
  * The one place that speaks irc-framework: one client, one socket, for as long as the connection
  * machine stays in its `socket` state. irc-framework's own reconnect is off (it gives up too early and
- * never rejoins its channels); a closed socket is reported once as CLOSED and the machine decides
- * what comes next. Stopping the actor destroys the socket without waiting for anyone.
+ * never rejoins its channels); a closed socket is reported once as CLOSED, with the most precise reason
+ * known (ping timeout, the server's ERROR line, the socket error), and the machine decides what comes
+ * next. Stopping the actor destroys the socket without waiting for anyone.
  *
- * Networks as they are: a refused nickname (433, 432, 436, 437) is replaced by a fallback that fits the
- * network's NICKLEN, and once registered under a fallback the wanted nickname is taken back when it frees;
- * a reply that retrying cannot fix (465, 464, a K-line ERROR, no acceptable nickname) is reported as FATAL;
- * every line written waits its turn in the connection's token bucket (send-queue.ts).
+ * Networks as they are: a refused nickname (433, 432, 436, 437) is reported as SERVER_ERROR (so an operator
+ * sees why) and replaced by a fallback that fits the network's NICKLEN; once registered under a fallback the
+ * wanted nickname is taken back when it frees; a reply that retrying cannot fix (465, 464, a K-line ERROR,
+ * no acceptable nickname) is reported as FATAL; every line written waits its turn in the connection's token
+ * bucket (send-queue.ts).
  */
 import IRC from 'irc-framework';
 import { fromCallback } from 'xstate';
@@ -77,6 +79,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       return true;
     };
     let regain: NicknameRegain | undefined;
+    /** The server's ERROR line: it says why the server is about to close the socket (a K-line, a kill). */
+    let serverError: string | undefined;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
@@ -104,10 +108,19 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       if (next === undefined) fail(nicknames.exhaustedReason());
       else client.changeNick(next);
     };
-    client.on('nick in use', (event) => nicknameRefused(event.nick, 'taken'));
-    client.on('nick invalid', (event) => nicknameRefused(event.nick, 'erroneous'));
+    client.on('nick in use', (event) => {
+      if (!registered) report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
+      nicknameRefused(event.nick, 'taken');
+    });
+    client.on('nick invalid', (event) => {
+      if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
+      nicknameRefused(event.nick, 'erroneous');
+    });
     client.on('unknown command', (command) => {
-      if (NICKNAME_TAKEN_NUMERICS.has(command.command)) nicknameRefused(command.params[1] ?? '', 'taken');
+      if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
+      const nick = command.params[1] ?? '';
+      if (!registered) report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
+      nicknameRefused(nick, 'taken');
     });
     // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
     client.on('motd', () => {
@@ -161,6 +174,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     });
     client.on('irc error', (event) => {
       logger?.debug({ error: event.error, reason: event.reason }, 'irc error');
+      if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
       const fatal = fatalErrorLine(event);
       if (fatal !== undefined) fail(fatal);
     });
@@ -168,12 +182,11 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       pingTimedOut = true;
     });
     // With auto_reconnect off, the end of the socket is the end of this client.
+    // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
     client.on('socket close', (error) => {
       const reason = pingTimedOut
         ? `Ping timeout (${input.pingTimeoutMs} ms)`
-        : error
-          ? error.message
-          : 'connection closed';
+        : (serverError ?? (error ? error.message : 'connection closed by the server'));
       finish(reason);
     });
 

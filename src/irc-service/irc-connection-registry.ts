@@ -1,6 +1,7 @@
 /** One connection machine actor per server id: starts, stops and lists them, and streams their events. */
 import { type Actor, type ActorLogic, createActor, type InspectionEvent } from 'xstate';
 import {
+  connectionStateOf,
   type IrcClientInput,
   type IrcConnectionSettings,
   type IrcConnectionTiming,
@@ -10,6 +11,7 @@ import {
 import type { Logger } from '../logger.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../shared/irc-events.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
+import type { ConnectionState } from '../shared/irc-service-contract.ts';
 
 /** Payload of each event type, for `EventStream<IrcEventMap>`. */
 export type IrcEventMap = { [T in IrcEventType]: IrcEventPayload<T> };
@@ -38,6 +40,8 @@ export interface IrcConnectionRegistryOptions {
   timing?: Partial<IrcConnectionTiming>;
   /** Jitter source for the reconnect backoff. */
   random?: () => number;
+  /** The clock the connections date their states and errors with; `Date.now` by default. */
+  now?: () => number;
   logger?: Logger;
   /** An inspector per connection (DEBUG_MACHINES), or undefined. */
   inspect?: (serverId: number) => ((event: InspectionEvent) => void) | undefined;
@@ -145,6 +149,17 @@ export class IrcConnectionRegistry {
     return [...this.failed].sort((a, b) => a - b);
   }
 
+  /**
+   * `GET /internal/irc/connections`: each connection's state, since, nickname, attempt, next attempt and
+   * last error, ascending by server id. Read from the actors' contexts on each call: an operator's
+   * question, not the status poll, so nothing is kept (or invalidated) for it.
+   */
+  connectionStates(): ConnectionState[] {
+    return [...this.actors.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, actor]) => connectionStateOf(actor.getSnapshot().context));
+  }
+
   /** The JSON body of `GET /internal/irc/status`, from memory, serialized once per change. */
   statusJson(): string {
     // `failed` only when there are some: the usual body stays what it always was
@@ -190,8 +205,9 @@ export class IrcConnectionRegistry {
 
   private start(serverId: number, settings: IrcConnectionSettings, channels: string[]): void {
     const { timing, random, onEvent, logger } = this.options;
+    const now = this.options.now ?? Date.now;
     const actor = createActor(this.machine, {
-      input: { serverId, settings, channels, timing, random },
+      input: { serverId, settings, channels, timing, random, now },
       inspect: this.options.inspect?.(serverId),
     });
     actor.on('*', (event) => onEvent(event));

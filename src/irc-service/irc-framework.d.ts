@@ -44,6 +44,7 @@ declare module 'irc-framework' {
     'users online': [event: { nicks: string[] }];
     /** MONITOR's 731. */
     'users offline': [event: { nicks: string[] }];
+    /** `error` is `irc` for the server's ERROR line, else a name such as `password_mismatch` or `banned_from_network`. */
     'irc error': [event: { error: string; reason?: string; channel?: string }];
     'ping timeout': [];
     'socket close': [error?: Error | false];

@@ -11,6 +11,7 @@ import { createIrcServiceApp } from './app.ts';
 import { ConnectThrottle } from './connect-throttle.ts';
 import { createIrcClientActor } from './irc-client.actor.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from './irc-connection-registry.ts';
+import { IrcServiceMetrics } from './irc-metrics.ts';
 
 /** Within runMain's 5 s: QUIT and wait for the servers, then close streams and the listener. */
 const QUIT_DEADLINE_MS = 3_500;
@@ -46,10 +47,25 @@ await runMain('irc-service', async (onShutdown) => {
       failedRetryMs: config.IRC_FAILED_RETRY_MS ?? null,
     },
     logger,
-    inspect: (serverId) =>
-      machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'ircConnection', serverId }),
+    // called as each actor starts, so after `metrics` below exists
+    inspect: (serverId) => {
+      const countTransitions = metrics.connectionInspector();
+      const logTransitions = machineTransitionLogger(config.DEBUG_MACHINES, logger, {
+        machine: 'ircConnection',
+        serverId,
+      });
+      if (!logTransitions) return countTransitions;
+      return (event) => {
+        countTransitions(event);
+        logTransitions(event);
+      };
+    },
   });
-  const app = createIrcServiceApp({ registry, events, token, logger });
+  const metrics = new IrcServiceMetrics({
+    connectionStates: () => registry.connectionStates(),
+    sseClients: () => events.clientCount,
+  });
+  const app = createIrcServiceApp({ registry, events, token, metrics, logger });
   const server = await listen(serve, app, config.IRC_SERVICE_HOST, config.IRC_SERVICE_PORT);
 
   // Steps run in reverse: QUIT everywhere (its `disconnected` events still reach followers), then end

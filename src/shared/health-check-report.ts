@@ -46,3 +46,30 @@ export interface PerformOptions {
   /** Set by the supervisor once `HEALTH_CHECK_FAILURE_THRESHOLD` unknown results come in a row. */
   treatUnknownAsUnavailable?: boolean;
 }
+
+/** One check as the dashboard's health panel lists it. */
+export interface HealthCheckSummary {
+  checkedAt: string;
+  /** How the IRC service answered, or `failed` when the check itself failed (the database, say). */
+  outcome: HealthCheckOutcome | 'failed';
+  durationMs: number;
+  /** How many servers the check disconnected, and how many it marked connected (reverse drift). */
+  disconnected: number;
+  markedConnected: number;
+  /** Why the check failed, or what went wrong talking to the IRC service; else null. */
+  error: string | null;
+}
+
+/** How many checks `GET /api/health-check` and the `health` event list under `recent`. */
+export const RECENT_CHECKS = 20;
+
+export function summarizeReport(report: HealthCheckReport): HealthCheckSummary {
+  return {
+    checkedAt: report.checkedAt,
+    outcome: report.outcome,
+    durationMs: Date.parse(report.checkedAt) - Date.parse(report.checkStartedAt),
+    disconnected: report.disconnected.length,
+    markedConnected: report.markedConnected.length,
+    error: report.error?.message ?? null,
+  };
+}

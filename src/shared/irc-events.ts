@@ -3,7 +3,7 @@
  * The web side's consumer validates every payload against these schemas.
  */
 import { z } from 'zod';
-import { serverIdSchema as serverId } from './irc-service-contract.ts';
+import { connectionStateSchema, serverIdSchema as serverId } from './irc-service-contract.ts';
 
 // IRC lines cannot carry NUL, CR or LF, and PostgreSQL text cannot hold NUL: such a payload is refused.
 const ircText = (min: number, max: number) =>
@@ -19,7 +19,13 @@ const modes = ircText(0, 20);
 export const ircEventSchemas = {
   connected: z.object({ serverId, nickname }),
   disconnected: z.object({ serverId, reason: ircText(0, 500).optional() }),
-  reconnecting: z.object({ serverId, attempt: z.number().int().min(1), delayMs: z.number().int().min(0) }),
+  reconnecting: z.object({
+    serverId,
+    attempt: z.number().int().min(1),
+    delayMs: z.number().int().min(0),
+    /** Why the last socket ended (the connection's `lastError.message`). */
+    reason: z.string().max(500).optional(),
+  }),
   /** A fatal reply (banned, bad password, K-line, no acceptable nickname): no reconnect until asked (or a long delay). */
   failed: z.object({ serverId, reason: ircText(1, 500), at: z.iso.datetime({ offset: true }) }),
   joined: z.object({ serverId, channel }),
@@ -29,6 +35,8 @@ export const ircEventSchemas = {
   'user-parted': z.object({ serverId, channel, nickname }),
   'user-quit': z.object({ serverId, nickname }),
   'nick-changed': z.object({ serverId, nickname, newNickname: nickname }),
+  /** A connection's state, since, nickname, attempt, next attempt or last error changed (`GET /internal/irc/connections` lists them all). */
+  'connection-state': connectionStateSchema,
 } as const;
 
 export type IrcEventType = keyof typeof ircEventSchemas;

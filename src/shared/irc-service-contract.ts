@@ -116,6 +116,48 @@ export const ircStatusSchema = z.looseObject({
 });
 export type IrcStatus = z.infer<typeof ircStatusSchema>;
 
+/** A moment on the wire: ISO 8601 in UTC, as `Date.prototype.toISOString()` writes it. */
+const isoTimeSchema = z.iso.datetime();
+
+/** Text that came from an IRC line or a socket: no NUL, CR or LF, as no IRC line holds them. */
+const lineText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .regex(/^[^\0\r\n]*$/, 'expected no NUL, CR or LF');
+
+/** Why a connection last failed: the socket error, a ping timeout, the server's ERROR line or an error reply. */
+export const connectionErrorSchema = z.object({
+  message: lineText(0, 500),
+  at: isoTimeSchema,
+});
+export type ConnectionError = z.infer<typeof connectionErrorSchema>;
+
+/**
+ * One connection as its actor has it: the machine state as a dotted path (`socket.connecting`,
+ * `socket.registered`, `socket.disconnecting`, `reconnecting`, `stopped`; a string, so a follower keeps
+ * working when a state is added), since when, the nickname in use (null unless on the network), the
+ * reconnect attempt (0 when none), when the next one starts (while reconnecting) and the last failure.
+ */
+export const connectionStateSchema = z.object({
+  serverId: serverIdSchema,
+  state: z
+    .string()
+    .max(100)
+    .regex(/^[a-z][A-Za-z]*(\.[a-z][A-Za-z]*)*$/, 'must be a dotted state path'),
+  since: isoTimeSchema,
+  nickname: lineText(1, 100).nullable(),
+  attempt: z.number().int().min(0),
+  nextAttemptAt: isoTimeSchema.nullable(),
+  lastError: connectionErrorSchema.nullable(),
+});
+export type ConnectionState = z.infer<typeof connectionStateSchema>;
+
+/** `200` to `GET /internal/irc/connections`: every connection the IRC service holds, ascending by server id. */
+export const connectionsAnswerSchema = z.object({ connections: z.array(connectionStateSchema) });
+export type ConnectionsAnswer = z.infer<typeof connectionsAnswerSchema>;
+
 /** Every refusal of either side: `{error: {message, field?}}`; `field` names what was wrong, never its value. */
 export const errorBodySchema = z.object({
   error: z.object({ message: z.string(), field: z.string().optional() }),

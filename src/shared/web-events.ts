@@ -1,4 +1,18 @@
 /** Events the web side sends to browsers on `GET /events`. */
+import type { ConnectionState } from './irc-service-contract.ts';
+
+/**
+ * A server's connection as the IRC service last reported it: the machine state (`socket.registered`,
+ * `reconnecting`, …), since when, the nickname in use, the reconnect attempt, the next one, the last error.
+ */
+export type ConnectionView = Omit<ConnectionState, 'serverId'>;
+
+/** The connection of a server changed; null when the IRC service holds none for it. */
+export interface ConnectionStateEvent {
+  serverId: number;
+  connection: ConnectionView | null;
+}
+
 export interface ServerStatusEvent {
   serverId: number;
   connected: boolean;
@@ -40,6 +54,7 @@ export interface HealthEvent {
 export interface WebEventMap {
   'server-status': ServerStatusEvent;
   channel: ChannelEvent;
+  'connection-state': ConnectionStateEvent;
   health: HealthEvent;
   'server-removed': { serverId: number };
   /** A channel the operator parted is gone from the server's list. */

@@ -12,6 +12,10 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
+import { machinesRoutes } from './machines/machines.routes.ts';
+import { metricsRoutes } from './metrics/metrics.routes.ts';
+import type { WebMetrics } from './metrics/web-metrics.ts';
+import type { ConnectionStates } from './servers/connection-states.ts';
 import { type IrcServiceCommands, serversRoutes } from './servers/servers.routes.ts';
 import type { WantedConnections } from './servers/wanted-connections.ts';
 
@@ -26,6 +30,10 @@ export interface WebAppDeps {
   ircService: IrcServiceCommands;
   /** Passes the operator's committed wishes on to the IRC service (the health check's reconciler); the routes' own by default. */
   reconciler?: Pick<WantedConnections, 'converge'>;
+  /** What `GET /metrics` exposes; the supervisor and the IRC event consumer report to the same one. */
+  metrics: WebMetrics;
+  /** Each server's connection as the IRC service last reported it (kept by the IRC event consumer). */
+  connections?: ConnectionStates;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -45,10 +53,20 @@ export function createWebApp(deps: WebAppDeps): Hono {
       ircService: deps.ircService,
       events: deps.publisher ?? deps.events,
       reconciler: deps.reconciler,
+      connections: deps.connections,
       logger: deps.logger,
     }),
   );
+  app.route('/', machinesRoutes());
+  app.route('/', metricsRoutes(deps.metrics));
   app.route('/', dashboardRoutes());
+
+  // an API client gets JSON for a route that does not exist, as for every other refusal
+  app.notFound((c) =>
+    c.req.path.startsWith('/api/')
+      ? c.json({ error: { message: `no route ${c.req.method} ${c.req.path}` } }, 404)
+      : c.text('404 Not Found', 404),
+  );
 
   // every error answers JSON `{"error":{"message"}}`; a route that built its own response keeps it
   app.onError((error, c) => {

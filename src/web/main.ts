@@ -14,9 +14,11 @@ import { PostgresEventFanout } from './browser-events/event-fanout.ts';
 import { ConnectionHealthCheckJob } from './health/connection-health-check-job.ts';
 import { HealthSupervisor } from './health/health-supervisor.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
-import { applyIrcEvent } from './irc-events/irc-event-applier.ts';
+import { applyConnectionList, applyIrcEvent } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 import { InternalApiClient } from './irc-service/internal-api-client.ts';
+import { WebMetrics } from './metrics/web-metrics.ts';
+import { ConnectionStates } from './servers/connection-states.ts';
 import { WantedConnections } from './servers/wanted-connections.ts';
 
 await runMain('web', async (onShutdown) => {
@@ -31,6 +33,7 @@ await runMain('web', async (onShutdown) => {
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
   const events = new EventStream<WebEventMap>();
+  const metrics = new WebMetrics({ sseClients: () => events.clientCount });
   // every change reaches the browsers of every web instance sharing this database
   const publisher = new PostgresEventFanout({ url: database.url, stream: events, logger });
   await publisher.start();
@@ -65,14 +68,19 @@ await runMain('web', async (onShutdown) => {
     failureThreshold: config.HEALTH_CHECK_FAILURE_THRESHOLD,
     logger,
     inspect: machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'healthSupervisor' }),
+    metrics,
   });
 
+  // each server's connection state as the IRC service reports it: an observation, kept in memory
+  const connections = new ConnectionStates();
   // the watch half of list-then-watch: IRC events applied as they come, a check whenever the stream
   // opens, drops or cannot replay what was missed
   const consumer = new IrcEventConsumer({
     baseUrl: config.IRC_SERVICE_URL,
     token,
-    apply: (event) => applyIrcEvent(orm.em.fork(), event),
+    apply: (event) => applyIrcEvent(orm.em.fork(), event, connections),
+    // memory starts empty and a reset means changes were missed: the connection states are listed afresh
+    relist: async () => applyConnectionList(connections, await client.connections()),
     events: publisher,
     onStreamChange: (change) => {
       supervisor.requestCheck();
@@ -82,6 +90,7 @@ await runMain('web', async (onShutdown) => {
       }
     },
     logger,
+    metrics,
   });
 
   const app = createWebApp({
@@ -91,6 +100,8 @@ await runMain('web', async (onShutdown) => {
     publisher,
     ircService: client,
     reconciler: wanted,
+    metrics,
+    connections,
     webPassword: config.WEB_PASSWORD,
     logger,
   });

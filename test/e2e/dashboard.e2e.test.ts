@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, PROJECT_ROOT } from '../support/process.ts';
+import { connectObserver } from '../support/irc-observer.ts';
+import { PROJECT_ROOT } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { type System, startSystem } from '../support/system.ts';
@@ -16,11 +17,16 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
   let serverId: number;
+  /** What the page asked for and did not get (the favicon once was one). */
+  const notFound: string[] = [];
 
   beforeAll(async () => {
     system = await startSystem();
     browser = await launchBrowser();
     page = await browser.context.newPage();
+    page.on('response', (response) => {
+      if (response.status() === 404) notFound.push(response.url());
+    });
     await page.goto(system.web.url);
   });
 
@@ -46,11 +52,13 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
   it('adds a server and connects it from the page', async () => {
     await expect.poll(() => page.locator('[data-testid="supervisor-state"]').textContent()).toBe('healthy');
     const form = page.locator('[data-testid="add-server"]');
+    // the form's defaults are the API's: no TLS, port 6667
+    expect(await form.locator('input[name="tls"]').isChecked()).toBe(false);
+    expect(await form.locator('input[name="port"]').inputValue()).toBe('6667');
     await form.locator('input[name="name"]').fill('Test network');
     await form.locator('input[name="host"]').fill(system.ircd.host);
     await form.locator('input[name="port"]').fill(String(system.ircd.port));
     await form.locator('input[name="nickname"]').fill('dashboard');
-    await form.locator('input[name="tls"]').uncheck();
     await form.locator('button[type="submit"]').click();
     await server().waitFor();
     serverId = Number(await server().getAttribute('data-server-id'));
@@ -59,6 +67,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
 
     await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('connected');
     expect((await databasePicture()).connected_at).not.toBeNull();
+    expect(notFound).toEqual([]);
   });
 
   it('joins #test and shows its user count', async () => {
@@ -71,6 +80,109 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(await databasePicture()).toMatchObject({ joined: 1, users: 1 });
   });
 
+  it('keeps what the operator types in a channel box, and the focus, through 20 events on that server', async () => {
+    const observer = await connectObserver(system.ircd, 'busyuser');
+    await observer.join('#test');
+    const input = server().locator('[data-testid="join-form"] input');
+    await input.click();
+    await input.pressSequentially('#half-typ');
+    // a second listener on the page's own origin counts the channel events the page receives
+    await page.evaluate((id) => {
+      const counter = window as unknown as { channelEvents: number };
+      counter.channelEvents = 0;
+      new EventSource('/events').addEventListener('channel', (message) => {
+        if (JSON.parse(message.data).serverId === id) counter.channelEvents += 1;
+      });
+    }, serverId);
+
+    // 20 users' comings and goings, each a channel event for this server
+    for (let cycle = 0; cycle < 10; cycle += 1) {
+      observer.send('PART #test');
+      observer.send('JOIN #test');
+    }
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { channelEvents: number }).channelEvents), {
+        timeout: 10_000,
+      })
+      .toBeGreaterThanOrEqual(20);
+    const channel = server().locator('[data-testid="channel"][data-channel="#test"]');
+    await expect.poll(() => channel.locator('[data-testid="user-count"]').textContent()).toBe('2 users');
+
+    expect(await input.inputValue()).toBe('#half-typ');
+    expect(await input.evaluate((node) => node === document.activeElement)).toBe(true);
+    await page.keyboard.type('ed');
+    expect(await input.inputValue()).toBe('#half-typed');
+    await input.fill('');
+    observer.close();
+  });
+
+  it("opens the connection's machine diagram with the state the API reports highlighted", async () => {
+    await server().locator('[data-testid="machine"]').click();
+    const diagram = server().locator('[data-testid="machine-diagram"]');
+    await diagram.locator('svg').waitFor();
+    const reported = async () => {
+      const view = await (await fetch(`${system.web.url}/api/servers/${serverId}`)).json();
+      return (view.connection?.state as string | undefined) ?? null;
+    };
+    const highlighted = async () =>
+      (await diagram.locator('.state.current').count()) === 0
+        ? null
+        : await diagram.locator('.state.current').getAttribute('data-state');
+
+    await expect.poll(async () => (await highlighted()) === (await reported())).toBe(true);
+    expect(await diagram.locator('[data-state="socket.registered"]').count()).toBe(1);
+    await server().locator('[data-testid="machine"]').click();
+  });
+
+  it("opens the health supervisor's machine with its state highlighted, and lists each check as it runs", async () => {
+    await page.locator('[data-testid="supervisor-machine"]').click();
+    const diagram = page.locator('[data-testid="supervisor-diagram"]');
+    const checks = page.locator('[data-testid="check"]');
+    await expect.poll(() => diagram.locator('.state.current').getAttribute('data-state')).toBe('healthy');
+    const before = await checks.count();
+
+    await page.locator('[data-testid="check-now"]').click();
+
+    await expect.poll(() => checks.count()).toBe(before + 1);
+    expect(await checks.first().getAttribute('data-outcome')).toBe('answered');
+    expect(await checks.first().locator('td').allTextContents()).toEqual([
+      expect.any(String),
+      'answered',
+      expect.stringMatching(/^\d+ ms$/),
+      '0',
+      '0',
+    ]);
+    await page.locator('[data-testid="supervisor-machine"]').click();
+  });
+
+  it('edits the server from the page: a bad port is refused beside the port field, with what was typed kept', async () => {
+    await server().locator('[data-testid="edit"]').click();
+    const form = server().locator('[data-testid="edit-form"]');
+    await form.locator('input[name="name"]').fill('Renamed network');
+    await form.locator('input[name="port"]').fill('70000');
+    await form.locator('[data-testid="save"]').click();
+
+    const portError = form.locator('[data-field-error="port"]');
+    await expect.poll(() => portError.textContent()).toMatch(/^port: /);
+    expect(await form.locator('input[name="name"]').inputValue()).toBe('Renamed network');
+    expect(await form.isVisible()).toBe(true);
+    const [before] = await system.db.query<{ name: string; port: number }>(
+      'select name, port from servers where id = $1',
+      [serverId],
+    );
+    expect(before).toEqual({ name: 'Test network', port: system.ircd.port });
+
+    await form.locator('input[name="port"]').fill(String(system.ircd.port));
+    await form.locator('[data-testid="save"]').click();
+
+    await expect.poll(() => server().locator('[data-testid="server-name"]').textContent()).toBe('Renamed network');
+    expect(await form.isVisible()).toBe(false);
+    const [after] = await system.db.query<{ name: string }>('select name from servers where id = $1', [serverId]);
+    expect(after).toEqual({ name: 'Renamed network' });
+    // a name is no connection setting: the connection stays up
+    expect(await serverState().textContent()).toBe('connected');
+  });
+
   it('shows the server disconnected within 2 s of the IRC service being killed, and the database agrees', async () => {
     const killedAt = Date.now();
     await system.irc.signal('SIGKILL');
@@ -79,6 +191,10 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(Date.now() - killedAt).toBeLessThan(2_000);
     expect(await databasePicture()).toEqual({ connected_at: null, joined: 0, users: 0 });
     await expect.poll(() => page.locator('[data-testid="banner-degraded"]').isVisible()).toBe(true);
+    // the check that found the IRC service gone is in the health panel, with the server it disconnected
+    const unavailable = page.locator('[data-testid="check"][data-outcome="unavailable"]').first();
+    await expect.poll(() => unavailable.count()).toBe(1);
+    expect(await unavailable.locator('td').nth(3).textContent()).toBe('1');
   });
 
   it('sees the supervisor healthy again when the IRC service comes back, and the wanted server reconnected', async () => {
@@ -94,24 +210,55 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     await expect.poll(() => channel.getAttribute('data-joined'), { timeout: 5_000 }).toBe('true');
   });
 
-  it('keeps the server connected across a restart of the web process', async () => {
+  it('says plainly when its own stream is lost, turns its actions off, and recovers by itself', async () => {
     const connectedAt = (await databasePicture()).connected_at;
+    const actions = () =>
+      page.locator(
+        '[data-testid="connect"], [data-testid="disconnect"], [data-testid="part"], [data-testid="check-now"]',
+      );
 
     await system.web.signal('SIGTERM');
-    await expect.poll(() => page.locator('[data-testid="banner-stream"]').isVisible()).toBe(true);
-    await system.web.start();
-    const { state } = await eventually(async () => {
-      const health = await (await fetch(`${system.web.url}/api/health-check`)).json();
-      return health.lastReport ? health : undefined;
-    });
-    await page.reload();
 
-    expect(state).toBe('healthy');
+    await expect.poll(() => page.locator('[data-testid="banner-stream"]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid="banner-stream"]').textContent()).toMatch(
+      /Lost the connection to the web side\./,
+    );
+    expect(await page.locator('[data-testid="stream-state"]').textContent()).toBe('offline');
+    for (const button of await actions().all()) expect(await button.isDisabled()).toBe(true);
+    // changed while the page could not hear of it: the page must reload its state to see it
+    await system.db.query("update servers set name = 'Changed while away' where id = $1", [serverId]);
+
+    await system.web.start();
+
+    await expect.poll(() => page.locator('[data-testid="banner-stream"]').isVisible(), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => server().locator('[data-testid="server-name"]').textContent()).toBe('Changed while away');
+    expect(await page.locator('[data-testid="stream-state"]').textContent()).toBe('live');
+    expect(await server().locator('[data-testid="disconnect"]').isEnabled()).toBe(true);
+    expect(await page.locator('[data-testid="check-now"]').isEnabled()).toBe(true);
+    await expect.poll(() => page.locator('[data-testid="supervisor-state"]').textContent()).toBe('healthy');
+    await expect.poll(() => page.locator('[data-testid="check"]').count()).toBeGreaterThan(0);
     await expect.poll(() => serverState().textContent()).toBe('connected');
     expect((await databasePicture()).connected_at).toEqual(connectedAt);
 
-    await mkdir(`${PROJECT_ROOT}/test-results`, { recursive: true });
-    await page.screenshot({ path: `${PROJECT_ROOT}/test-results/dashboard.png`, fullPage: true });
+    // the picture for the README: a live server with its channel, the diagram open, the last checks
+    await server().locator('[data-testid="machine"]').click();
+    await server().locator('[data-testid="machine-diagram"] svg').waitFor();
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await mkdir(`${PROJECT_ROOT}/docs`, { recursive: true });
+    await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard.png`, fullPage: true });
+    await server().locator('[data-testid="machine"]').click();
+  });
+
+  it('parts a channel from the page: the IRC network sees the PART and the channel is gone', async () => {
+    const observer = await connectObserver(system.ircd, 'partwatch');
+    await observer.join('#test');
+
+    await server().locator('[data-testid="channel"][data-channel="#test"] [data-testid="part"]').click();
+
+    await observer.waitForLine(/^:dashboard!\S* PART #test/i);
+    await expect.poll(() => server().locator('[data-testid="channel"][data-channel="#test"]').count()).toBe(0);
+    expect(await system.db.query('select name from channels where server_id = $1', [serverId])).toEqual([]);
+    observer.close();
   });
 
   it('disconnects from the page, and the server stays disconnected', async () => {

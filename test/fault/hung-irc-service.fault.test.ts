@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient } from '../support/sse-client.ts';
@@ -181,5 +182,74 @@ describe.skipIf(lacks('ngircd'))('fault: a hung IRC service with 100 actions wai
       const rows = await channels();
       return rows.some((row) => row.name === '#whiledown' && row.joined) && !rows.some((row) => row.name === '#hung0');
     }, 10_000);
+  });
+});
+
+/**
+ * The operator stops wanting a connection while the IRC service is hung: the action answers 202 and the
+ * wish shows as pending; after SIGCONT a single check is enough for the connection to close, and the IRC
+ * network itself sees the QUIT. The schedule is an hour long, so the only check after SIGCONT is the one
+ * the test asks for (the IRC events stream stays open through a SIGSTOP, so it asks for none).
+ */
+describe.skipIf(lacks('ngircd'))('fault: a disconnect while the IRC service is hung', { timeout: 60_000 }, () => {
+  let system: System;
+  let api: WebApi;
+  let observer: IrcObserver | undefined;
+
+  beforeAll(async () => {
+    system = await startSystem({ env: { HEALTH_CHECK_INTERVAL_MS: '3600000', IRC_STATUS_TIMEOUT_MS: '1000' } });
+    api = webApi(system.web.url);
+    await api.settled();
+  });
+  afterAll(async () => {
+    observer?.close();
+    await system?.irc.signal('SIGCONT');
+    await system?.dispose();
+  });
+
+  async function liveIds(): Promise<number[]> {
+    const response = await system.internalFetch(`${system.irc.url}/internal/irc/status`);
+    return (await response.json()).connections;
+  }
+
+  async function serverView(serverId: number) {
+    const { servers } = await (await fetch(`${system.web.url}/api/servers`)).json();
+    return servers.find((server: { id: number }) => server.id === serverId);
+  }
+
+  it('answers 202, and after SIGCONT one check closes the connection and ngircd sees its QUIT', async () => {
+    observer = await connectObserver(system.ircd, 'quitwatcher');
+    await observer.join('#quitwatch');
+    const serverId = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: 'hungquit' });
+    await api.connect(serverId);
+    await api.join(serverId, '#quitwatch');
+    await observer.waitForLine(/^:hungquit!\S+ JOIN :?#quitwatch/i, 10_000);
+    await eventually(async () => (await liveIds()).includes(serverId), 5_000);
+
+    await system.irc.signal('SIGSTOP');
+    const disconnect = await fetch(`${system.web.url}/api/servers/${serverId}/disconnect`, { method: 'POST' });
+
+    expect(disconnect.status).toBe(202);
+    // the wish is kept and shown as pending once the call to the hung IRC service has timed out
+    await eventually(async () => (await serverView(serverId))?.pending !== null, 10_000);
+    expect(await serverView(serverId)).toMatchObject({
+      autoconnect: false,
+      pending: { since: expect.any(String), reason: expect.stringMatching(/\S/) },
+    });
+    expect(observer.lines.some((line) => /^:hungquit!\S+ QUIT/i.test(line))).toBe(false);
+
+    await system.irc.signal('SIGCONT');
+    const report = await api.checkNow();
+
+    await observer.waitForLine(/^:hungquit!\S+ QUIT/i, 10_000);
+    await eventually(async () => !(await liveIds()).includes(serverId), 5_000);
+    await eventually(async () => (await serverView(serverId))?.pending === null, 5_000);
+    const [row] = await system.db.query<{ autoconnect: boolean; connected_at: Date | null }>(
+      'select autoconnect, connected_at from servers where id = $1',
+      [serverId],
+    );
+    expect(row).toEqual({ autoconnect: false, connected_at: null });
+    // no other check ran meanwhile: the one asked for was enough
+    expect((await api.health()).lastReport?.checkedAt).toBe(report.checkedAt);
   });
 });

@@ -9,8 +9,8 @@ import { openSse, type SseClient } from '../support/sse-client.ts';
 const TOKEN = 'fault-auth-token-0123456789abcdef';
 
 /**
- * Every internal route, read from the app itself so that a route added later is covered without
- * editing this test: the methods and paths registered under `/internal/`, middleware (`ALL`) left out.
+ * Every route behind the token, read from the app itself so that a route added later is covered without
+ * editing this test: the methods and paths registered under `/internal/`, and `/metrics`, middleware (`ALL`) left out.
  */
 function internalRoutes(): { method: string; path: string }[] {
   const events = new EventStream({ heartbeatMs: 0 });
@@ -18,7 +18,7 @@ function internalRoutes(): { method: string; path: string }[] {
   events.close();
   const seen = new Set<string>();
   return app.routes
-    .filter((route) => route.path.startsWith('/internal/') && route.method !== 'ALL')
+    .filter((route) => (route.path.startsWith('/internal/') || route.path === '/metrics') && route.method !== 'ALL')
     .map((route) => ({ method: route.method, path: route.path }))
     .filter((route) => {
       const key = `${route.method} ${route.path}`;
@@ -78,6 +78,7 @@ describe('fault: unauthenticated requests to the IRC service', () => {
         { method: 'POST', path: '/internal/irc/connections/:serverId/channels' },
         { method: 'DELETE', path: '/internal/irc/connections/:serverId/channels/:name' },
         { method: 'GET', path: '/internal/irc/events' },
+        { method: 'GET', path: '/metrics' },
       ]),
     );
   });

@@ -4,15 +4,18 @@ import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connec
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
 import type { IrcEvent } from '../../src/shared/irc-events.ts';
-import { ircStatusSchema } from '../../src/shared/irc-service-contract.ts';
+import { connectionsAnswerSchema, ircStatusSchema } from '../../src/shared/irc-service-contract.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const json = { ...auth, 'Content-Type': 'application/json' };
 
-/** A client whose server registers it at once and confirms every JOIN; `silent` servers never answer. */
-function fakeNetwork(options: { silentHosts?: string[]; banningHosts?: string[] } = {}) {
+/**
+ * A client whose server registers it at once and confirms every JOIN; `silent` servers never answer,
+ * `refused` ones refuse the socket, `banning` ones refuse the registration for good.
+ */
+function fakeNetwork(options: { silentHosts?: string[]; refusedHosts?: string[]; banningHosts?: string[] } = {}) {
   const opened: IrcClientInput[] = [];
   const commands: Array<{ serverId: number; command: IrcClientCommand }> = [];
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
@@ -23,20 +26,24 @@ function fakeNetwork(options: { silentHosts?: string[]; banningHosts?: string[] 
         for (const channel of command.channels) sendBack({ type: 'CHANNEL_JOINED', channel });
       if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: 'Closing Link' });
     });
-    if (options.banningHosts?.includes(input.settings.host)) {
+    const { host, port } = input.settings;
+    if (options.refusedHosts?.includes(host))
+      sendBack({ type: 'CLOSED', reason: `connect ECONNREFUSED ${host}:${port}` });
+    else if (options.banningHosts?.includes(host)) {
       sendBack({ type: 'FATAL', reason: 'banned by the server (465)', at: '2026-12-03T07:00:00.000Z' });
-    } else if (!options.silentHosts?.includes(input.settings.host)) {
+    } else if (!options.silentHosts?.includes(host))
       sendBack({ type: 'REGISTERED', nickname: input.settings.nickname });
-    }
   });
   return { logic, opened, commands };
 }
 
-function buildApp(network = fakeNetwork()) {
+function buildApp(network = fakeNetwork(), now?: () => number) {
   const published: IrcEvent[] = [];
   const events = new EventStream<IrcEventMap>({ heartbeatMs: 0, bootId: 'boot' });
   const registry = new IrcConnectionRegistry({
     clientLogic: network.logic,
+    now,
+    timing: { reconnectJitter: 0 },
     onEvent: (event) => {
       published.push(event);
       events.publish(event.type, event.payload as never);
@@ -95,6 +102,7 @@ describe('IRC service app', () => {
 
     for (const [method, path] of [
       ['GET', '/internal/irc/status'],
+      ['GET', '/internal/irc/connections'],
       ['PUT', '/internal/irc/connections/1'],
       ['DELETE', '/internal/irc/connections/1'],
       ['GET', '/internal/irc/events'],
@@ -120,6 +128,77 @@ describe('IRC service app', () => {
     const body = await response.json();
     expect(body).toEqual({ connections: [1, 3] });
     expect(ircStatusSchema.parse(body)).toEqual({ connections: [1, 3] });
+  });
+
+  it('lists every connection with its state and the reason of its last failure, ascending by server id', async () => {
+    const T0 = Date.parse('2026-12-03T07:00:00.000Z');
+    const at = new Date(T0).toISOString();
+    const network = fakeNetwork({ silentHosts: ['silent.example.net'], refusedHosts: ['10.0.0.9'] });
+    const { app } = buildApp(network, () => T0);
+    await put(app, 3, server);
+    await put(app, 1, { ...server, host: '10.0.0.9', port: 16668 });
+    await put(app, 2, { ...server, host: 'silent.example.net' });
+
+    const response = await app.request('/internal/irc/connections', { headers: auth });
+
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(connectionsAnswerSchema.parse(body)).toEqual(body);
+    expect(body).toEqual({
+      connections: [
+        {
+          serverId: 1,
+          state: 'reconnecting',
+          since: at,
+          nickname: null,
+          attempt: 1,
+          nextAttemptAt: new Date(T0 + 1_000).toISOString(),
+          lastError: { message: 'connect ECONNREFUSED 10.0.0.9:16668', at },
+        },
+        {
+          serverId: 2,
+          state: 'socket.connecting',
+          since: at,
+          nickname: null,
+          attempt: 0,
+          nextAttemptAt: null,
+          lastError: null,
+        },
+        {
+          serverId: 3,
+          state: 'socket.registered',
+          since: at,
+          nickname: 'supervisor',
+          attempt: 0,
+          nextAttemptAt: null,
+          lastError: null,
+        },
+      ],
+    });
+  });
+
+  it('lists no connection when it holds none, and none once the last is deleted', async () => {
+    const { app, registry } = buildApp();
+    const list = async () => (await app.request('/internal/irc/connections', { headers: auth })).json();
+    expect(await list()).toEqual({ connections: [] });
+    await put(app, 1, server);
+    await app.request('/internal/irc/connections/1', { method: 'DELETE', headers: auth });
+
+    expect(registry.has(1)).toBe(false);
+    expect(await list()).toEqual({ connections: [] });
+  });
+
+  it('keeps the status bytes through state changes that leave registration as it is', async () => {
+    const { app, registry, published } = buildApp(fakeNetwork({ silentHosts: ['silent.example.net'] }));
+    await put(app, 1, server);
+    const cached = registry.statusBytes();
+    const before = published.length;
+
+    await put(app, 2, { ...server, host: 'silent.example.net' });
+    await put(app, 2, { ...server, host: 'silent.example.net', port: 6697 });
+
+    expect(published.slice(before).filter((event) => event.type === 'connection-state')).toHaveLength(2);
+    expect(registry.statusBytes()).toBe(cached);
   });
 
   it('leaves a connection that has not registered out of the status', async () => {
@@ -255,10 +334,10 @@ describe('IRC service app', () => {
     expect(response.status).toBe(202);
     expect(network.commands).toContainEqual({ serverId: 4, command: { type: 'QUIT', message: expect.any(String) } });
     expect(registry.has(4)).toBe(false);
-    expect(published.at(-1)).toEqual({
-      type: 'disconnected',
-      payload: { serverId: 4, reason: 'disconnect requested' },
-    });
+    expect(published.filter((event) => event.type === 'disconnected')).toEqual([
+      { type: 'disconnected', payload: { serverId: 4, reason: 'disconnect requested' } },
+    ]);
+    expect(published.at(-1)).toMatchObject({ type: 'connection-state', payload: { serverId: 4, state: 'stopped' } });
   });
 
   it('joins and parts channels', async () => {
@@ -331,22 +410,28 @@ describe('IRC service app', () => {
   });
 
   it('streams connection events as SSE with ids, replaying from Last-Event-ID', async () => {
-    const { app } = buildApp();
+    const { app, published } = buildApp();
     await put(app, 1, server);
     await put(app, 2, { ...server, nickname: 'second' });
+    // ids count the events published: `boot-<n>` is the n-th
+    const idOf = (serverId: number) =>
+      `boot-${published.findIndex((event) => event.type === 'connected' && event.payload.serverId === serverId) + 1}`;
 
-    const response = await app.request('/internal/irc/events', { headers: { ...auth, 'Last-Event-ID': 'boot-1' } });
+    const response = await app.request('/internal/irc/events', {
+      headers: { ...auth, 'Last-Event-ID': idOf(1) },
+    });
 
     expect(response.status).toBe(200);
     expect(response.headers.get('Content-Type')).toMatch(/^text\/event-stream/);
     const reader = response.body!.getReader();
     const replayed = await readUntil(reader, /event: connected\ndata: .*"second"/);
     await put(app, 3, { ...server, nickname: 'third' });
-    const live = await readUntil(reader, /"third"/);
+    const live = await readUntil(reader, /event: connected\ndata: .*"third"/);
     await reader.cancel();
 
-    expect(replayed).toContain('id: boot-2\nevent: connected\ndata: {"serverId":2,"nickname":"second"}');
-    expect(replayed).not.toContain('id: boot-1\n');
-    expect(live).toContain('id: boot-3\nevent: connected\ndata: {"serverId":3,"nickname":"third"}');
+    expect(replayed).toContain(`id: ${idOf(2)}\nevent: connected\ndata: {"serverId":2,"nickname":"second"}`);
+    expect(replayed).not.toContain(`id: ${idOf(1)}\n`);
+    expect(replayed).not.toContain('"serverId":1');
+    expect(live).toContain(`id: ${idOf(3)}\nevent: connected\ndata: {"serverId":3,"nickname":"third"}`);
   });
 });

@@ -11,6 +11,7 @@ import {
   reconnectDelayMs,
 } from '../../machines/irc-connection.machine.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
+import { connectionStateSchema } from '../../src/shared/irc-service-contract.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 import { settings, timing } from './irc-connection.fixtures.ts';
 
@@ -280,7 +281,9 @@ describe('ircConnection machine', () => {
     const { state, emitted } = startConnection({}, fakeClient({ crashOnStart: true }));
 
     expect(state()).toBe('reconnecting');
-    expect(ofType(emitted, 'reconnecting')).toEqual([{ serverId: 7, attempt: 1, delayMs: 1_000 }]);
+    expect(ofType(emitted, 'reconnecting')).toEqual([
+      { serverId: 7, attempt: 1, delayMs: 1_000, reason: 'client failed: client blew up' },
+    ]);
   });
 
   it('stays stopped when the client crashes while quitting', () => {
@@ -307,7 +310,7 @@ describe('ircConnection machine', () => {
     client.current.report({ type: 'NICK_CHANGED', nickname: 'tester', newNickname: 'tester2' });
     client.current.report({ type: 'CHANNEL_PARTED', channel: '#alpha' });
 
-    expect(emitted.map((event) => event.type)).toEqual([
+    expect(emitted.filter((event) => event.type !== 'connection-state').map((event) => event.type)).toEqual([
       'connected',
       'joined',
       'names',
@@ -352,7 +355,11 @@ describe('ircConnection machine, fatal replies', () => {
     client.current.report({ type: 'FATAL', reason: 'banned by the server: Closing Link: host (K-lined)', at });
 
     expect(state()).toBe('failed');
-    expect(emitted.map((event) => event.type)).toEqual(['connected', 'disconnected', 'failed']);
+    expect(emitted.map((event) => event.type).filter((type) => type !== 'connection-state')).toEqual([
+      'connected',
+      'disconnected',
+      'failed',
+    ]);
     expect(ofType(emitted, 'disconnected')[0]?.reason).toBe('banned by the server: Closing Link: host (K-lined)');
   });
 
@@ -397,5 +404,197 @@ describe('ircConnection machine, fatal replies', () => {
     actor.send({ type: 'STOP' });
 
     expect(actor.getSnapshot().status).toBe('done');
+  });
+});
+
+describe('ircConnection machine: state and reason bookkeeping', () => {
+  const T0 = Date.parse('2026-12-03T07:00:00.000Z');
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  /** A connection whose clock is the fake timers' one, started at T0. */
+  function startClocked(input: Partial<IrcConnectionInput> = {}) {
+    vi.setSystemTime(T0);
+    return startConnection({ now: () => Date.now(), ...input });
+  }
+
+  const states = (emitted: IrcEvent[]) => ofType(emitted, 'connection-state');
+
+  it('starts connecting, since its start, with no nickname, attempt, next attempt or error', () => {
+    const { actor, emitted } = startClocked();
+
+    expect(states(emitted)).toEqual([
+      {
+        serverId: 7,
+        state: 'socket.connecting',
+        since: iso(T0),
+        nickname: null,
+        attempt: 0,
+        nextAttemptAt: null,
+        lastError: null,
+      },
+    ]);
+    expect(actor.getSnapshot().context.state).toBe('socket.connecting');
+  });
+
+  it('a refused connect: reconnecting, attempt 1, the next attempt and the socket error, then connecting again', () => {
+    const { client, emitted } = startClocked();
+    vi.advanceTimersByTime(40);
+
+    client.current.report({ type: 'CLOSED', reason: 'connect ECONNREFUSED 127.0.0.1:16668' });
+
+    const error = { message: 'connect ECONNREFUSED 127.0.0.1:16668', at: iso(T0 + 40) };
+    expect(states(emitted).at(-1)).toEqual({
+      serverId: 7,
+      state: 'reconnecting',
+      since: iso(T0 + 40),
+      nickname: null,
+      attempt: 1,
+      nextAttemptAt: iso(T0 + 1_040),
+      lastError: error,
+    });
+    expect(ofType(emitted, 'reconnecting').at(-1)?.reason).toBe('connect ECONNREFUSED 127.0.0.1:16668');
+
+    vi.advanceTimersByTime(1_000);
+
+    expect(states(emitted).at(-1)).toEqual({
+      serverId: 7,
+      state: 'socket.connecting',
+      since: iso(T0 + 1_040),
+      nickname: null,
+      attempt: 1,
+      nextAttemptAt: null,
+      lastError: error,
+    });
+    client.current.report({ type: 'CLOSED', reason: 'connect ECONNREFUSED 127.0.0.1:16668' });
+    expect(states(emitted).at(-1)).toMatchObject({ state: 'reconnecting', attempt: 2, nextAttemptAt: iso(T0 + 3_040) });
+  });
+
+  it('a taken nickname: the 433 is the last error, and the fallback nickname is the one in use', () => {
+    const { client, emitted } = startClocked();
+    vi.advanceTimersByTime(10);
+
+    client.current.report({ type: 'SERVER_ERROR', message: '433 nickname in use: tester' });
+    expect(states(emitted).at(-1)).toMatchObject({
+      state: 'socket.connecting',
+      lastError: { message: '433 nickname in use: tester', at: iso(T0 + 10) },
+    });
+    vi.advanceTimersByTime(10);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester_' });
+
+    expect(states(emitted).at(-1)).toEqual({
+      serverId: 7,
+      state: 'socket.registered',
+      since: iso(T0 + 20),
+      nickname: 'tester_',
+      attempt: 0,
+      nextAttemptAt: null,
+      lastError: { message: '433 nickname in use: tester', at: iso(T0 + 10) },
+    });
+  });
+
+  it('a ping timeout after registration: off the network, no nickname, the timeout as the reason', () => {
+    const { client, emitted } = startClocked();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    vi.advanceTimersByTime(5_000);
+
+    client.current.report({ type: 'CLOSED', reason: 'Ping timeout (1000 ms)' });
+
+    expect(states(emitted).at(-1)).toEqual({
+      serverId: 7,
+      state: 'reconnecting',
+      since: iso(T0 + 5_000),
+      nickname: null,
+      attempt: 1,
+      nextAttemptAt: iso(T0 + 6_000),
+      lastError: { message: 'Ping timeout (1000 ms)', at: iso(T0 + 5_000) },
+    });
+  });
+
+  it('a server that never registers the socket: the registration timeout is the reason', () => {
+    const { emitted } = startClocked();
+
+    vi.advanceTimersByTime(5_000);
+
+    expect(states(emitted).at(-1)).toMatchObject({
+      state: 'reconnecting',
+      lastError: { message: 'Registration timeout (5000 ms)', at: iso(T0 + 5_000) },
+    });
+  });
+
+  it('a crashing client: its error is the reason', () => {
+    vi.setSystemTime(T0);
+    const { emitted } = startConnection({ now: () => Date.now() }, fakeClient({ crashOnStart: true }));
+
+    expect(states(emitted).at(-1)).toMatchObject({
+      state: 'reconnecting',
+      lastError: { message: 'client failed: client blew up' },
+    });
+  });
+
+  it('a long ERROR line is kept to 500 characters, and a reason to one line', () => {
+    const { client, emitted } = startClocked();
+
+    client.current.report({ type: 'CLOSED', reason: `ERROR :Closing Link: ${'x'.repeat(1_000)}` });
+    expect(states(emitted).at(-1)?.lastError?.message).toHaveLength(500);
+    vi.advanceTimersByTime(1_000);
+    client.current.report({ type: 'SERVER_ERROR', message: '465 banned\0\r\nPRIVMSG #x :hi' });
+
+    expect(states(emitted).at(-1)?.lastError?.message).toBe('465 banned PRIVMSG #x :hi');
+    expect(states(emitted).every((state) => connectionStateSchema.safeParse(state).success)).toBe(true);
+  });
+
+  it('a stable connection tells that its attempts start over, and only when there were some', () => {
+    const { client, emitted } = startClocked();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    vi.advanceTimersByTime(10_000);
+    // registered at the first try: a stable stretch changes nothing and says nothing
+    expect(states(emitted).map((state) => state.state)).toEqual(['socket.connecting', 'socket.registered']);
+    client.current.report({ type: 'CLOSED', reason: 'Ping timeout (1000 ms)' });
+    vi.advanceTimersByTime(1_000);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    expect(states(emitted).at(-1)).toMatchObject({ state: 'socket.registered', attempt: 1 });
+    const before = states(emitted).length;
+
+    vi.advanceTimersByTime(10_000);
+
+    expect(states(emitted).slice(before)).toEqual([
+      expect.objectContaining({ state: 'socket.registered', since: iso(T0 + 11_000), attempt: 0 }),
+    ]);
+  });
+
+  it('tells its own nickname change, and nothing for channel traffic or other users', () => {
+    const { actor, client, emitted } = startClocked({ channels: ['#alpha'] });
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    const before = states(emitted).length;
+
+    client.current.report({ type: 'NAMES', channel: '#alpha', users: [{ nickname: 'tester', modes: '' }] });
+    client.current.report({ type: 'USER_JOINED', channel: '#alpha', nickname: 'bob' });
+    client.current.report({ type: 'NICK_CHANGED', nickname: 'bob', newNickname: 'robert' });
+    actor.send({ type: 'RESYNC' });
+    expect(states(emitted)).toHaveLength(before);
+
+    client.current.report({ type: 'NICK_CHANGED', nickname: 'tester', newNickname: 'tester2' });
+
+    expect(states(emitted).slice(before)).toEqual([
+      expect.objectContaining({ state: 'socket.registered', nickname: 'tester2' }),
+    ]);
+  });
+
+  it('a requested stop: disconnecting, then stopped; the QUIT answer is no error', () => {
+    const { actor, client, emitted } = startClocked();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    vi.advanceTimersByTime(100);
+
+    actor.send({ type: 'STOP' });
+    vi.advanceTimersByTime(50);
+    client.current.report({ type: 'CLOSED', reason: 'ERROR :Closing connection' });
+
+    expect(states(emitted).map(({ state, nickname }) => [state, nickname])).toEqual([
+      ['socket.connecting', null],
+      ['socket.registered', 'tester'],
+      ['socket.disconnecting', 'tester'],
+      ['stopped', null],
+    ]);
+    expect(states(emitted).at(-1)).toMatchObject({ since: iso(T0 + 150), lastError: null });
   });
 });

@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AnyMachineSnapshot, createActor, type EventObject, fromCallback } from 'xstate';
 import {
+  connectionStateOf,
   type IrcClientCommand,
   type IrcClientEvent,
   type IrcClientInput,
   type IrcConnectionContext,
   ircConnectionMachine,
 } from '../../machines/irc-connection.machine.ts';
+import { connectionStateSchema } from '../../src/shared/irc-service-contract.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
 import { settings, timing } from './irc-connection.fixtures.ts';
 import {
@@ -31,6 +33,7 @@ const input = { serverId: 7, settings, channels: ['#alpha'], timing };
 const CLIENT_EVENTS = new Set<string>([
   'REGISTERED',
   'CLOSED',
+  'SERVER_ERROR',
   'CHANNEL_JOINED',
   'CHANNEL_PARTED',
   'NAMES',
@@ -60,6 +63,7 @@ function events(snapshot: AnyMachineSnapshot): ModelEvent[] {
         { type: 'REGISTERED', nickname: 'tester' },
         { type: 'CLOSED', reason: 'Connection reset by peer' },
         { type: 'FATAL', reason: 'banned by the server (465)', at: '2026-12-03T07:00:00.000Z' },
+        { type: 'SERVER_ERROR', message: '433 nickname in use: tester' },
         { type: CLIENT_ERROR, error: new Error('client crashed') },
       ]
     : [];
@@ -145,6 +149,16 @@ type Live = ReturnType<typeof liveConnection>;
 function checkInvariants(live: Live, where: string) {
   const snapshot = live.snapshot();
   expect(snapshot.status, where).not.toBe('error');
+  // the state it reports is the state it is in, and a next attempt is announced only while waiting for it
+  const context = snapshot.context as IrcConnectionContext;
+  expect(context.state, where).toBe(statePathsOf(snapshot.value).at(-1));
+  expect(context.nextAttemptAt !== null, where).toBe(snapshot.matches('reconnecting'));
+  // what it reports always fits the wire contract
+  expect(connectionStateSchema.safeParse(connectionStateOf(context)).error, where).toBeUndefined();
+  // a nickname is in use only on the network
+  expect(context.nickname !== undefined, where).toBe(
+    snapshot.matches({ socket: 'registered' }) || snapshot.matches({ socket: 'disconnecting' }),
+  );
   if (snapshot.matches('socket')) {
     // one socket at a time, and it is the invoked client's
     expect(live.openSockets(), where).toHaveLength(1);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { and, fromCallback, fromPromise, not, setup } from 'xstate';
-import { guardName, machineToMermaid, renderMachinesReadme } from '../../scripts/machine-diagram.ts';
+import {
+  guardName,
+  machineGraph,
+  machineToMermaid,
+  renderMachinesReadme,
+} from '../../src/web/machines/machine-diagram.ts';
 
 const toy = setup({
   actors: { check: fromPromise(async () => 'ok') },
@@ -137,5 +142,27 @@ describe('machineToMermaid', () => {
     expect(readme).toContain('## Toy');
     expect(readme).toContain('A toy supervisor.');
     expect(readme).toContain(`\`\`\`mermaid\n${diagram}\n\`\`\``);
+  });
+});
+
+describe('machineGraph', () => {
+  it('lists the states by their dotted path, and the same leaf-to-leaf transitions as the Mermaid diagram', () => {
+    const graph = machineGraph(toy);
+
+    expect(graph.states).toContainEqual({
+      id: 'degraded.waiting',
+      key: 'waiting',
+      parent: 'degraded',
+      type: 'atomic',
+      initial: true,
+      invokes: [],
+    });
+    expect(graph.states).toContainEqual(expect.objectContaining({ id: 'checking', initial: true, invokes: ['check'] }));
+    expect(graph.transitions).toContainEqual({
+      source: 'healthy',
+      target: 'checking',
+      label: 'after(checkInterval), CHECK_NOW',
+    });
+    expect(graph.transitions).toHaveLength(edges(machineToMermaid(toy)).length);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { documentedMachines } from '../../machines/index.ts';
-import { renderMachinesReadme } from '../../scripts/machine-diagram.ts';
+import { renderMachinesReadme } from '../../src/web/machines/machine-diagram.ts';
 
 const readmePath = new URL('../../machines/README.md', import.meta.url);
 

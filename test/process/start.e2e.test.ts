@@ -4,9 +4,15 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/process/free-port.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { connectObserver } from '../support/irc-observer.ts';
+import { startNgircd } from '../support/ngircd.ts';
 import { eventually, isAlive, type RunningProcess, runProjectProcess } from '../support/process.ts';
 import { commandLine, descendantPids } from '../support/process-tree.ts';
+import { lacks } from '../support/requirements.ts';
+import { openSse, type SseEvent } from '../support/sse-client.ts';
 import { makeTempDir } from '../support/temp-dir.ts';
+import { webApi } from '../support/web-api.ts';
 
 /** The pids of the children (Node processes running a main.ts): both sides and the embedded database's. */
 function sidePids(pid: number): number[] {
@@ -176,4 +182,105 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     // no database started, nothing written
     expect(existsSync(dataDir)).toBe(false);
   });
+});
+
+/**
+ * The seed's own scenario under `npm start`, with a real IRC network: the IRC service dies by SIGKILL while
+ * the operator wants a connection with a joined channel. The supervisor restarts the IRC service alone; the
+ * web side (same pid) shows the outage to its browsers and then the recovery, and the connection comes back
+ * by itself: registered on the network again, its channel joined again, the database saying so.
+ */
+describe.skipIf(lacks('ngircd'))('npm start (src/start.ts) with a real IRC network', () => {
+  const running: RunningProcess[] = [];
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    for (const process of running.splice(0)) await process.kill();
+  });
+
+  it('restores the wanted connection after a SIGKILL of the IRC service; /events shows the outage, then the recovery', async () => {
+    const db = await createTestDatabase();
+    const ircd = await startNgircd();
+    const [webPort, ircPort] = [await freePort(), await freePort()];
+    const token = `start-e2e-${Math.random().toString(36).slice(2)}-0123456789`;
+    const started = runProjectProcess('src/start.ts', {
+      DATABASE_URL: db.url,
+      INTERNAL_API_TOKEN: token,
+      PORT: String(webPort),
+      IRC_SERVICE_PORT: String(ircPort),
+      LOG_LEVEL: 'warn',
+    });
+    running.push(started);
+    // after the processes are gone (cleanups run in reverse, before `running` is killed)
+    cleanups.push(
+      () => db.drop(),
+      () => ircd.dispose(),
+      () => started.kill(),
+    );
+    const webUrl = `http://127.0.0.1:${webPort}`;
+    await started.waitForOutput(/irc-supervisor is running/);
+    const api = webApi(webUrl);
+    await api.settled();
+
+    const observer = await connectObserver(ircd, 'onlooker');
+    cleanups.push(() => observer.close());
+    await observer.join('#restored');
+    const serverId = await api.createServer({ host: ircd.host, port: ircd.port, nickname: 'restored' });
+    await api.connect(serverId);
+    await api.join(serverId, '#restored');
+    const joinsOfRestored = () => observer.lines.filter((line) => /^:restored!\S+ JOIN :?#restored/i.test(line)).length;
+    await eventually(() => joinsOfRestored() === 1, 10_000);
+    /** When the server is connected with #restored joined, as the database says: the time it connected. */
+    const connectedWithChannel = async (): Promise<Date | undefined> => {
+      const [row] = await db.query<{ connected_at: Date | null; joined: boolean }>(
+        `select s.connected_at, c.joined from servers s join channels c on c.server_id = s.id
+         where s.id = $1 and c.name = '#restored'`,
+        [serverId],
+      );
+      return row?.joined && row.connected_at ? row.connected_at : undefined;
+    };
+    const connectedBefore = (await eventually(connectedWithChannel, 5_000))!;
+    const browser = await openSse(`${webUrl}/events`);
+    cleanups.push(() => browser.close());
+    const web = sidePid(started.child.pid!, 'web/main.ts');
+    const irc = sidePid(started.child.pid!, 'irc-service/main.ts');
+    const status = (connected: boolean) => (event: SseEvent) =>
+      event.type === 'server-status' &&
+      (event.data as { serverId: number; connected: boolean }).serverId === serverId &&
+      (event.data as { connected: boolean }).connected === connected;
+
+    const killedAt = performance.now();
+    process.kill(irc, 'SIGKILL');
+
+    const outage = await browser.waitFor(status(false), 10_000);
+    const after = (event: SseEvent, earlier: SseEvent) =>
+      browser.events.indexOf(event) > browser.events.indexOf(earlier);
+    const degraded = await browser.waitFor(
+      (event) => event.type === 'health' && (event.data as { state: string }).state === 'degraded',
+      10_000,
+    );
+    const recovery = await browser.waitFor((event) => status(true)(event) && after(event, outage), 30_000);
+    await eventually(() => joinsOfRestored() === 2, 10_000);
+    const connectedAgain = (await eventually(connectedWithChannel, 10_000))!;
+    const restoredAfterMs = Math.round(performance.now() - killedAt);
+
+    console.info(
+      `npm start: time from SIGKILL of the IRC service to restored connections (registered, channel joined, database and /events agreeing): ${restoredAfterMs} ms`,
+    );
+    expect(started.output()).toContain('start: the IRC service exited (SIGKILL); restarting it in 250 ms');
+    expect(sidePid(started.child.pid!, 'web/main.ts')).toBe(web);
+    expect(sidePid(started.child.pid!, 'irc-service/main.ts')).not.toBe(irc);
+    // the network saw the old connection go and the new one come in under the same name
+    expect(observer.lines.some((line) => /^:restored!\S+ QUIT/i.test(line))).toBe(true);
+    expect(connectedAgain.getTime()).toBeGreaterThan(connectedBefore.getTime());
+    expect(after(recovery, degraded)).toBe(true);
+    await browser.waitFor(
+      (event) =>
+        event.type === 'health' && (event.data as { state: string }).state === 'healthy' && after(event, degraded),
+      10_000,
+    );
+
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+  }, 90_000);
 });

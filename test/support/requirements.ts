@@ -1,5 +1,5 @@
 /**
- * End-to-end tests need real programs (ngircd, Chromium). On a developer's machine without them those
+ * End-to-end tests need real programs (ngircd, Chromium, Prometheus and its promtool). On a developer's machine without them those
  * tests skip; CI sets IRC_SUPERVISOR_REQUIRE_E2E=1, which turns a missing program into a failure.
  */
 import { accessSync, constants } from 'node:fs';
@@ -26,11 +26,15 @@ export function findProgram(name: string, candidates: string[]): string | undefi
 
 export const NGIRCD = findProgram('ngircd', ['/usr/sbin/ngircd', '/usr/bin/ngircd']);
 export const CHROMIUM = findProgram('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
+export const PROMTOOL = findProgram('promtool', ['/usr/bin/promtool', '/usr/local/bin/promtool']);
+export const PROMETHEUS = findProgram('prometheus', ['/usr/bin/prometheus', '/usr/local/bin/prometheus']);
 
 /** The programs end-to-end tests may need, with where each was found and how to install it. */
 const PROGRAMS = {
   ngircd: { path: NGIRCD, install: 'apt-get install ngircd' },
   chromium: { path: CHROMIUM, install: 'apt-get install chromium' },
+  promtool: { path: PROMTOOL, install: 'apt-get install prometheus' },
+  prometheus: { path: PROMETHEUS, install: 'apt-get install prometheus' },
 } as const;
 
 export type ProgramName = keyof typeof PROGRAMS;

@@ -92,3 +92,28 @@ export async function startScriptedIrcServer(script: IrcScript): Promise<Scripte
     },
   };
 }
+
+/** What a scripted server answers a client's registration (its NICK and USER). */
+export interface RegistrationAnswer {
+  /** Lines to send, without CR LF. */
+  lines: string[];
+  /** Close the socket after sending them (as after an ERROR line). */
+  close: boolean;
+}
+
+/** A script that answers each client once, when both its NICK and its USER have come, by its nickname. */
+export function answerRegistration(answer: (nickname: string) => RegistrationAnswer): IrcScript {
+  const clients = new WeakMap<ScriptedClient, { nickname?: string; user?: boolean; answered?: boolean }>();
+  return (line, client) => {
+    const seen = clients.get(client) ?? {};
+    clients.set(client, seen);
+    const nick = /^NICK (\S+)/.exec(line)?.[1];
+    if (nick) seen.nickname = nick;
+    if (line.startsWith('USER ')) seen.user = true;
+    if (seen.answered || !seen.nickname || !seen.user) return;
+    seen.answered = true;
+    const { lines, close } = answer(seen.nickname);
+    if (close) client.close(lines);
+    else client.send(...lines);
+  };
+}

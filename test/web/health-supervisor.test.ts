@@ -133,6 +133,34 @@ describe('health supervisor (wired to the real check)', () => {
     ]);
   });
 
+  it('lists a check that failed outright as failed, with its reason, beside the checks that reported', async () => {
+    const events = recordingPublisher();
+    let fail = false;
+    const supervisor = new HealthSupervisor({
+      job: {
+        perform: () =>
+          fail
+            ? Promise.reject(new Error('the database is down'))
+            : Promise.resolve(healthReport('answered', { checkedAt: '2026-01-01T00:00:01.000Z' })),
+      },
+      events,
+      intervalMs: 3_600_000,
+      failureThreshold: 3,
+    });
+    closeWeb = () => supervisor.stop();
+    supervisor.start();
+    await supervisor.checkNow();
+
+    fail = true;
+    await expect(supervisor.checkNow()).rejects.toThrow('the database is down');
+
+    expect(supervisor.recent).toEqual([
+      expect.objectContaining({ outcome: 'failed', error: 'the database is down', disconnected: 0 }),
+      expect.objectContaining({ outcome: 'answered', checkedAt: '2026-01-01T00:00:01.000Z' }),
+    ]);
+    expect(events.events.at(-1)?.payload).toMatchObject({ state: 'degraded', recent: supervisor.recent });
+  });
+
   it('stop() lets the running check finish, then stops', async () => {
     const stale = await insertServer(db);
     let answer: () => void = () => {};

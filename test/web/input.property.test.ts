@@ -5,6 +5,7 @@ import type { MikroORM } from '../../src/db/orm.ts';
 import { IRC_EVENT_TYPES, type IrcEventType, parseIrcEvent } from '../../src/shared/irc-events.ts';
 import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
+import { ConnectionStates } from '../../src/web/servers/connection-states.ts';
 import { serversRoutes } from '../../src/web/servers/servers.routes.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 // any request to the IRC service fails the test instead of leaving the machine
@@ -177,6 +178,10 @@ describe('input at every boundary (property-based)', () => {
       fc.string({ unit: 'binary', maxLength: 250 }),
       fc.constantFrom('#a', 'alice', '', 'o', '\u0000', 'x\r\ny'),
     );
+    const time = fc.oneof(
+      fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+      text,
+    );
     const payload = fc.record(
       {
         serverId: fc.oneof(fc.constant(serverId), fc.integer(), fc.double(), fc.string()),
@@ -188,13 +193,19 @@ describe('input at every boundary (property-based)', () => {
         attempt: fc.integer(),
         delayMs: fc.integer(),
         users: fc.array(fc.record({ nickname: text, modes: text }), { maxLength: 5 }),
+        // connection-state
+        state: fc.oneof(fc.constantFrom('reconnecting', 'socket.registered', 'x.', ''), text),
+        since: time,
+        nextAttemptAt: fc.oneof(fc.constant(null), time),
+        lastError: fc.oneof(fc.constant(null), fc.record({ message: text, at: time })),
       },
       { requiredKeys: [] },
     );
+    const connections = new ConnectionStates();
     await fc.assert(
       fc.asyncProperty(fc.constantFrom<IrcEventType>(...IRC_EVENT_TYPES), payload, async (type, data) => {
         const event = parseIrcEvent(type, JSON.parse(JSON.stringify(data)));
-        if (event) await applyIrcEvent(orm.em.fork(), event);
+        if (event) await applyIrcEvent(orm.em.fork(), event, connections);
       }),
       { numRuns: RUNS * 2 },
     );

@@ -147,4 +147,33 @@ describe('InternalApiClient', () => {
     expect(asked).toEqual([2, 4]);
     expect(failure).toBeInstanceOf(BadServiceAnswer);
   });
+
+  it('connections() answers each connection with its state and reason, and refuses an answer outside the contract', async () => {
+    const state = {
+      serverId: 2,
+      state: 'reconnecting',
+      since: '2026-12-03T07:00:01.000Z',
+      nickname: null,
+      attempt: 1,
+      nextAttemptAt: '2026-12-03T07:00:02.000Z',
+      lastError: { message: 'connect ECONNREFUSED 127.0.0.1:16668', at: '2026-12-03T07:00:01.000Z' },
+    };
+    const answers = [
+      JSON.stringify({ connections: [state] }),
+      JSON.stringify({ connections: [{ ...state, since: 'yesterday' }] }),
+    ];
+    const paths: Array<string | undefined> = [];
+    const url = await serve((request, response) => {
+      paths.push(request.url);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(answers.shift());
+    });
+    const client = clientFor(url);
+
+    const connections = await client.connections();
+    const failure = await client.connections().catch((error: unknown) => error);
+
+    expect(paths).toEqual(['/internal/irc/connections', '/internal/irc/connections']);
+    expect(connections).toEqual([state]);
+    expect(failure).toBeInstanceOf(BadServiceAnswer);
+  });
 });

@@ -161,6 +161,46 @@ describe('IrcEventConsumer', () => {
     expect(applied).toEqual([{ type: 'connected', payload: { serverId: 2, nickname: 'me' } }]);
   });
 
+  it('lists before it reads any event when the stream starts, and publishes what the list changed', async () => {
+    const port = await freePort();
+    const stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
+    const server = await startEventSource(port, stream);
+    const bodies: Array<ReadableStream<Uint8Array> | null> = [];
+    const readWhileListing: boolean[] = [];
+    const published = recordingPublisher();
+    const consumer = new IrcEventConsumer({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: TOKEN,
+      events: published,
+      logger: createLogger('test', 'silent'),
+      onStreamChange: () => {},
+      apply: async () => [],
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        bodies.push(response.body);
+        return response;
+      },
+      // a list that takes a while: whatever the consumer would do meanwhile, it has done by the end of it
+      relist: async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        readWhileListing.push(bodies.at(-1)?.locked ?? true);
+        return [{ type: 'connection-state', payload: { serverId: 1, connection: null } }];
+      },
+    });
+    cleanups.push(
+      () => consumer.stop(),
+      () => server.close(),
+      () => stream.close(),
+    );
+
+    consumer.start();
+    await eventually(() => published.events.length === 1);
+
+    // the stream's body was not being read yet: every event on it is applied after the list
+    expect(readWhileListing).toEqual([false]);
+    expect(published.events).toEqual([{ type: 'connection-state', payload: { serverId: 1, connection: null } }]);
+  });
+
   it('keeps retrying while the IRC service is down, without throwing', async () => {
     const port = await freePort();
     const changes: StreamChange[] = [];

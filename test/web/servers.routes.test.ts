@@ -493,6 +493,37 @@ describe('servers API', () => {
       ]);
     });
 
+    it('join on a wanted server not registered yet: the IRC service is told, so its connection joins on registration', async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      await db.query('update servers set autoconnect = true where id = $1', [serverId]);
+      const joined: unknown[] = [];
+      mswServer.use(
+        http.post(CHANNELS, async ({ request }) => {
+          joined.push(await request.json());
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      expect((await json('POST', `/api/servers/${serverId}/channels`, { name: '#soon' })).status).toBe(202);
+      await reconciler.settled();
+
+      expect(joined).toEqual([{ name: '#soon' }]);
+      expect((await view(serverId)).pending).toBeNull();
+    });
+
+    it('join on a wanted server the IRC service holds no connection for: kept for the next connect, nothing pending', async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      await db.query('update servers set autoconnect = true where id = $1', [serverId]);
+      mswServer.use(
+        http.post(CHANNELS, () => HttpResponse.json({ error: { message: 'no connection' } }, { status: 404 })),
+      );
+
+      expect((await json('POST', `/api/servers/${serverId}/channels`, { name: '#later' })).status).toBe(202);
+      await reconciler.settled();
+
+      expect(await view(serverId)).toMatchObject({ pending: null, channels: [{ name: '#later', wanted: true }] });
+    });
+
     it('join answers 202 and keeps the wish when the IRC service is unreachable', async () => {
       const serverId = await insertServer(db);
       ircServiceDown('post', CHANNELS);
@@ -539,6 +570,24 @@ describe('servers API', () => {
       expect((await json('DELETE', `/api/servers/${serverId}/channels/${encodeURIComponent('#a')}`)).status).toBe(202);
       await reconciler.settled();
 
+      expect(await db.query('select name from channels where server_id = $1', [serverId])).toEqual([]);
+    });
+
+    it('part on a wanted server not registered yet: the IRC service is told, so its connection does not join it', async () => {
+      const serverId = await insertServer(db, { connectedAt: null, channels: [{ name: '#a', joined: false }] });
+      await db.query('update servers set autoconnect = true where id = $1', [serverId]);
+      const parted: string[] = [];
+      mswServer.use(
+        http.delete(CHANNEL, ({ params }) => {
+          parted.push(String(params.name));
+          return new HttpResponse(null, { status: 202 });
+        }),
+      );
+
+      expect((await json('DELETE', `/api/servers/${serverId}/channels/${encodeURIComponent('#a')}`)).status).toBe(202);
+      await reconciler.settled();
+
+      expect(parted).toEqual(['#a']);
       expect(await db.query('select name from channels where server_id = $1', [serverId])).toEqual([]);
     });
 

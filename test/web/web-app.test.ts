@@ -1,7 +1,9 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ircConnectionMachine } from '../../machines/irc-connection.machine.ts';
 import { type MikroORM, openOrm } from '../../src/db/orm.ts';
 import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
+import { machineToMermaid } from '../../src/web/machines/machine-diagram.ts';
 import { createTestDatabase, createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { insertServer, STATUS_URL, serverPicture } from './fixtures.ts';
@@ -61,7 +63,12 @@ describe('web app', () => {
       const response = await web.app.request('/api/health-check');
 
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ state: 'idle', lastReport: null, eventId: web.events.position });
+      expect(await response.json()).toEqual({
+        state: 'idle',
+        lastReport: null,
+        recent: [],
+        eventId: web.events.position,
+      });
     });
 
     it('POST answers 503 when the supervisor is not running', async () => {
@@ -82,7 +89,58 @@ describe('web app', () => {
 
       expect(posted.status).toBe(200);
       expect(report).toMatchObject({ outcome: 'answered', connections: [serverId], kept: [serverId], error: null });
-      expect(got).toEqual({ state: 'healthy', lastReport: report, eventId: web.events.position });
+      expect(got).toEqual({
+        state: 'healthy',
+        lastReport: report,
+        recent: expect.arrayContaining([expect.objectContaining({ checkedAt: report.checkedAt })]),
+        eventId: web.events.position,
+      });
+    });
+
+    it('GET lists the last 20 checks newest first, with what each did, and the health event carries them', async () => {
+      const stale = await insertServer(db);
+      const live = await insertServer(db, { connectedAt: null });
+      answerStatus([live]);
+      web.supervisor.start();
+      const first = await web.supervisor.checkNow();
+      const afterFirst = (await (await web.app.request('/api/health-check')).json()).recent;
+      for (let check = 0; check < 21; check += 1) await web.supervisor.checkNow();
+      const events = readSse(
+        (await web.app.request('/events', { headers: { 'Last-Event-ID': `${web.events.bootId}-0` } })).body!,
+      );
+      const last = await web.supervisor.checkNow();
+
+      const { recent } = await (await web.app.request('/api/health-check')).json();
+
+      expect(first).toMatchObject({ disconnected: [stale], markedConnected: [live] });
+      expect(afterFirst).toEqual([
+        {
+          checkedAt: first.checkedAt,
+          outcome: 'answered',
+          durationMs: Date.parse(first.checkedAt) - Date.parse(first.checkStartedAt),
+          disconnected: 1,
+          markedConnected: 1,
+          error: null,
+        },
+      ]);
+      expect(recent).toHaveLength(20);
+      expect(recent[0]).toEqual({
+        checkedAt: last.checkedAt,
+        outcome: 'answered',
+        durationMs: expect.any(Number),
+        disconnected: 0,
+        markedConnected: 0,
+        error: null,
+      });
+      expect(recent.map((check: { checkedAt: string }) => check.checkedAt)).not.toContain(first.checkedAt);
+      let health: { recent: unknown[] } | undefined;
+      for await (const message of events) {
+        if (message.event !== 'health') continue;
+        health = JSON.parse(message.data);
+        if ((health?.recent[0] as { checkedAt: string } | undefined)?.checkedAt === last.checkedAt) break;
+      }
+      expect(health?.recent).toEqual(recent);
+      await events.return(undefined);
     });
 
     it('a server shown connected with no connection in the IRC service shows disconnected after the check, channels reset', async () => {
@@ -110,6 +168,59 @@ describe('web app', () => {
         { name: '#a', joined: false },
         { name: '#b', joined: false },
       ]);
+    });
+  });
+
+  describe('routes that do not exist, the favicon and the machines', () => {
+    it('an unknown /api/* route answers 404 in JSON', async () => {
+      const response = await web.app.request('/api/nothing-here', { method: 'POST' });
+
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await response.json()).toEqual({ error: { message: 'no route POST /api/nothing-here' } });
+    });
+
+    it('an unknown path under a known /api/* prefix answers 404 in JSON too', async () => {
+      const response = await web.app.request('/api/servers/1/nothing');
+
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: { message: 'no route GET /api/servers/1/nothing' } });
+    });
+
+    it('serves the favicon the page links, and at /favicon.ico', async () => {
+      const page = await (await web.app.request('/')).text();
+      const linked = /<link rel="icon" href="([^"]+)"/.exec(page)?.[1];
+
+      for (const path of [linked, '/favicon.ico']) {
+        const response = await web.app.request(path ?? '/missing-link');
+        expect(response.status, path).toBe(200);
+        expect(response.headers.get('content-type')).toBe('image/svg+xml');
+        expect(await response.text()).toMatch(/^<svg /);
+      }
+    });
+
+    it("GET /api/machines/irc-connection answers the connection machine's states and transitions, generated from it", async () => {
+      const response = await web.app.request('/api/machines/irc-connection');
+      const diagram = await response.json();
+
+      expect(response.status).toBe(200);
+      expect(diagram.mermaid).toBe(machineToMermaid(ircConnectionMachine));
+      expect(diagram.states.map((state: { id: string }) => state.id)).toEqual(
+        expect.arrayContaining(['socket', 'socket.connecting', 'socket.registered', 'reconnecting', 'stopped']),
+      );
+      expect(diagram.states).toContainEqual(expect.objectContaining({ id: 'socket.registered', parent: 'socket' }));
+      expect(diagram.transitions).toContainEqual({
+        source: 'socket.connecting',
+        target: 'socket.registered',
+        label: 'REGISTERED',
+      });
+    });
+
+    it('an unknown machine answers 404 in JSON', async () => {
+      const response = await web.app.request('/api/machines/nope');
+
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: { message: 'no machine named nope' } });
     });
   });
 

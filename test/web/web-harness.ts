@@ -5,6 +5,7 @@ import { createWebApp } from '../../src/web/app.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { HealthSupervisor } from '../../src/web/health/health-supervisor.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
+import { WebMetrics } from '../../src/web/metrics/web-metrics.ts';
 import { IRC_SERVICE_URL, TOKEN } from './fixtures.ts';
 
 /**
@@ -17,6 +18,7 @@ export function assembleWeb(
   options: { failureThreshold?: number; timeoutMs?: number; webPassword?: string } = {},
 ) {
   const events = new EventStream<WebEventMap>({ heartbeatMs: 0 });
+  const metrics = new WebMetrics({ sseClients: () => events.clientCount });
   const client = new InternalApiClient({
     baseUrl: IRC_SERVICE_URL,
     token: TOKEN,
@@ -28,12 +30,14 @@ export function assembleWeb(
     events,
     intervalMs: 3_600_000,
     failureThreshold: options.failureThreshold ?? 3,
+    metrics,
   });
-  const app = createWebApp({ orm, supervisor, events, ircService: client, webPassword: options.webPassword });
+  const app = createWebApp({ orm, supervisor, events, ircService: client, metrics, webPassword: options.webPassword });
   return {
     app,
     events,
     supervisor,
+    metrics,
     async close() {
       await supervisor.stop();
       events.close();

@@ -37,7 +37,14 @@ describe('WEB_PASSWORD', () => {
 
   it('covers the routes of the contract', () => {
     const keys = everyRoute().map((route) => `${route.method} ${route.path}`);
-    for (const route of ['GET /', 'GET /events', 'GET /api/servers', 'POST /api/health-check', 'GET /readyz']) {
+    for (const route of [
+      'GET /',
+      'GET /events',
+      'GET /api/servers',
+      'POST /api/health-check',
+      'GET /readyz',
+      'GET /metrics',
+    ]) {
       expect(keys).toContain(route);
     }
   });

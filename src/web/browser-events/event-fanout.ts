@@ -12,8 +12,12 @@ export const FANOUT_CHANNEL = 'irc_supervisor_events';
 /** PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more; batches stay below with room to spare. */
 const MAX_PAYLOAD_BYTES = 7_800;
 
-/** Events about this instance alone (its own supervisor's health) are not fanned out. */
-const LOCAL_TYPES = new Set<WebEventType>(['health', 'reset']);
+/**
+ * Events about this instance alone are not fanned out: its own supervisor's health, and the connection
+ * states, which every instance follows on its own IRC event stream and keeps in its own memory (fanned
+ * out, each browser would get every change once per instance).
+ */
+const LOCAL_TYPES = new Set<WebEventType>(['health', 'reset', 'connection-state']);
 
 type FannedEvent = [type: WebEventType, payload: unknown];
 

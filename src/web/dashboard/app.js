@@ -1,7 +1,11 @@
 // The live dashboard: loads the servers and the supervisor from the API, then follows /events.
-// Every value from the server is written with textContent, never as HTML.
+// Every value from the server is written with textContent, never as HTML. Each server card (and each
+// channel row in it) is built once, keyed by id, and then patched in place: an event changes text and
+// attributes, never the form a user is typing in, so typed input and focus survive any event.
 
-const state = { servers: new Map(), health: null, streamLost: false };
+import { drawMachine, highlightMachine } from './machine-diagram.js';
+
+const state = { servers: new Map(), health: null, recent: [], streamLost: false };
 
 // List-then-watch: a snapshot from the API may be older than events already shown. Every API snapshot
 // carries the id of the newest event it reflects; events after it are kept here and re-applied on top.
@@ -21,7 +25,7 @@ function replayAfter(snapshotEventId, types) {
   for (const event of recentEvents) {
     const id = parseEventId(event.id);
     if (!types.includes(event.type) || !id || !after) continue;
-    if (id.boot === after.boot && id.seq > after.seq) handlers[event.type](event.payload);
+    if (id.boot === after.boot && id.seq > after.seq) applyEvent(event.type, event.payload);
   }
 }
 
@@ -38,6 +42,20 @@ function element(tag, props = {}, ...children) {
   return node;
 }
 
+// Patches that touch the DOM only when the value changed (a rewrite would restart CSS and screen readers).
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+function setData(node, key, value) {
+  if (node.dataset[key] !== value) node.dataset[key] = value;
+}
+function setHidden(node, hidden) {
+  if (node.hidden !== hidden) node.hidden = hidden;
+}
+function setClass(node, className) {
+  if (node.className !== className) node.className = className;
+}
+
 function formatTime(iso) {
   return iso ? new Date(iso).toLocaleTimeString() : '';
 }
@@ -48,6 +66,14 @@ function showError(message) {
   banner.hidden = !message;
 }
 
+/** A refusal of the API: its message, and the field it names (`{error: {message, field}}`). */
+class ApiError extends Error {
+  constructor(message, field) {
+    super(message);
+    this.field = field;
+  }
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
@@ -55,31 +81,49 @@ async function api(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const payload = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error(payload?.error?.message ?? `${method} ${path} answered ${response.status}`);
+  if (!response.ok) {
+    throw new ApiError(
+      payload?.error?.message ?? `${method} ${path} answered ${response.status}`,
+      payload?.error?.field,
+    );
+  }
   return payload;
 }
 
-/** Runs an operator action, shows its failure in the error banner, and reloads what it changed. */
-async function act(action) {
+/**
+ * Runs an operator action. A refusal is shown where it belongs: beside the field it names when `form` has
+ * one (`[data-field-error=…]`), else in `where` (the card's error line) or the page's banner. What was
+ * typed stays. Then reloads what the action changed.
+ */
+async function act(action, { form, where } = {}) {
+  if (form) for (const slot of form.querySelectorAll('[data-field-error]')) setText(slot, '');
+  if (where) setText(where, '');
+  showError('');
+  let ok = true;
   try {
-    showError('');
     await action();
   } catch (error) {
-    showError(error.message);
+    ok = false;
+    const slot = form && error.field ? form.querySelector(`[data-field-error="${CSS.escape(error.field)}"]`) : null;
+    if (slot) setText(slot, error.message);
+    else if (where) setText(where, error.message);
+    else showError(error.message);
   }
-  await loadServers();
+  await loadServers().catch(() => {});
+  return ok;
 }
 
 async function loadServers() {
   const { servers, eventId } = await api('GET', '/api/servers');
   state.servers = new Map(servers.map((server) => [server.id, server]));
-  replayAfter(eventId, ['server-status', 'channel', 'channel-removed', 'server-removed']);
-  render();
+  replayAfter(eventId, ['server-status', 'channel', 'channel-removed', 'server-removed', 'connection-state']);
+  renderServers();
 }
 
 async function loadHealth() {
-  const { state: supervisorState, lastReport, eventId } = await api('GET', '/api/health-check');
+  const { state: supervisorState, lastReport, recent, eventId } = await api('GET', '/api/health-check');
   state.health = { state: supervisorState, checkedAt: lastReport?.checkedAt ?? null };
+  state.recent = recent ?? [];
   replayAfter(eventId, ['health']);
   renderHealth();
 }
@@ -92,177 +136,508 @@ async function reloadAll() {
   }
 }
 
-function renderHealth() {
-  const badge = $('supervisor-state');
-  const current = state.health?.state ?? 'unknown';
-  badge.textContent = current;
-  badge.className = `badge ${current}`;
-  $('supervisor-checked').textContent = state.health?.checkedAt
-    ? `last check ${formatTime(state.health.checkedAt)}`
-    : 'no check yet';
-  $('banner-degraded').hidden = current !== 'degraded';
+// ---------------------------------------------------------------------------------------------------
+// Words for what a connection is doing
+
+/** A connection's state in words, from the IRC service's report when there is one, else from the rows. */
+function describeConnection(server, now = Date.now()) {
+  const connection = server.connection;
+  if (!connection) {
+    if (server.connected) return `connected since ${formatTime(server.connectedAt)}`;
+    return server.autoconnect ? 'waiting for the connection' : 'not connected';
+  }
+  const reason = connection.lastError ? `: ${connection.lastError.message}` : '';
+  const leaf = connection.state.split('.').at(-1);
+  switch (leaf) {
+    case 'registered': {
+      const wanted =
+        connection.nickname && connection.nickname !== server.nickname ? ` (wanted ${server.nickname})` : '';
+      return `registered as ${connection.nickname || server.nickname}${wanted}`;
+    }
+    case 'connecting':
+      return connection.attempt > 1 ? `connecting, attempt ${connection.attempt}${reason}` : 'connecting';
+    case 'reconnecting': {
+      const next = connection.nextAttemptAt
+        ? `, next in ${Math.max(0, Math.ceil((Date.parse(connection.nextAttemptAt) - now) / 1000))} s`
+        : '';
+      return `reconnecting, attempt ${connection.attempt}${next}${reason}`;
+    }
+    case 'disconnecting':
+      return 'disconnecting (QUIT sent)';
+    case 'stopped':
+      return `stopped${reason}`;
+    case 'failed':
+      return `failed${reason}`;
+    default:
+      return `${connection.state}${reason}`;
+  }
 }
 
-function renderChannel(server, channel) {
-  return element(
-    'li',
-    {
-      className: `channel ${channel.joined ? 'joined' : ''}`,
-      dataset: {
-        testid: 'channel',
-        channel: channel.name,
-        joined: String(channel.joined),
-        wanted: String(channel.wanted !== false),
-      },
-    },
-    `${channel.name} `,
-    element(
-      'span',
-      { className: 'muted', dataset: { testid: 'user-count' } },
-      `${channel.userCount} ${channel.userCount === 1 ? 'user' : 'users'}`,
-    ),
-    channel.wanted === false
-      ? element('span', { className: 'muted' }, ' (parting)')
-      : channel.joined
-        ? null
-        : element('span', { className: 'muted' }, ' (not joined)'),
-    // never disabled: a part while the IRC service is down is kept and passed on when it is back
-    element(
-      'button',
-      {
-        type: 'button',
-        className: 'part',
-        title: 'Part, and stay out',
-        dataset: { testid: 'part' },
-        onclick: () =>
-          act(() => api('DELETE', `/api/servers/${server.id}/channels/${encodeURIComponent(channel.name)}`)),
-      },
-      'Part',
-    ),
-  );
-}
-
-function renderServer(server) {
-  const status = server.connected
-    ? element('span', { className: 'badge connected', dataset: { testid: 'server-state' } }, 'connected')
-    : element('span', { className: 'badge disconnected', dataset: { testid: 'server-state' } }, 'disconnected');
-  // autoconnect is what the operator wants; connected is what the IRC service reports
-  // a failed connection (banned, password refused, no acceptable nickname) waits for the operator's Connect
-  const since = server.connected
-    ? element('span', { className: 'muted' }, `since ${formatTime(server.connectedAt)}`)
-    : server.failure
-      ? element(
-          'span',
-          { className: 'failure', dataset: { testid: 'failure' } },
-          `failed ${formatTime(server.failure.at)}: ${server.failure.message} (Connect tries again)`,
-        )
-      : server.autoconnect
-        ? element('span', { className: 'muted' }, 'wanted: waiting for the connection')
-        : null;
-  // a wish the IRC service could not be told yet: it is kept, and passed on when the IRC service is back
-  const pendingWish =
+/** What a wish waiting on the IRC service will do once it is back. */
+function pendingText(server) {
+  const wish =
     server.autoconnect && !server.connected
       ? 'will connect'
       : !server.autoconnect && server.connected
         ? 'will disconnect'
         : 'will pass the change on';
-  const pending = server.pending
-    ? element(
-        'span',
-        { className: 'muted pending', dataset: { testid: 'pending' } },
-        `${pendingWish} when the IRC service is back: ${server.pending.reason}`,
-      )
-    : null;
-  const joinInput = element('input', { name: 'channel', placeholder: '#channel', required: true, maxLength: 50 });
-  return element(
+  return `${wish} when the IRC service is back: ${server.pending.reason}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Server cards, keyed by server id
+
+const cards = new Map();
+
+const EDIT_FIELDS = [
+  { name: 'name', label: 'Name', type: 'text' },
+  { name: 'host', label: 'Host', type: 'text' },
+  { name: 'port', label: 'Port', type: 'number' },
+  { name: 'tls', label: 'TLS', type: 'checkbox' },
+  { name: 'nickname', label: 'Nickname', type: 'text' },
+  { name: 'username', label: 'User name', type: 'text', optional: true },
+  { name: 'realname', label: 'Real name', type: 'text', optional: true },
+  { name: 'password', label: 'Password', type: 'password', optional: true },
+];
+
+function actionButton(label, testid, onclick, title = '') {
+  return element('button', { type: 'button', title, dataset: { testid, action: testid }, onclick }, label);
+}
+
+function createCard(server) {
+  const id = server.id;
+  const card = { id, channels: new Map() };
+  const current = () => state.servers.get(id);
+  card.name = element('span', { className: 'server-name', dataset: { testid: 'server-name' } });
+  card.address = element('span', { className: 'muted', dataset: { testid: 'server-address' } });
+  card.badge = element('span', { dataset: { testid: 'server-state' } });
+  card.connection = element('p', { className: 'connection', dataset: { testid: 'connection-state' } });
+  card.wantedObserved = element('p', { className: 'muted', dataset: { testid: 'wanted-observed' } });
+  card.pending = element('p', { className: 'pending', dataset: { testid: 'pending' }, hidden: true });
+  card.failure = element('p', { className: 'failure', dataset: { testid: 'failure' }, hidden: true });
+  card.error = element('p', { className: 'field-error', dataset: { testid: 'card-error' } });
+  card.connect = actionButton('Connect', 'connect', () =>
+    act(() => api('POST', `/api/servers/${id}/connect`), { where: card.error }),
+  );
+  card.disconnect = actionButton('Disconnect', 'disconnect', () =>
+    act(() => api('POST', `/api/servers/${id}/disconnect`), { where: card.error }),
+  );
+  card.editButton = actionButton('Edit', 'edit', () => toggleEdit(card));
+  card.editButton.dataset.action = '';
+  card.machineButton = actionButton('Machine', 'machine', () => toggleMachine(card), "The connection's state machine");
+  card.machineButton.dataset.action = '';
+  const remove = actionButton('Delete', 'delete', () => {
+    if (confirm(`Delete ${current().name}?`)) act(() => api('DELETE', `/api/servers/${id}`), { where: card.error });
+  });
+
+  card.channelList = element('ul', { className: 'channels', dataset: { testid: 'channels' } });
+  card.joinInput = element('input', { name: 'channel', placeholder: '#channel', required: true, maxLength: 50 });
+  card.joinForm = element(
+    'form',
+    {
+      className: 'join-form',
+      noValidate: true,
+      dataset: { testid: 'join-form' },
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const joined = await act(
+          () => api('POST', `/api/servers/${id}/channels`, { name: card.joinInput.value.trim() }),
+          { form: card.joinForm },
+        );
+        if (joined) card.joinInput.value = '';
+      },
+    },
+    card.joinInput,
+    element('button', { type: 'submit', dataset: { action: 'join' } }, 'Join'),
+    element('span', { className: 'field-error', dataset: { fieldError: 'name', testid: 'join-error' } }),
+  );
+
+  card.editForm = createEditForm(card);
+  card.diagram = element('div', { className: 'diagram', dataset: { testid: 'machine-diagram' }, hidden: true });
+
+  card.root = element(
     'li',
-    { className: 'server', dataset: { testid: 'server', serverId: String(server.id), name: server.name } },
+    { className: 'server', dataset: { testid: 'server', serverId: String(id) } },
     element(
       'div',
       { className: 'server-head' },
-      element('span', { className: 'server-name' }, server.name),
-      element(
-        'span',
-        { className: 'muted' },
-        `${server.host}:${server.port}${server.tls ? ' (TLS)' : ''} as ${server.nickname}`,
-      ),
-      status,
-      since,
-      pending,
+      card.name,
+      card.address,
+      card.badge,
       element(
         'span',
         { className: 'server-actions' },
-        element(
-          'button',
-          {
-            type: 'button',
-            // only when there is nothing to do; never because the IRC service is down (the wish is kept)
-            disabled: server.connected && server.autoconnect,
-            title: server.connected && server.autoconnect ? 'Already connected' : 'Connect, and keep it connected',
-            dataset: { testid: 'connect' },
-            onclick: () => act(() => api('POST', `/api/servers/${server.id}/connect`)),
-          },
-          'Connect',
-        ),
-        element(
-          'button',
-          {
-            type: 'button',
-            disabled: !server.connected && !server.autoconnect,
-            title: 'Disconnect, and keep it disconnected',
-            dataset: { testid: 'disconnect' },
-            onclick: () => act(() => api('POST', `/api/servers/${server.id}/disconnect`)),
-          },
-          'Disconnect',
-        ),
-        element(
-          'button',
-          {
-            type: 'button',
-            dataset: { testid: 'delete' },
-            onclick: () => confirm(`Delete ${server.name}?`) && act(() => api('DELETE', `/api/servers/${server.id}`)),
-          },
-          'Delete',
-        ),
+        card.connect,
+        card.disconnect,
+        card.editButton,
+        card.machineButton,
+        remove,
       ),
     ),
-    element('ul', { className: 'channels' }, ...server.channels.map((channel) => renderChannel(server, channel))),
+    card.connection,
+    card.wantedObserved,
+    card.failure,
+    card.pending,
+    card.error,
+    card.editForm,
+    card.diagram,
+    card.channelList,
+    card.joinForm,
+  );
+  return card;
+}
+
+function createEditForm(card) {
+  const form = element('form', {
+    className: 'server-form edit-form',
+    noValidate: true,
+    hidden: true,
+    dataset: { testid: 'edit-form' },
+  });
+  for (const field of EDIT_FIELDS) {
+    const input = element('input', { name: field.name, type: field.type });
+    if (field.name === 'password') input.autocomplete = 'new-password';
+    const label = element(
+      'label',
+      { className: field.type === 'checkbox' ? 'inline' : '' },
+      field.type === 'checkbox' ? input : `${field.label} `,
+      field.type === 'checkbox' ? ` ${field.label}` : input,
+    );
+    form.append(label, element('span', { className: 'field-error', dataset: { fieldError: field.name } }));
+  }
+  const clearPassword = element('input', { name: 'clearPassword', type: 'checkbox' });
+  form.append(
+    element('label', { className: 'inline clear-password' }, clearPassword, ' Remove the password'),
+    element('span', { className: 'field-error', dataset: { fieldError: 'body' } }),
     element(
-      'form',
-      {
-        className: 'join-form',
-        dataset: { testid: 'join-form' },
-        onsubmit: (event) => {
-          event.preventDefault();
-          act(() => api('POST', `/api/servers/${server.id}/channels`, { name: joinInput.value.trim() }));
-        },
-      },
-      joinInput,
-      element('button', { type: 'submit' }, 'Join'),
+      'span',
+      { className: 'form-actions' },
+      element('button', { type: 'submit', dataset: { action: 'save', testid: 'save' } }, 'Save'),
+      element('button', { type: 'button', onclick: () => toggleEdit(card, false) }, 'Cancel'),
     ),
   );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const server = state.servers.get(card.id);
+    const changes = {};
+    for (const field of EDIT_FIELDS) {
+      const input = form.elements[field.name];
+      if (field.type === 'checkbox') {
+        if (input.checked !== server[field.name]) changes[field.name] = input.checked;
+      } else if (field.name === 'password') {
+        if (input.value !== '') changes.password = input.value;
+      } else if (field.type === 'number') {
+        // sent as typed: the API names the field when it is no port
+        const port = input.value.trim() === '' ? input.value : Number(input.value);
+        if (port !== server.port) changes.port = port;
+      } else {
+        const value = field.optional && input.value.trim() === '' ? null : input.value;
+        if (value !== server[field.name]) changes[field.name] = value;
+      }
+    }
+    if (form.elements.clearPassword.checked) changes.password = null;
+    if (Object.keys(changes).length === 0) return toggleEdit(card, false);
+    const saved = await act(() => api('PATCH', `/api/servers/${card.id}`, changes), { form });
+    if (saved) toggleEdit(card, false);
+  });
+  return form;
 }
 
-function render() {
+/** Opens the edit form filled with the server's settings (only then: never while the operator types). */
+function toggleEdit(card, open = card.editForm.hidden) {
+  const form = card.editForm;
+  if (open) {
+    const server = state.servers.get(card.id);
+    for (const field of EDIT_FIELDS) {
+      const input = form.elements[field.name];
+      if (field.type === 'checkbox') input.checked = Boolean(server[field.name]);
+      else if (field.name === 'password') {
+        input.value = '';
+        input.placeholder = server.hasPassword ? 'unchanged' : 'none';
+      } else input.value = server[field.name] ?? '';
+    }
+    form.elements.clearPassword.checked = false;
+    form.querySelector('.clear-password').hidden = !server.hasPassword;
+    for (const slot of form.querySelectorAll('[data-field-error]')) setText(slot, '');
+  }
+  form.hidden = !open;
+  card.editButton.setAttribute('aria-expanded', String(open));
+  refreshActions();
+}
+
+async function toggleMachine(card) {
+  const open = card.diagram.hidden;
+  card.diagram.hidden = !open;
+  card.machineButton.setAttribute('aria-expanded', String(open));
+  if (open && !card.diagram.firstChild) {
+    try {
+      drawMachine(card.diagram, await machine('irc-connection'));
+    } catch (error) {
+      setText(card.diagram, `Could not load the diagram: ${error.message}`);
+    }
+  }
+  updateMachineHighlight(card);
+}
+
+const machines = new Map();
+function machine(name) {
+  if (!machines.has(name)) {
+    const loading = api('GET', `/api/machines/${name}`);
+    loading.catch(() => machines.delete(name));
+    machines.set(name, loading);
+  }
+  return machines.get(name);
+}
+
+function updateMachineHighlight(card) {
+  if (card.diagram.hidden || !card.diagram.firstChild) return;
+  const server = state.servers.get(card.id);
+  highlightMachine(card.diagram, server?.connection?.state ?? null);
+}
+
+function createChannelRow(card, channel) {
+  const row = { name: channel.name };
+  row.label = element('span', { className: 'channel-name' }, channel.name);
+  row.status = element('span', { className: 'muted', dataset: { testid: 'channel-status' } });
+  row.users = element('span', { className: 'muted', dataset: { testid: 'user-count' } });
+  // never disabled because the IRC service is down: the part is kept and passed on when it is back
+  row.part = actionButton(
+    'Part',
+    'part',
+    () =>
+      act(() => api('DELETE', `/api/servers/${card.id}/channels/${encodeURIComponent(row.name)}`), {
+        where: card.error,
+      }),
+    'Part, and stay out',
+  );
+  row.root = element(
+    'li',
+    { className: 'channel', dataset: { testid: 'channel', channel: channel.name } },
+    row.label,
+    row.status,
+    row.users,
+    row.part,
+  );
+  return row;
+}
+
+function updateChannelRow(row, channel) {
+  const wanted = channel.wanted !== false;
+  setClass(row.root, `channel${channel.joined ? ' joined' : ''}${wanted ? '' : ' parting'}`);
+  setData(row.root, 'joined', String(channel.joined));
+  setData(row.root, 'wanted', String(wanted));
+  // wanted (the operator's wish) vs observed (what the IRC service reported)
+  setText(
+    row.status,
+    !wanted
+      ? channel.joined
+        ? 'parting (still joined)'
+        : 'parting'
+      : channel.joined
+        ? 'wanted, joined'
+        : 'wanted, not joined yet',
+  );
+  setText(row.users, `${channel.userCount} ${channel.userCount === 1 ? 'user' : 'users'}`);
+  setData(row.part, 'blocked', String(!wanted));
+}
+
+function updateCard(card, server) {
+  setData(card.root, 'name', server.name);
+  setText(card.name, server.name);
+  setText(card.address, `${server.host}:${server.port}${server.tls ? ' (TLS)' : ''} as ${server.nickname}`);
+  setText(card.badge, server.connected ? 'connected' : 'disconnected');
+  setClass(card.badge, `badge ${server.connected ? 'connected' : 'disconnected'}`);
+  setData(card.root, 'connectionState', server.connection?.state ?? '');
+  setText(card.connection, describeConnection(server));
+  setClass(card.connection, `connection${server.connection?.lastError ? ' has-error' : ''}`);
+  // autoconnect is what the operator wants; connected is what the IRC service reports
+  const wanted = server.autoconnect ? 'connected' : 'disconnected';
+  const observed = server.connected ? 'connected' : 'disconnected';
+  setText(
+    card.wantedObserved,
+    `wanted: ${wanted} · observed: ${observed}${wanted === observed ? '' : ' (converging)'}`,
+  );
+  // a failed connection (banned, password refused, no acceptable nickname) waits for the operator's Connect
+  setHidden(card.failure, !server.failure);
+  if (server.failure) {
+    setText(card.failure, `failed ${formatTime(server.failure.at)}: ${server.failure.message} (Connect tries again)`);
+  }
+  // a wish the IRC service could not be told yet: it is kept, and passed on when the IRC service is back
+  setHidden(card.pending, !server.pending);
+  if (server.pending) {
+    setText(card.pending, pendingText(server));
+    card.pending.title = `pending since ${new Date(server.pending.since).toLocaleString()}`;
+  }
+  // only when there is nothing to do; never because the IRC service is down (the wish is kept)
+  setData(card.connect, 'blocked', String(server.connected && server.autoconnect));
+  card.connect.title = server.connected && server.autoconnect ? 'Already connected' : 'Connect, and keep it connected';
+  setData(card.disconnect, 'blocked', String(!server.connected && !server.autoconnect));
+  card.disconnect.title = 'Disconnect, and keep it disconnected';
+
+  const seen = new Set();
+  let previous = null;
+  for (const channel of server.channels) {
+    seen.add(channel.name);
+    let row = card.channels.get(channel.name);
+    if (!row) {
+      row = createChannelRow(card, channel);
+      card.channels.set(channel.name, row);
+    }
+    updateChannelRow(row, channel);
+    // keep the order of the server's list, moving a row only when it is out of place
+    const expected = previous ? previous.root.nextSibling : card.channelList.firstChild;
+    if (expected !== row.root) card.channelList.insertBefore(row.root, expected);
+    previous = row;
+  }
+  for (const [name, row] of card.channels) {
+    if (!seen.has(name)) {
+      row.root.remove();
+      card.channels.delete(name);
+    }
+  }
+  updateMachineHighlight(card);
+}
+
+function renderServer(serverId) {
+  const server = state.servers.get(serverId);
+  const card = cards.get(serverId);
+  if (!server) {
+    card?.root.remove();
+    cards.delete(serverId);
+  } else if (card) updateCard(card, server);
+  else renderServers();
+  refreshActions();
+}
+
+function renderServers() {
   const list = $('servers');
-  list.replaceChildren(...[...state.servers.values()].map(renderServer));
+  let previous = null;
+  for (const server of state.servers.values()) {
+    let card = cards.get(server.id);
+    if (!card) {
+      card = createCard(server);
+      cards.set(server.id, card);
+    }
+    updateCard(card, server);
+    const expected = previous ? previous.root.nextSibling : list.firstChild;
+    if (expected !== card.root) list.insertBefore(card.root, expected);
+    previous = card;
+  }
+  for (const [id, card] of cards) {
+    if (!state.servers.has(id)) {
+      card.root.remove();
+      cards.delete(id);
+    }
+  }
   $('no-servers').hidden = state.servers.size > 0;
+  refreshActions();
 }
 
-// Each handler updates the state from one event; render() and renderHealth() show it.
+/** Actions need the web side: all are off while its stream is lost; each is also off when it has nothing to do. */
+function refreshActions() {
+  for (const button of document.querySelectorAll('[data-action]:not([data-action=""])')) {
+    const disabled = state.streamLost || button.dataset.blocked === 'true';
+    if (button.disabled !== disabled) button.disabled = disabled;
+  }
+}
+
+// The countdown of "next in N s" moves on its own between events: patch only those lines.
+setInterval(() => {
+  for (const card of cards.values()) {
+    const server = state.servers.get(card.id);
+    if (server?.connection?.nextAttemptAt) setText(card.connection, describeConnection(server));
+  }
+}, 1_000);
+
+// ---------------------------------------------------------------------------------------------------
+// The health panel
+
+const checkRows = new Map();
+
+function renderHealth() {
+  const badge = $('supervisor-state');
+  const current = state.health?.state ?? 'unknown';
+  setText(badge, current);
+  setClass(badge, `badge ${current}`);
+  setText(
+    $('supervisor-checked'),
+    state.health?.checkedAt ? `last check ${formatTime(state.health.checkedAt)}` : 'no check yet',
+  );
+  $('banner-degraded').hidden = current !== 'degraded';
+  const diagram = $('supervisor-diagram');
+  if (!diagram.hidden && diagram.firstChild) highlightMachine(diagram, current === 'idle' ? null : current);
+
+  const body = $('recent-checks').querySelector('tbody');
+  const seen = new Set();
+  let previous = null;
+  for (const check of state.recent) {
+    const key = `${check.checkedAt} ${check.outcome}`;
+    seen.add(key);
+    let row = checkRows.get(key);
+    if (!row) {
+      row = element(
+        'tr',
+        { className: `check ${check.outcome}`, dataset: { testid: 'check', outcome: check.outcome } },
+        element('td', {}, formatTime(check.checkedAt)),
+        element('td', { title: check.error ?? '' }, check.outcome),
+        element('td', {}, `${check.durationMs} ms`),
+        element('td', {}, String(check.disconnected)),
+        element('td', {}, String(check.markedConnected)),
+      );
+      checkRows.set(key, row);
+    }
+    const expected = previous ? previous.nextSibling : body.firstChild;
+    if (expected !== row) body.insertBefore(row, expected);
+    previous = row;
+  }
+  for (const [key, row] of checkRows) {
+    if (!seen.has(key)) {
+      row.remove();
+      checkRows.delete(key);
+    }
+  }
+  $('recent-checks').hidden = state.recent.length === 0;
+  $('no-checks').hidden = state.recent.length > 0;
+}
+
+$('supervisor-machine').addEventListener('click', async () => {
+  const diagram = $('supervisor-diagram');
+  diagram.hidden = !diagram.hidden;
+  $('supervisor-machine').setAttribute('aria-expanded', String(!diagram.hidden));
+  if (!diagram.hidden && !diagram.firstChild) {
+    try {
+      drawMachine(diagram, await machine('health-supervisor'));
+    } catch (error) {
+      setText(diagram, `Could not load the diagram: ${error.message}`);
+    }
+  }
+  renderHealth();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Events
+
+// Each handler updates the state from one event and answers what to patch.
 const handlers = {
   'server-status'({ serverId, connected, connectedAt, pending, failure }) {
     const server = state.servers.get(serverId);
-    if (!server) return void loadServers(); // a server this page has not seen yet
+    if (!server) return { reload: true }; // a server this page has not seen yet
     Object.assign(server, { connected, connectedAt });
     if (pending !== undefined) server.pending = pending;
     if (failure !== undefined) server.failure = failure;
     // the disconnect transition: channels not joined, their users gone
     if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
+    return { serverId };
+  },
+  'connection-state'({ serverId, connection }) {
+    const server = state.servers.get(serverId);
+    if (!server) return { reload: true };
+    server.connection = connection;
+    return { serverId };
   },
   channel(channel) {
     const server = state.servers.get(channel.serverId);
-    if (!server) return void loadServers();
+    if (!server) return { reload: true };
     const index = server.channels.findIndex((existing) => existing.id === channel.channelId);
     // events that only tell what was observed carry no wish: the one shown stays
     const wanted = channel.wanted ?? server.channels[index]?.wanted ?? true;
@@ -275,35 +650,50 @@ const handlers = {
     };
     if (index === -1) server.channels.push(view);
     else server.channels[index] = view;
+    return { serverId: channel.serverId };
   },
   'channel-removed'({ serverId, channelId }) {
     const server = state.servers.get(serverId);
     if (server) server.channels = server.channels.filter((channel) => channel.id !== channelId);
+    return { serverId };
   },
   'server-removed'({ serverId }) {
     state.servers.delete(serverId);
+    return { serverId };
   },
   health(health) {
     state.health = health;
+    if (Array.isArray(health.recent)) state.recent = health.recent;
+    return { health: true };
   },
 };
+
+function applyEvent(type, payload) {
+  const change = handlers[type](payload);
+  if (change.reload) void loadServers();
+  else if (change.health) renderHealth();
+  else renderServer(change.serverId);
+}
 
 function setStreamLost(lost) {
   state.streamLost = lost;
   $('banner-stream').hidden = !lost;
   document.body.dataset.stream = lost ? 'lost' : 'live';
+  const indicator = $('stream-state');
+  setText(indicator, lost ? 'offline' : 'live');
+  setClass(indicator, `stream-state ${lost ? 'lost' : 'live'}`);
+  refreshActions();
 }
 
+let events;
 function follow() {
-  const events = new EventSource('/events');
+  events = new EventSource('/events');
   for (const type of Object.keys(handlers)) {
     events.addEventListener(type, (message) => {
       const payload = JSON.parse(message.data);
       recentEvents.push({ id: message.lastEventId, type, payload });
       if (recentEvents.length > RECENT_LIMIT) recentEvents.shift();
-      handlers[type](payload);
-      if (type === 'health') renderHealth();
-      else render();
+      applyEvent(type, payload);
     });
   }
   // the server could not replay what this page missed: start again from the API
@@ -316,22 +706,35 @@ function follow() {
     if (state.streamLost) void reloadAll();
     setStreamLost(false);
   });
-  events.addEventListener('error', () => setStreamLost(true));
+  events.addEventListener('error', () => {
+    setStreamLost(true);
+    // the browser retries a dropped stream by itself, but gives up on an answer that is not a stream
+    // (a proxy's error page, a 503 while the web side starts): then this page tries again itself
+    if (events.readyState === EventSource.CLOSED) {
+      events.close();
+      setTimeout(follow, 2_000);
+    }
+  });
 }
 
-$('add-server').addEventListener('submit', (event) => {
+$('add-server').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const form = new FormData(event.target);
-  act(async () => {
-    await api('POST', '/api/servers', {
-      name: form.get('name'),
-      host: form.get('host'),
-      port: Number(form.get('port')),
-      nickname: form.get('nickname'),
-      tls: form.get('tls') === 'on',
-    });
-    event.target.reset();
-  });
+  const form = event.target;
+  const fields = new FormData(form);
+  const port = String(fields.get('port') ?? '').trim();
+  const added = await act(
+    () =>
+      api('POST', '/api/servers', {
+        name: fields.get('name'),
+        host: fields.get('host'),
+        // sent as typed: the API names the field when it is no port
+        port: port === '' ? port : Number(port),
+        nickname: fields.get('nickname'),
+        tls: fields.get('tls') === 'on',
+      }),
+    { form },
+  );
+  if (added) form.reset();
 });
 
 $('check-now').addEventListener('click', () =>
@@ -342,6 +745,6 @@ $('check-now').addEventListener('click', () =>
 );
 
 // watch first, then list: events that arrive while the snapshot loads are re-applied on top of it
-setStreamLost(false);
+state.streamLost = false;
 follow();
 await reloadAll();

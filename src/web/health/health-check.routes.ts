@@ -3,12 +3,17 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { HealthSupervisorNotRunning, type HealthSupervisorView } from './health-supervisor.ts';
 
-/** `GET /api/health-check`: the supervisor's state and last report; `POST`: check now and answer the report. */
+/** `GET /api/health-check`: the supervisor's state, last report and last checks (`recent`); `POST`: check now and answer the report. */
 export function healthCheckRoutes(supervisor: HealthSupervisorView, events: { readonly position: string }): Hono {
   const routes = new Hono();
   // eventId: the id of the newest browser event at the same instant, so a page can order this with events
   routes.get('/api/health-check', (c) =>
-    c.json({ state: supervisor.state, lastReport: supervisor.lastReport, eventId: events.position }),
+    c.json({
+      state: supervisor.state,
+      lastReport: supervisor.lastReport,
+      recent: supervisor.recent,
+      eventId: events.position,
+    }),
   );
   routes.post('/api/health-check', async (c) => {
     try {

@@ -2,8 +2,15 @@
 import { type Actor, createActor, fromPromise, type InspectionEvent } from 'xstate';
 import { type HealthSupervisorState, healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
 import type { Logger } from '../../logger.ts';
-import type { HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
+import {
+  type HealthCheckReport,
+  type HealthCheckSummary,
+  type PerformOptions,
+  RECENT_CHECKS,
+  summarizeReport,
+} from '../../shared/health-check-report.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import type { HealthCheckMetrics } from '../metrics/web-metrics.ts';
 
 /** `idle` until started (tests, or HEALTH_CHECK_ENABLED=false), then the machine's state. */
 export type HealthState = 'idle' | HealthSupervisorState;
@@ -23,12 +30,16 @@ export interface HealthSupervisorDeps {
   logger?: Logger;
   /** Transition logging (DEBUG_MACHINES) or a test's trace. */
   inspect?: (event: InspectionEvent) => void;
+  /** Told of each check's outcome and duration and of each state change (`GET /metrics`). */
+  metrics?: HealthCheckMetrics;
 }
 
 /** What the web routes need of the supervisor. */
 export interface HealthSupervisorView {
   readonly state: HealthState;
   readonly lastReport: HealthCheckReport | null;
+  /** The last checks, newest first (at most RECENT_CHECKS), failed ones included. */
+  readonly recent: readonly HealthCheckSummary[];
   checkNow(): Promise<HealthCheckReport>;
 }
 
@@ -47,10 +58,11 @@ export class HealthSupervisor implements HealthSupervisorView {
   private waiters: Waiter[] = [];
   private started = false;
   private stopping = false;
+  private recentChecks: HealthCheckSummary[] = [];
 
   constructor(private readonly deps: HealthSupervisorDeps) {
     const machine = healthSupervisorMachine.provide({
-      actors: { check: fromPromise(({ input }: { input: PerformOptions }) => deps.job.perform(input)) },
+      actors: { check: fromPromise(({ input }: { input: PerformOptions }) => this.timedCheck(input)) },
       delays: { checkInterval: deps.intervalMs },
     });
     this.actor = createActor(machine, { input: { failureThreshold: deps.failureThreshold }, inspect: deps.inspect });
@@ -64,6 +76,7 @@ export class HealthSupervisor implements HealthSupervisorView {
       const state = String(snapshot.value);
       const report = snapshot.context.lastReport;
       if (published?.state === state && published.report === report) return;
+      if (published?.state !== state) deps.metrics?.supervisorStateChanged(state);
       published = { state, report };
       this.publishHealth();
     });
@@ -86,6 +99,14 @@ export class HealthSupervisor implements HealthSupervisorView {
 
   get lastReport(): HealthCheckReport | null {
     return this.actor.getSnapshot().context.lastReport;
+  }
+
+  get recent(): readonly HealthCheckSummary[] {
+    return this.recentChecks;
+  }
+
+  private remember(check: HealthCheckSummary): void {
+    this.recentChecks = [check, ...this.recentChecks].slice(0, RECENT_CHECKS);
   }
 
   /**
@@ -127,6 +148,32 @@ export class HealthSupervisor implements HealthSupervisorView {
     this.settle((waiter) => waiter.reject(new HealthSupervisorNotRunning('the health supervisor stopped')));
   }
 
+  /** The check, its outcome and duration told to the metrics. */
+  /** One check, timed: its outcome and duration go to the metrics and to the recent checks. */
+  private async timedCheck(options: PerformOptions): Promise<HealthCheckReport> {
+    const { job, metrics } = this.deps;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1_000;
+    try {
+      const report = await job.perform(options);
+      metrics?.checkFinished(report, seconds());
+      this.remember(summarizeReport(report));
+      return report;
+    } catch (error) {
+      const elapsed = seconds();
+      metrics?.checkFailed(elapsed);
+      this.remember({
+        checkedAt: new Date().toISOString(),
+        outcome: 'failed',
+        durationMs: Math.round(elapsed * 1_000),
+        disconnected: 0,
+        markedConnected: 0,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
+  }
+
   private settle(answer: (waiter: Waiter) => void): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -142,6 +189,7 @@ export class HealthSupervisor implements HealthSupervisorView {
       outcome: report?.outcome ?? null,
       consecutiveUnknown: context.consecutiveUnknown,
       error: report?.error ?? (context.lastFailure ? { name: 'Error', message: context.lastFailure } : null),
+      recent: this.recentChecks,
     });
   }
 }

@@ -2,7 +2,9 @@
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import { type IrcEvent, type IrcEventPayload, normalizeChannelName } from '../../shared/irc-events.ts';
+import type { ConnectionState } from '../../shared/irc-service-contract.ts';
 import type { ServerStatusEvent, WebEventMap, WebEventType } from '../../shared/web-events.ts';
+import type { ConnectionStates } from '../servers/connection-states.ts';
 import { disconnectServers } from '../servers/disconnect-transition.ts';
 import { channelEvent, failureView, queryChannels } from '../servers/server-views.ts';
 
@@ -12,9 +14,18 @@ export type PendingWebEvent = { [T in WebEventType]: { type: T; payload: WebEven
 /**
  * Applies one IRC service event to the database in one transaction and answers the browser events it
  * caused. Every statement is conditional, so a replayed (duplicate) event changes nothing and causes no
- * event; an event for a server the database no longer knows changes nothing either.
+ * event; an event for a server the database no longer knows changes nothing either. A `connection-state`
+ * goes to the states kept in memory (`connections`; without them it changes nothing), no transaction.
  */
-export async function applyIrcEvent(em: EntityManager, event: IrcEvent): Promise<PendingWebEvent[]> {
+export async function applyIrcEvent(
+  em: EntityManager,
+  event: IrcEvent,
+  connections?: ConnectionStates,
+): Promise<PendingWebEvent[]> {
+  if (event.type === 'connection-state') {
+    const change = connections?.apply(event.payload);
+    return change ? [{ type: 'connection-state', payload: change }] : [];
+  }
   return em.transactional(async (tx) => {
     switch (event.type) {
       case 'connected':
@@ -44,6 +55,17 @@ export async function applyIrcEvent(em: EntityManager, event: IrcEvent): Promise
         return [];
     }
   });
+}
+
+/**
+ * Applies a full list of the IRC service's connections (`GET /internal/irc/connections`) to the states kept
+ * in memory, and answers the `connection-state` browser events of what changed.
+ */
+export function applyConnectionList(
+  connections: ConnectionStates,
+  states: readonly ConnectionState[],
+): PendingWebEvent[] {
+  return connections.replace(states).map((payload) => ({ type: 'connection-state', payload }));
 }
 
 function serverStatus(serverId: number, connectedAt: string | null, more: Partial<ServerStatusEvent> = {}) {

@@ -5,6 +5,7 @@ import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
 import { previousEventId } from '../../shared/sse/event-id.ts';
 import { readSse } from '../../shared/sse/sse-reader.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import type { IrcEventMetrics } from '../metrics/web-metrics.ts';
 import type { PendingWebEvent } from './irc-event-applier.ts';
 
 /** Tries of one event whose database write fails before it is skipped. */
@@ -25,10 +26,20 @@ export interface IrcEventConsumerOptions {
   events: WebEventPublisher;
   /** Called when the stream opens, drops or resets: the web side runs a check then (CHECK_NOW). */
   onStreamChange: (change: StreamChange) => void;
+  /**
+   * Called when the stream starts with nothing to resume from or is reset, and awaited before the next
+   * event is applied: reads afresh what is kept only in memory (the connection states), answering the
+   * browser events it causes. Events missed before can never be replayed then, so only a fresh list makes
+   * that memory right again (after a restart of the web side it is empty). Its failure is logged; the
+   * stream goes on, and the next start or reset lists again.
+   */
+  relist?: () => Promise<PendingWebEvent[]>;
   logger: Logger;
   /** First and longest wait between reconnects; doubled each failure, with jitter. */
   retry?: { initialMs: number; maxMs: number };
   fetch?: typeof fetch;
+  /** Told of each event applied (`GET /metrics`). */
+  metrics?: IrcEventMetrics;
 }
 
 /**
@@ -66,7 +77,9 @@ export class IrcEventConsumer {
   }
 
   private async run(): Promise<void> {
-    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 250, maxMs: 10_000 };
+    // capped at 1 s: the stream opening again is what brings the wanted connections back after an IRC
+    // service restart (a check, then the restore), and one refused connect a second is nothing to a dead peer
+    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 250, maxMs: 1_000 };
     let failures = 0;
     while (!this.stopped) {
       const appliedAny = await this.followOnce();
@@ -96,11 +109,15 @@ export class IrcEventConsumer {
         throw new Error(`the IRC event stream answered ${response.status}`);
       }
       reachedOpen = true;
-      this.setOpen(true, this.lastEventId !== undefined);
+      const resumed = this.lastEventId !== undefined;
+      this.setOpen(true, resumed);
+      // listed after the stream opened: every change after the list is an event still to come on it
+      if (!resumed) await this.relist();
       for await (const message of readSse(response.body)) {
         if (message.event === 'reset') {
           this.lastEventId = message.id;
           this.options.onStreamChange('reset');
+          await this.relist();
           continue;
         }
         await this.handle(message.id, message.event, message.data);
@@ -143,7 +160,18 @@ export class IrcEventConsumer {
       this.options.onStreamChange('reset');
       return;
     }
+    this.options.metrics?.eventApplied(event.type);
     for (const webEvent of changes) this.options.events.publish(webEvent.type, webEvent.payload);
+  }
+
+  private async relist(): Promise<void> {
+    const { relist, events, logger } = this.options;
+    if (!relist || this.stopped) return;
+    try {
+      for (const webEvent of await relist()) events.publish(webEvent.type, webEvent.payload);
+    } catch (error) {
+      logger.warn({ err: describe(error) }, 'could not list the IRC connections; their states stay as they were');
+    }
   }
 
   private setOpen(open: boolean, resumed = false): void {

@@ -2,6 +2,8 @@
 import type { z } from 'zod';
 import {
   type ConnectionRequest,
+  type ConnectionState,
+  connectionsAnswerSchema,
   errorBodySchema,
   type IrcStatus,
   ircStatusSchema,
@@ -56,6 +58,17 @@ export class InternalApiClient {
     return this.request('GET', '/internal/irc/status', undefined, (response) =>
       parseAnswer(response, ircStatusSchema, 'status'),
     );
+  }
+
+  /**
+   * `GET /internal/irc/connections`: every connection the IRC service holds, with its state and the reason of
+   * its last failure, ascending by server id.
+   */
+  async connections(): Promise<ConnectionState[]> {
+    return this.request('GET', '/internal/irc/connections', undefined, async (response) => {
+      const answer = await parseAnswer(response, connectionsAnswerSchema, 'connections');
+      return answer.connections;
+    });
   }
 
   /** `PUT /internal/irc/connections/:serverId`: starts (or keeps) the connection; idempotent. */

@@ -1,9 +1,10 @@
 /** Servers as the API and the dashboard show them, read in a fixed number of statements. */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
-import type { FailureView, PendingView } from '../../shared/web-events.ts';
+import type { ConnectionView, FailureView, PendingView } from '../../shared/web-events.ts';
+import type { ConnectionStates } from './connection-states.ts';
 
-export type { FailureView, PendingView };
+export type { ConnectionView, FailureView, PendingView };
 
 /** A server as the API and the dashboard show it; the IRC password itself never leaves the database. */
 export interface ServerView {
@@ -25,6 +26,8 @@ export interface ServerView {
   pending: PendingView | null;
   /** While the connection is `failed` (banned, password refused, no acceptable nickname): why and when; else null. */
   failure: FailureView | null;
+  /** The connection as the IRC service last reported it (state, since, nickname, attempt, next attempt, last error); null when it holds none. */
+  connection: ConnectionView | null;
   createdAt: string;
   updatedAt: string;
   channels: ChannelView[];
@@ -41,7 +44,7 @@ export interface ChannelView {
 }
 
 /** A server as read, columns named as in the view; timestamps come back as text (see toIsoTimestamp). */
-type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'failure'> & {
+type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'failure' | 'connection'> & {
   pendingSince: string | null;
   pendingReason: string | null;
   failureReason: string | null;
@@ -57,8 +60,15 @@ interface ChannelRow {
   user_count: number;
 }
 
-/** Servers with their channels and user counts in two statements, whatever their number (no N+1). */
-export async function loadServerViews(em: EntityManager, ids?: readonly number[]): Promise<ServerView[]> {
+/**
+ * Servers with their channels and user counts in two statements, whatever their number (no N+1), and each
+ * one's connection from the states kept in memory (none without them).
+ */
+export async function loadServerViews(
+  em: EntityManager,
+  ids?: readonly number[],
+  connections?: ConnectionStates,
+): Promise<ServerView[]> {
   const filter = ids ? 'where id = any(?::int[])' : '';
   const servers = await runSql<ServerRow>(
     em,
@@ -86,14 +96,19 @@ export async function loadServerViews(em: EntityManager, ids?: readonly number[]
     connectedAt: toIsoTimestamp(row.connectedAt),
     pending: pendingView(pendingSince, pendingReason),
     failure: failureView(failedAt, failureReason),
+    connection: connections?.get(row.id) ?? null,
     createdAt: toIsoTimestamp(row.createdAt),
     updatedAt: toIsoTimestamp(row.updatedAt),
     channels: byServer.get(row.id) ?? [],
   }));
 }
 
-export async function loadServerView(em: EntityManager, id: number): Promise<ServerView | undefined> {
-  const [view] = await loadServerViews(em, [id]);
+export async function loadServerView(
+  em: EntityManager,
+  id: number,
+  connections?: ConnectionStates,
+): Promise<ServerView | undefined> {
+  const [view] = await loadServerViews(em, [id], connections);
   return view;
 }
 

@@ -9,8 +9,9 @@ import { normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { idParam, parseJsonBody, validationError } from '../http/json-body.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import { ConnectionStates } from './connection-states.ts';
 import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from './server-input.ts';
-import { channelEvent, loadServerView, loadServerViews, queryChannels } from './server-views.ts';
+import { channelEvent, loadServerViews, loadServerView as loadView, queryChannels } from './server-views.ts';
 import { type ConvergeWork, WantedConnections } from './wanted-connections.ts';
 
 export type IrcServiceCommands = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
@@ -24,6 +25,8 @@ export interface ServersRoutesDependencies {
    * without it the routes make their own on `ircService`.
    */
   reconciler?: Pick<WantedConnections, 'converge'>;
+  /** Each server's connection as the IRC service last reported it (the IRC event consumer keeps them); none by default. */
+  connections?: ConnectionStates;
   logger?: Logger;
 }
 
@@ -44,8 +47,16 @@ function channelNotFound(id: number, name: string): HTTPException {
  * IRC service is asked after, outside any transaction (WantedConnections.converge), and whatever it cannot
  * be told now the reconciler converges after the next check.
  */
-export function serversRoutes({ orm, ircService, events, reconciler, logger }: ServersRoutesDependencies): Hono {
+export function serversRoutes({
+  orm,
+  ircService,
+  events,
+  reconciler,
+  connections = new ConnectionStates(),
+  logger,
+}: ServersRoutesDependencies): Hono {
   const routes = new Hono();
+  const loadServerView = (em: ReturnType<typeof fork>, id: number) => loadView(em, id, connections);
   const fork = () => orm.em.fork();
   const converger = reconciler ?? new WantedConnections({ orm, ircService, events, logger, staggerMs: 0 });
   /** Fired after the commit, never awaited: the answer does not wait on the IRC service. */
@@ -54,7 +65,7 @@ export function serversRoutes({ orm, ircService, events, reconciler, logger }: S
   routes.get('/', async (c) => {
     // noted before reading: every event up to it is reflected in the list (see EventStream.position)
     const eventId = events.position;
-    return c.json({ servers: await loadServerViews(fork()), eventId });
+    return c.json({ servers: await loadServerViews(fork(), undefined, connections), eventId });
   });
 
   routes.post('/', async (c) => {

@@ -248,19 +248,23 @@ export class WantedConnections {
 
   private async passChannel(serverId: number, name: string): Promise<void> {
     const em = this.options.orm.em.fork();
-    const [row] = await runSql<{ id: number; wanted: boolean; connected: boolean }>(
+    const [row] = await runSql<{ id: number; wanted: boolean; connected: boolean; autoconnect: boolean }>(
       em,
-      `select c.id, c.wanted, s.connected_at is not null as connected
+      `select c.id, c.wanted, s.connected_at is not null as connected, s.autoconnect
        from channels c join servers s on s.id = c.server_id where c.server_id = ? and c.name = ?`,
       [serverId, name],
     );
     if (!row) return;
+    // A wanted server not registered yet may have its connection on the way (Connect, then Join, before the
+    // network's welcome): the IRC service keeps the change and applies it on registration, so it is told
+    // now, or the next check would be the first to notice. With no connection it answers 404, and the next
+    // connect carries the wanted channels.
+    const mayHaveConnection = row.connected || row.autoconnect;
     if (row.wanted) {
-      // a server not connected joins its wanted channels when it connects
-      if (row.connected) await tolerateNoConnection(this.options.ircService.join(serverId, name));
+      if (mayHaveConnection) await tolerateNoConnection(this.options.ircService.join(serverId, name));
       return;
     }
-    if (row.connected) await tolerateNoConnection(this.options.ircService.part(serverId, name));
+    if (mayHaveConnection) await tolerateNoConnection(this.options.ircService.part(serverId, name));
     // gone once parted, unless the operator wanted it back meanwhile
     const deleted = await runSql<{ id: number }>(em, 'delete from channels where id = ? and not wanted returning id', [
       row.id,

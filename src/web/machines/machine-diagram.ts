@@ -1,6 +1,7 @@
 /**
- * Renders a Mermaid `stateDiagram-v2` from a machine definition itself, so the diagram cannot drift from
- * the code: nested states, events, `after` delays by name, guards by name, invoked actors' done/error
+ * Renders a machine definition itself as a diagram, so the diagram cannot drift from the code: as Mermaid
+ * `stateDiagram-v2` text (machines/README.md, `npm run machines:diagram`) and as a plain graph of states and
+ * transitions (the dashboard draws its live diagram from it). Both show nested states, events, `after` delays by name, guards by name, invoked actors' done/error
  * events, eventless (`always`) transitions and final states.
  *
  * Mermaid draws edges between leaf states only, reliably: an edge that names a composite state moves
@@ -15,8 +16,8 @@
  * Labels lose the characters Mermaid reads as syntax (`;` ends a statement, `<…>` is stripped as HTML).
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import type { DocumentedMachine } from '../machines/index.ts';
-import { formatEventType } from '../src/machine-transitions.ts';
+import type { DocumentedMachine } from '../../../machines/index.ts';
+import { formatEventType } from '../../machine-transitions.ts';
 
 type AnyTransition = {
   eventType: string;
@@ -109,8 +110,8 @@ function sourceLeaves(node: AnyStateNode, eventType: string): AnyStateNode[] {
 }
 
 interface Edge {
-  source: string;
-  target: string;
+  source: AnyStateNode;
+  target: AnyStateNode;
   labels: string[];
   /** The composite state the transitions leave and enter again, if they do. */
   reenters: string | undefined;
@@ -131,7 +132,7 @@ function collectEdges(node: AnyStateNode, edges: Map<string, Edge>): void {
         const reenters = children(target).length > 0 && contains(target, source) ? target.key : undefined;
         for (const leaf of targetLeaves) {
           const key = `${nodeId(source)} --> ${nodeId(leaf)} ${reenters ?? ''}`;
-          const edge = edges.get(key) ?? { source: nodeId(source), target: nodeId(leaf), labels: [], reenters };
+          const edge = edges.get(key) ?? { source, target: leaf, labels: [], reenters };
           edge.labels.push(text);
           edges.set(key, edge);
         }
@@ -188,18 +189,80 @@ function allNodes(node: AnyStateNode): AnyStateNode[] {
   return [node, ...children(node).flatMap(allNodes)];
 }
 
-export function machineToMermaid(machine: AnyStateMachine): string {
-  const root = machine.root as AnyStateNode;
+function machineEdges(machine: AnyStateMachine): Edge[] {
   const edges = new Map<string, Edge>();
-  for (const node of allNodes(root)) collectEdges(node, edges);
+  for (const node of allNodes(machine.root as AnyStateNode)) collectEdges(node, edges);
+  return [...edges.values()];
+}
+
+function edgeLabel({ labels, reenters }: Edge): string {
+  return labels.join(', ') + (reenters === undefined ? '' : ` (re-enters ${reenters})`);
+}
+
+export function machineToMermaid(machine: AnyStateMachine): string {
   return [
     'stateDiagram-v2',
-    ...renderStates(root, '  '),
-    ...[...edges.values()].map(({ source, target, labels, reenters }) => {
-      const label = labels.join(', ') + (reenters === undefined ? '' : ` (re-enters ${reenters})`);
-      return `  ${source} --> ${target}: ${safeText(label)}`;
-    }),
+    ...renderStates(machine.root as AnyStateNode, '  '),
+    ...machineEdges(machine).map(
+      (edge) => `  ${nodeId(edge.source)} --> ${nodeId(edge.target)}: ${safeText(edgeLabel(edge))}`,
+    ),
   ].join('\n');
+}
+
+/** A state of a machine graph; `id` is its path joined with dots, as a snapshot's state value reads (`socket.registered`). */
+export interface MachineGraphState {
+  id: string;
+  key: string;
+  /** The id of the composite state it is in; null at the top level. */
+  parent: string | null;
+  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  /** It is where its parent (or the machine) starts. */
+  initial: boolean;
+  /** The actors it invokes while it is active. */
+  invokes: string[];
+}
+
+/** A transition between two leaf states, with the events (delays, guards) that take it, as the Mermaid diagram labels it. */
+export interface MachineGraphTransition {
+  source: string;
+  target: string;
+  label: string;
+}
+
+export interface MachineGraph {
+  id: string;
+  description: string;
+  /** Every state in document order (a composite state before the states inside it). */
+  states: MachineGraphState[];
+  transitions: MachineGraphTransition[];
+}
+
+/** The machine's states and its transitions between leaves: the same edges as the Mermaid diagram, as data. */
+export function machineGraph(machine: AnyStateMachine): MachineGraph {
+  const root = machine.root as AnyStateNode;
+  const pathId = (node: AnyStateNode) => node.path.join('.');
+  const states = allNodes(root)
+    .filter((node) => node !== root)
+    .map((node): MachineGraphState => {
+      const parent = node.parent && node.parent !== root ? node.parent : undefined;
+      const initialOf = ((node.parent?.initial?.target ?? []) as AnyStateNode[]).includes(node);
+      return {
+        id: pathId(node),
+        key: node.key,
+        parent: parent ? pathId(parent) : null,
+        type: node.type,
+        initial: initialOf,
+        invokes: (node.invoke as Array<{ src: unknown; id: string }>).map((invoke) =>
+          typeof invoke.src === 'string' ? invoke.src : invoke.id,
+        ),
+      };
+    });
+  const transitions = machineEdges(machine).map((edge) => ({
+    source: pathId(edge.source),
+    target: pathId(edge.target),
+    label: edgeLabel(edge),
+  }));
+  return { id: machine.id, description: root.description ?? '', states, transitions };
 }
 
 /** The whole `machines/README.md`: a section per machine with its description and generated diagram. */

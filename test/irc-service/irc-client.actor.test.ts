@@ -1,0 +1,82 @@
+/** The irc-framework client actor reports why a server refuses a connection: error replies and ERROR lines, from a scripted server. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectThrottle } from '../../src/irc-service/connect-throttle.ts';
+import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts';
+import { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
+import type { IrcEventPayload } from '../../src/shared/irc-events.ts';
+import { eventually } from '../support/process.ts';
+import { answerRegistration, type RegistrationAnswer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
+
+describe('IRC client actor: the reasons a server gives', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** One connection through the real client actor to a server that answers its registration so. */
+  async function connectTo(answer: (nickname: string) => RegistrationAnswer) {
+    const server = await startScriptedIrcServer(answerRegistration(answer));
+    const states: Array<IrcEventPayload<'connection-state'>> = [];
+    const registry = new IrcConnectionRegistry({
+      clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8) }),
+      onEvent: (event) => {
+        if (event.type === 'connection-state') states.push(event.payload);
+      },
+      // one socket is enough to see the reasons: the next attempt is far away
+      timing: { reconnectBaseMs: 60_000, reconnectJitter: 0 },
+    });
+    cleanups.push(
+      () => server.dispose(),
+      () => registry.stopAll(1_000),
+    );
+    registry.put(1, { settings: { host: server.host, port: server.port, tls: false, nickname: 'tester' } });
+    const reasons = () => [...new Set(states.flatMap((state) => (state.lastError ? [state.lastError.message] : [])))];
+    return { registry, states, reasons };
+  }
+
+  it('a ban: the 465 reply is the reason, and the connection is failed rather than retried', async () => {
+    const { reasons, registry } = await connectTo((nickname) => ({
+      lines: [
+        `:irc.test 465 ${nickname} :You are banned from this server`,
+        `ERROR :Closing Link: ${nickname}[127.0.0.1] (Banned)`,
+      ],
+      close: true,
+    }));
+
+    await eventually(() => reasons().length === 1);
+
+    expect(reasons()).toEqual(['banned by the server (465): You are banned from this server']);
+    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed', attempt: 0 }]);
+  });
+
+  it('a wrong server password: 464, failed', async () => {
+    const { reasons, registry } = await connectTo((nickname) => ({
+      lines: [`:irc.test 464 ${nickname} :Password incorrect`],
+      close: false,
+    }));
+
+    await eventually(() => reasons().length === 1);
+
+    expect(reasons()).toEqual(['the server refused the password (464)']);
+    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed' }]);
+  });
+
+  it('a nickname the server will not take: 432', async () => {
+    const { reasons } = await connectTo((nickname) => ({
+      lines: [`:irc.test 432 * ${nickname} :Erroneous nickname`],
+      close: false,
+    }));
+
+    await eventually(() => reasons().length === 1);
+
+    expect(reasons()).toEqual(['432 erroneous nickname: tester']);
+  });
+
+  it('a server that closes without a word: the close itself is the reason', async () => {
+    const { reasons } = await connectTo(() => ({ lines: [], close: true }));
+
+    await eventually(() => reasons().length === 1);
+
+    expect(reasons()).toEqual(['connection closed by the server']);
+  });
+});

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AnyEventObject, fromCallback } from 'xstate';
+import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
+import { createIrcServiceApp } from '../../src/irc-service/app.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
+import { disconnectReason, IrcServiceMetrics } from '../../src/irc-service/irc-metrics.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
+import { timing } from '../machines/irc-connection.fixtures.ts';
+import { sampleValue } from '../support/prometheus.ts';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+const server = { host: 'irc.example.net', port: 6667, nickname: 'supervisor' };
+
+/** A network the test plays: each socket opened waits for the test to say what its server does. */
+function scriptedNetwork() {
+  const sockets: Array<{ serverId: number; say: (event: IrcClientEvent) => void }> = [];
+  const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
+    sockets.push({ serverId: input.serverId, say: sendBack });
+    receive((command) => {
+      if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: 'connection closed' });
+    });
+  });
+  return { logic, sockets, last: () => sockets.at(-1) ?? expect.fail('no socket was opened') };
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+  vi.useRealTimers();
+});
+
+/** The IRC service wired as main.ts wires it: each actor inspected by the metrics, the app exposing them. */
+function build() {
+  const network = scriptedNetwork();
+  const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });
+  const registry = new IrcConnectionRegistry({
+    clientLogic: network.logic,
+    onEvent: (event) => events.publish(event.type, event.payload as never),
+    timing,
+    inspect: () => metrics.connectionInspector(),
+  });
+  const metrics = new IrcServiceMetrics({
+    connectionStates: () => registry.connectionStates(),
+    sseClients: () => events.clientCount,
+  });
+  const app = createIrcServiceApp({ registry, events, token: TOKEN, metrics });
+  cleanups.push(async () => {
+    events.close();
+    await registry.stopAll(100);
+  });
+  const scrape = async () => {
+    const response = await app.request('/metrics', { headers: auth });
+    expect(response.status).toBe(200);
+    return response.text();
+  };
+  const put = (serverId: number) =>
+    app.request(`/internal/irc/connections/${serverId}`, {
+      method: 'PUT',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify(server),
+    });
+  return { app, network, scrape, put };
+}
+
+describe('GET /metrics on the IRC service', () => {
+  it.each([
+    ['no token', {}],
+    ['a wrong token', { Authorization: 'Bearer wrong-token-0123456789abc' }],
+  ])('is refused with %s, and says nothing', async (_label, headers) => {
+    const { app } = build();
+
+    const response = await app.request('/metrics', { headers });
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('WWW-Authenticate')).toBe('Bearer');
+    expect(await response.text()).not.toContain('irc_supervisor_');
+  });
+
+  it('answers the text exposition format with the token, default process metrics included', async () => {
+    const { app } = build();
+
+    const response = await app.request('/metrics', { headers: auth });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await response.text();
+    expect(text).toContain('# TYPE irc_supervisor_connections gauge');
+    expect(text).toContain('# TYPE process_resident_memory_bytes gauge');
+    expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+  });
+
+  it('counts a registration, with its time, and shows the connection registered', async () => {
+    const { network, scrape, put } = build();
+    await put(1);
+    expect(sampleValue(await scrape(), 'irc_supervisor_connections', { state: 'socket.connecting' })).toBe(1);
+
+    network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
+
+    const text = await scrape();
+    expect(sampleValue(text, 'irc_supervisor_connection_attempts_total', { outcome: 'registered' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_connection_attempts_total', { outcome: 'failed' })).toBe(0);
+    expect(sampleValue(text, 'irc_supervisor_registration_seconds_count')).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_connections', { state: 'socket.registered' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_connections', { state: 'socket.connecting' })).toBe(0);
+  });
+
+  it('counts a socket refused before registering as a failed attempt and a socket_error disconnect', async () => {
+    const { network, scrape, put } = build();
+    await put(1);
+
+    network.last().say({ type: 'CLOSED', reason: 'connect ECONNREFUSED 127.0.0.1:6667' });
+
+    const text = await scrape();
+    expect(sampleValue(text, 'irc_supervisor_connection_attempts_total', { outcome: 'failed' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'socket_error' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_registration_seconds_count')).toBe(0);
+    expect(sampleValue(text, 'irc_supervisor_connections', { state: 'reconnecting' })).toBe(1);
+  });
+
+  it('counts a server that never registers us as a registration_timeout, then the retry as a new attempt', async () => {
+    vi.useFakeTimers();
+    const { network, scrape, put } = build();
+    await put(1);
+
+    await vi.advanceTimersByTimeAsync(timing.registrationTimeoutMs);
+    await vi.advanceTimersByTimeAsync(timing.reconnectBaseMs); // the first retry waits the base delay (no jitter)
+    network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
+
+    const text = await scrape();
+    expect(network.sockets).toHaveLength(2);
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'registration_timeout' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_connection_attempts_total', { outcome: 'failed' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_connection_attempts_total', { outcome: 'registered' })).toBe(1);
+  });
+
+  it('tells a ping timeout, a server that closed, and our own QUIT apart', async () => {
+    const { app, network, scrape, put } = build();
+    await put(1);
+    network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
+    network.last().say({ type: 'CLOSED', reason: `Ping timeout (${timing.pingTimeoutMs} ms)` });
+    await put(2);
+    network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
+    network.last().say({ type: 'CLOSED', reason: 'connection closed' });
+    await put(3);
+    network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
+
+    await app.request('/internal/irc/connections/3', { method: 'DELETE', headers: auth });
+
+    const text = await scrape();
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'ping_timeout' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'server_closed' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'quit' })).toBe(1);
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'socket_error' })).toBe(0);
+    expect(sampleValue(text, 'irc_supervisor_connections', { state: 'reconnecting' })).toBe(2);
+    // the stopped connection left the registry
+    expect(sampleValue(text, 'irc_supervisor_connections', { state: 'socket.registered' })).toBe(0);
+  });
+
+  it('counts the clients of the event stream at scrape time', async () => {
+    const { app, scrape } = build();
+    const stream = await app.request('/internal/irc/events', { headers: auth });
+
+    expect(sampleValue(await scrape(), 'irc_supervisor_sse_clients')).toBe(1);
+
+    await stream.body?.cancel();
+    expect(sampleValue(await scrape(), 'irc_supervisor_sse_clients')).toBe(0);
+  });
+});
+
+describe('disconnectReason', () => {
+  const closed = (reason: string): AnyEventObject => ({ type: 'CLOSED', reason });
+
+  it.each([
+    ['socket.registered', closed('read ECONNRESET'), 'socket_error'],
+    ['socket.connecting', closed('connect ECONNREFUSED 127.0.0.1:6667'), 'socket_error'],
+    ['socket.registered', closed('could not send JOIN: write EPIPE'), 'socket_error'],
+    ['socket.registered', closed('Ping timeout (60000 ms)'), 'ping_timeout'],
+    ['socket.registered', closed('connection closed'), 'server_closed'],
+    [
+      'socket.connecting',
+      { type: 'xstate.after.registrationTimeout.ircConnection.socket.connecting' },
+      'registration_timeout',
+    ],
+    ['socket.disconnecting', closed('connection closed'), 'quit'],
+    ['socket.disconnecting', { type: 'xstate.after.quitTimeout.ircConnection.socket.disconnecting' }, 'quit'],
+    ['socket.connecting', { type: 'STOP' }, 'quit'],
+    ['socket.connecting', { type: 'CONFIGURE' }, 'quit'],
+    ['socket.registered', { type: 'xstate.error.actor.client' }, 'socket_error'],
+  ])('from %s on %o is %s', (from, event, reason) => {
+    expect(disconnectReason(from, event)).toBe(reason);
+  });
+});
