@@ -24,12 +24,14 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
   const observers: IrcObserver[] = [];
 
   beforeAll(async () => {
-    // short ping and backoff settings: a hung network is noticed in about a second
+    // short ping and backoff settings: a hung network is noticed in about a second; lines paced faster than
+    // that timeout, or a fallback NICK queued behind registration would wait longer than a ping may
     system = await startSystem({
       env: {
         IRC_PING_INTERVAL_MS: '300',
         IRC_PING_TIMEOUT_MS: '1000',
         IRC_RECONNECT_MAX_MS: '500',
+        IRC_SEND_INTERVAL_MS: '100',
         LOG_LEVEL: 'info',
       },
     });
