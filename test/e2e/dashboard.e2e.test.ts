@@ -6,6 +6,7 @@ import { launchBrowser } from '../support/browser.ts';
 import { connectObserver } from '../support/irc-observer.ts';
 import { PROJECT_ROOT } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
+import { startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { type System, startSystem } from '../support/system.ts';
 
 /**
@@ -326,5 +327,31 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(row).toEqual({ autoconnect: false, connected_at: null });
     expect(await server().locator('[data-testid="disconnect"]').isDisabled()).toBe(true);
     expect(await server().locator('[data-testid="connect"]').isEnabled()).toBe(true);
+  });
+
+  it('shows a banned server failed with the reason, and Connect from the page tries once more', async () => {
+    const banning = await startScriptedIrcServer((line, client) => {
+      if (line.startsWith('USER ')) client.close(['ERROR :Closing Link: 127.0.0.1 (K-lined: no bots)']);
+    });
+    try {
+      const created = await fetch(`${system.web.url}/api/servers`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Banning network', host: banning.host, port: banning.port, nickname: 'banme' }),
+      });
+      const { id } = (await created.json()) as { id: number };
+      await page.reload();
+      const banned = page.locator(`[data-testid="server"][data-server-id="${id}"]`);
+
+      await banned.locator('[data-testid="connect"]').click();
+
+      const failure = banned.locator('[data-testid="failure"]');
+      await expect.poll(() => failure.textContent(), { timeout: 5_000 }).toContain('K-lined: no bots');
+      expect(await banned.locator('[data-testid="server-state"]').textContent()).toBe('disconnected');
+      await banned.locator('[data-testid="connect"]').click();
+      await banning.waitForAccepted(2);
+    } finally {
+      await banning.dispose();
+    }
   });
 });

@@ -84,7 +84,7 @@ export class ConnectionHealthCheckJob {
         // one EntityManager per check, never the global one
         result = await reconcileConnections(this.deps.orm.em.fork(), reconciliation);
         if (answer.outcome === 'answered' && this.deps.wanted) {
-          wanted = await this.deps.wanted.reconcile(answer.status.connections);
+          wanted = await this.deps.wanted.reconcile(answer.status.connections, answer.status.failed ?? []);
         }
       } catch (databaseError) {
         // rolled back: nothing changed, so nothing is broadcast
