@@ -382,46 +382,47 @@ export const ircConnectionMachine = setup({
       assertEvent(event, 'NICK_CHANGED');
       return { nickname: event.newNickname };
     }),
-    emitJoined: emit(({ context, event }) => ({
-      type: 'joined' as const,
-      payload: { serverId: context.serverId, channel: event.type === 'CHANNEL_JOINED' ? event.channel : '' },
-    })),
-    emitParted: emit(({ context, event }) => ({
-      type: 'parted' as const,
-      payload: { serverId: context.serverId, channel: event.type === 'CHANNEL_PARTED' ? event.channel : '' },
-    })),
-    emitNames: emit(({ context, event }) => ({
-      type: 'names' as const,
-      payload:
-        event.type === 'NAMES'
-          ? { serverId: context.serverId, channel: event.channel, users: event.users }
-          : { serverId: context.serverId, channel: '', users: [] },
-    })),
-    emitUserJoined: emit(({ context, event }) => ({
-      type: 'user-joined' as const,
-      payload:
-        event.type === 'USER_JOINED'
-          ? { serverId: context.serverId, channel: event.channel, nickname: event.nickname }
-          : { serverId: context.serverId, channel: '', nickname: '' },
-    })),
-    emitUserParted: emit(({ context, event }) => ({
-      type: 'user-parted' as const,
-      payload:
-        event.type === 'USER_PARTED'
-          ? { serverId: context.serverId, channel: event.channel, nickname: event.nickname }
-          : { serverId: context.serverId, channel: '', nickname: '' },
-    })),
-    emitUserQuit: emit(({ context, event }) => ({
-      type: 'user-quit' as const,
-      payload: { serverId: context.serverId, nickname: event.type === 'USER_QUIT' ? event.nickname : '' },
-    })),
-    emitNickChanged: emit(({ context, event }) => ({
-      type: 'nick-changed' as const,
-      payload:
-        event.type === 'NICK_CHANGED'
-          ? { serverId: context.serverId, nickname: event.nickname, newNickname: event.newNickname }
-          : { serverId: context.serverId, nickname: '', newNickname: '' },
-    })),
+    // the contract events a client report becomes: each action runs only on its own event
+    emitJoined: emit(({ context, event }) => {
+      assertEvent(event, 'CHANNEL_JOINED');
+      return { type: 'joined' as const, payload: { serverId: context.serverId, channel: event.channel } };
+    }),
+    emitParted: emit(({ context, event }) => {
+      assertEvent(event, 'CHANNEL_PARTED');
+      return { type: 'parted' as const, payload: { serverId: context.serverId, channel: event.channel } };
+    }),
+    emitNames: emit(({ context, event }) => {
+      assertEvent(event, 'NAMES');
+      return {
+        type: 'names' as const,
+        payload: { serverId: context.serverId, channel: event.channel, users: event.users },
+      };
+    }),
+    emitUserJoined: emit(({ context, event }) => {
+      assertEvent(event, 'USER_JOINED');
+      return {
+        type: 'user-joined' as const,
+        payload: { serverId: context.serverId, channel: event.channel, nickname: event.nickname },
+      };
+    }),
+    emitUserParted: emit(({ context, event }) => {
+      assertEvent(event, 'USER_PARTED');
+      return {
+        type: 'user-parted' as const,
+        payload: { serverId: context.serverId, channel: event.channel, nickname: event.nickname },
+      };
+    }),
+    emitUserQuit: emit(({ context, event }) => {
+      assertEvent(event, 'USER_QUIT');
+      return { type: 'user-quit' as const, payload: { serverId: context.serverId, nickname: event.nickname } };
+    }),
+    emitNickChanged: emit(({ context, event }) => {
+      assertEvent(event, 'NICK_CHANGED');
+      return {
+        type: 'nick-changed' as const,
+        payload: { serverId: context.serverId, nickname: event.nickname, newNickname: event.newNickname },
+      };
+    }),
   },
 }).createMachine({
   id: 'ircConnection',
