@@ -30,6 +30,8 @@ export type PutOutcome = 'started' | 'unchanged' | 'reconfigured';
 type IrcClientLogic = ActorLogic<any, any, IrcClientInput, any, any>;
 
 export interface IrcConnectionRegistryOptions {
+  /** This node's name in a cluster (`IRC_NODE_ID`), answered as `node` beside `connections`. */
+  node?: string;
   /** The actor that owns one socket (irc-client.actor.ts, or a fake in tests). */
   clientLogic: IrcClientLogic;
   /** Every contract event of every connection, in order. */
@@ -148,7 +150,7 @@ export class IrcConnectionRegistry {
 
   /** The JSON body of `GET /internal/irc/status`, from memory, serialized once per change. */
   statusJson(): string {
-    this.statusBody ??= JSON.stringify({ connections: this.registeredIds() });
+    this.statusBody ??= JSON.stringify({ node: this.options.node, connections: this.registeredIds() });
     return this.statusBody;
   }
 

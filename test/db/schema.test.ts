@@ -36,6 +36,7 @@ describe('database schema', () => {
     expect(column('channels', 'wanted')).toMatchObject({ is_nullable: 'NO', column_default: 'true' });
     expect(column('servers', 'pending_since')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('servers', 'pending_reason')).toMatchObject({ is_nullable: 'YES', column_default: null });
+    expect(column('servers', 'irc_node')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('channel_users', 'modes')).toMatchObject({ is_nullable: 'NO', column_default: "''::text" });
     for (const name of ['id', 'name', 'host', 'port', 'nickname', 'created_at', 'updated_at']) {
       expect(column('servers', name), name).toBeDefined();
@@ -108,7 +109,11 @@ describe('migrations', () => {
     try {
       await db.query('drop table channel_users, channels, servers, mikro_orm_migrations');
       const orm = await openOrm(db.url);
-      expect(await migrate(orm)).toEqual(['20261129000000-initial-schema', '20261202000000-intent-first']);
+      expect(await migrate(orm)).toEqual([
+        '20261129000000-initial-schema',
+        '20261202000000-intent-first',
+        '20261203000000-irc-node',
+      ]);
       await orm.close();
       expect(await db.query('select count(*)::int as n from servers')).toEqual([{ n: 0 }]);
     } finally {

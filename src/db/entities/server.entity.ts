@@ -24,6 +24,8 @@ export const Server = defineEntity({
     pendingSince: p.datetime().columnType('timestamptz').nullable(),
     /** Why it could not ("the IRC service is unreachable (ECONNREFUSED)"). */
     pendingReason: p.text().nullable(),
+    /** Placed: the IRC service node (`IRC_NODE_ID`) this server's connection belongs on; null when placed nowhere. */
+    ircNode: p.text().nullable().index('servers_irc_node_index'),
     createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     updatedAt: p
       .datetime()
