@@ -84,7 +84,7 @@ await runMain('web', async (onShutdown) => {
       new IrcEventConsumer({
         baseUrl: node.url,
         token,
-        apply: (event) => applyIrcEvent(orm.em.fork(), event, connections),
+        apply: (event) => applyIrcEvent(orm.em.fork(), event, connections, node.name),
         // memory starts empty and a reset means changes were missed: every node's connection states are
         // listed afresh (a node that cannot answer lists none)
         relist: async () => {

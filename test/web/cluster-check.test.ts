@@ -1,7 +1,9 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
+import type { IrcEvent } from '../../src/shared/irc-events.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
+import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
@@ -10,6 +12,10 @@ import { insertServer, recordingPublisher, serverPicture, TOKEN } from './fixtur
 
 const NODES = { a: 'http://node-a.test', b: 'http://node-b.test', c: 'http://node-c.test' } as const;
 type NodeName = keyof typeof NODES;
+
+function disconnected(serverId: number): IrcEvent {
+  return { type: 'disconnected', payload: { serverId, reason: 'Closing Link' } };
+}
 
 describe('a check of a cluster of IRC service nodes', () => {
   let db: TestDatabase;
@@ -166,6 +172,31 @@ describe('a check of a cluster of IRC service nodes', () => {
     const newNode = await placement(onGone);
     expect(['a', 'b', 'c']).toContain(newNode);
     expect(requests).toEqual([`${newNode} PUT ${onGone}`]);
+  });
+
+  it('fences: a node holding a connection placed on another node closes it, and the placed node keeps its own', async () => {
+    const onA = await placedServer('a');
+    answers({ a: [onA], b: [], c: [onA] });
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report).toMatchObject({ disconnected: [], kept: [onA] });
+    expect(requests).toEqual([`c DELETE ${onA}`]);
+    expect(await placement(onA)).toBe('a');
+  });
+
+  it("ignores a node's events for a server placed on another node", async () => {
+    const onA = await placedServer('a');
+    const before = await serverPicture(db, onA);
+
+    const fromC = await applyIrcEvent(orm.em.fork(), disconnected(onA), undefined, 'c');
+
+    expect(fromC).toEqual([]);
+    expect(await serverPicture(db, onA)).toEqual(before);
+    await applyIrcEvent(orm.em.fork(), disconnected(onA), undefined, 'a');
+    expect(await serverPicture(db, onA)).toMatchObject({ connected: false, joinedChannels: 0, channelUsers: 0 });
   });
 
   it('closes a server the operator disconnected on the node it is placed on, and places it nowhere', async () => {

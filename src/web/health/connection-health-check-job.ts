@@ -46,8 +46,11 @@ type StatusClient = Pick<InternalApiClient, 'status'>;
 
 type NodeAnswer = { node: IrcNode<StatusClient>; name: string | null; answer: ServiceAnswer };
 
-/** The outcome a check of several nodes reports: the worst of theirs. */
-const OUTCOME_SEVERITY: readonly HealthCheckOutcome[] = ['unauthorized', 'unavailable', 'unknown', 'answered'];
+/**
+ * The outcome a check of several nodes reports: the worst of theirs, `unknown` before `unavailable` so that the
+ * supervisor's count of unknown checks in a row keeps growing while one node hangs and another is down.
+ */
+const OUTCOME_SEVERITY: readonly HealthCheckOutcome[] = ['unauthorized', 'unknown', 'unavailable', 'answered'];
 
 /**
  * One health check: asks the IRC service which connections are live and makes the database agree
@@ -115,7 +118,13 @@ export class ConnectionHealthCheckJob {
               ? [name]
               : [],
           );
-          wanted = await this.deps.wanted.reconcile(liveIdsOf(answered), { undecidedNodes: undecided });
+          wanted = await this.deps.wanted.reconcile(liveIdsOf(answered), {
+            undecidedNodes: undecided,
+            liveOnNodes: answered.map(({ name, answer: nodeAnswer }) => ({
+              node: name,
+              liveIds: nodeAnswer.outcome === 'answered' ? nodeAnswer.status.connections : [],
+            })),
+          });
         }
       } catch (databaseError) {
         // rolled back: nothing changed, so nothing is broadcast

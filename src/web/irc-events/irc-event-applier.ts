@@ -21,12 +21,17 @@ export async function applyIrcEvent(
   em: EntityManager,
   event: IrcEvent,
   connections?: ConnectionStates,
+  /** The node whose stream it came from (its `IRC_NODE_ID`); null or left out when a lone node has no name. */
+  fromNode?: string | null,
 ): Promise<PendingWebEvent[]> {
   if (event.type === 'connection-state') {
     const change = connections?.apply(event.payload);
     return change ? [{ type: 'connection-state', payload: change }] : [];
   }
   return em.transactional(async (tx) => {
+    // a node's stream cannot overwrite the truth of the node the server is placed on now (a node that came
+    // back, or the old node of a moved server, still tells of its own connection)
+    if (fromNode && (await placedElsewhere(tx, event.payload.serverId, fromNode))) return [];
     switch (event.type) {
       case 'connected':
         return markConnected(tx, event.payload.serverId);
@@ -64,6 +69,15 @@ export function applyConnectionList(
   states: readonly ConnectionState[],
 ): PendingWebEvent[] {
   return connections.replace(states).map((payload) => ({ type: 'connection-state', payload }));
+}
+
+async function placedElsewhere(tx: EntityManager, serverId: number, node: string): Promise<boolean> {
+  const rows = await runSql<{ id: number }>(
+    tx,
+    'select id from servers where id = ? and irc_node is not null and irc_node <> ?',
+    [serverId, node],
+  );
+  return rows.length > 0;
 }
 
 function serverStatus(serverId: number, connectedAt: string | null): PendingWebEvent {

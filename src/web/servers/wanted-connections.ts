@@ -117,9 +117,25 @@ export class WantedConnections {
    */
   async reconcile(
     liveIds: readonly number[],
-    { undecidedNodes = [] }: { undecidedNodes?: readonly string[] } = {},
+    {
+      undecidedNodes = [],
+      liveOnNodes = [],
+    }: {
+      undecidedNodes?: readonly string[];
+      /** Each answering node's live servers: a connection on a node its server is not placed on is closed there. */
+      liveOnNodes?: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>;
+    } = {},
   ): Promise<WantedConnectionsPlan> {
     const em = this.options.orm.em.fork();
+    const named = liveOnNodes.flatMap(({ node, liveIds: ids }) => (node === null ? [] : [{ node, ids }]));
+    this.fence(
+      await runSql<{ node: string; id: number }>(
+        em,
+        `select live.node, live.id from unnest(?::text[], ?::int[]) as live(node, id)
+         join servers s on s.id = live.id where s.irc_node is not null and s.irc_node <> live.node`,
+        [named.flatMap(({ node, ids }) => ids.map(() => node)), named.flatMap(({ ids }) => ids)],
+      ),
+    );
     const live = [...liveIds];
     const wanted = await runSql<{ id: number; host: string }>(
       em,
@@ -180,6 +196,24 @@ export class WantedConnections {
       );
     }
     return { restoring: restoring.map((server) => server.id), closing, joining, parting };
+  }
+
+  /**
+   * Fencing: a node that came back (or the old node of a moved server) still holding a connection placed on
+   * another node closes it, so a server is never registered twice for longer than one check. Outside the
+   * server's queue: the request goes to a node the server's own work never asks.
+   */
+  private fence(stray: ReadonlyArray<{ node: string; id: number }>): void {
+    for (const { node: name, id } of stray) {
+      const node = this.cluster.nodeNamed(name);
+      if (!node) continue;
+      this.options.logger?.warn({ serverId: id, node: name }, 'fencing: closing a connection placed on another node');
+      void this.track(
+        tolerateNoConnection(node.client.disconnect(id)).catch((error: unknown) =>
+          this.report(error, id, 'could not close a connection placed on another node'),
+        ),
+      );
+    }
   }
 
   /** Resolves when everything started so far is done (shutdown, tests). */
