@@ -61,6 +61,7 @@ await runMain('web', async (onShutdown) => {
     events: publisher,
     lock,
     wanted,
+    onNodeChange: (node) => publisher.publish('node-status', node),
     // each node tells the servers it holds; one that holds none of them answers with an empty list
     resync: (serverIds) => Promise.allSettled(cluster.nodes.map((node) => node.client.resync(serverIds))),
     logger,
@@ -114,6 +115,7 @@ await runMain('web', async (onShutdown) => {
     // the routes pass wishes on through the reconciler, which asks each server's node
     ircService: cluster.nodes[0]!.client,
     reconciler: wanted,
+    ircNodes: () => cluster.nodes.map((node) => node.view()),
     metrics,
     connections,
     webPassword: config.WEB_PASSWORD,

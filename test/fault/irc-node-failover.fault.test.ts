@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
+import { openSse } from '../support/sse-client.ts';
 import { type SideProcess, type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
 
@@ -66,6 +67,7 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
     }
     const victims = before.filter((row) => row.irc_node === nameOf(victim));
     const others = before.filter((row) => row.irc_node !== nameOf(victim));
+    const browser = await openSse(`${system.web.url}/events`);
 
     await victim.signal('SIGKILL');
 
@@ -100,6 +102,24 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
     survivors.forEach((node, index) => {
       expect(lists[index]).toEqual(after.filter((row) => row.irc_node === nameOf(node)).map((row) => row.id));
     });
+
+    // the operator sees where each server went, and which node is down
+    const { servers } = (await (await fetch(`${system.web.url}/api/servers`)).json()) as {
+      servers: Array<{ id: number; node: string }>;
+    };
+    expect(servers.map((server) => [server.id, server.node])).toEqual(after.map((row) => [row.id, row.irc_node]));
+    const nodes = (await (await fetch(`${system.web.url}/api/irc-nodes`)).json()) as {
+      nodes: Array<{ name: string; state: string; connections: number }>;
+    };
+    expect(nodes.nodes.map((node) => [node.name, node.state])).toEqual([
+      [nameOf(victim), 'unavailable'],
+      ...survivors.map((node) => [nameOf(node), 'healthy']),
+    ]);
+    await browser.waitFor(
+      (event) => event.type === 'node-status' && (event.data as { state?: string }).state === 'unavailable',
+      1_000,
+    );
+    browser.close();
   }, 60_000);
 
   it('SIGSTOP then SIGCONT of a node: its servers move, and once it answers again it holds none of them', async () => {

@@ -61,7 +61,13 @@ describe('a check of a cluster of IRC service nodes', () => {
     );
     const events = recordingPublisher();
     const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
-    const job = new ConnectionHealthCheckJob({ orm, cluster, events, wanted });
+    const job = new ConnectionHealthCheckJob({
+      orm,
+      cluster,
+      events,
+      wanted,
+      onNodeChange: (node) => events.publish('node-status', node),
+    });
     return { job, wanted, events, cluster };
   }
 
@@ -89,7 +95,7 @@ describe('a check of a cluster of IRC service nodes', () => {
     const onC = await placedServer('c');
     const untouched = await serverPicture(db, onA);
     answers({ a: [onA], b: 'down', c: [onC] });
-    const { job, wanted, cluster } = assemble();
+    const { job, wanted, cluster, events } = assemble();
 
     const report = await job.perform();
     await wanted.settled();
@@ -101,7 +107,17 @@ describe('a check of a cluster of IRC service nodes', () => {
     const newNode = await placement(onB);
     expect(['a', 'c']).toContain(newNode);
     expect(requests).toEqual([`${newNode} PUT ${onB}`]);
-    expect(cluster.nodes.map((node) => node.availability)).toEqual(['healthy', 'unavailable', 'healthy']);
+    expect(cluster.nodes.map((node) => node.view().state)).toEqual(['healthy', 'unavailable', 'healthy']);
+    const nodeEvents = events.events.filter((event) => event.type === 'node-status').map((event) => event.payload);
+    expect(nodeEvents).toEqual([
+      expect.objectContaining({ name: 'a', url: NODES.a, state: 'healthy', connections: 1 }),
+      expect.objectContaining({ name: 'b', url: NODES.b, state: 'unavailable', connections: 0 }),
+      expect.objectContaining({ name: 'c', url: NODES.c, state: 'healthy', connections: 1 }),
+    ]);
+
+    // a second check that finds the same tells browsers nothing new about the nodes
+    await job.perform();
+    expect(events.events.filter((event) => event.type === 'node-status')).toHaveLength(3);
   });
 
   it("lets a node's answer speak only for the servers placed on it", async () => {

@@ -3,6 +3,7 @@ import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
 import type { HealthCheckOutcome, HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
 import type { IrcStatus } from '../../shared/irc-service-contract.ts';
+import type { IrcNodeView } from '../../shared/web-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { ServiceUnavailable } from '../irc-service/errors/service-unavailable.ts';
 import { Unauthorized } from '../irc-service/errors/unauthorized.ts';
@@ -33,6 +34,8 @@ export interface ConnectionHealthCheckJobDeps {
   /** The one node of a one-node cluster, when no `cluster` is given (`IRC_SERVICE_URL`; tests). */
   client?: StatusClient;
   events: WebEventPublisher;
+  /** Told when a node's state or connection count changes (`node-status` on /events). */
+  onNodeChange?: (node: IrcNodeView) => void;
   logger?: Logger;
   now?: () => Date;
 }
@@ -94,13 +97,17 @@ export class ConnectionHealthCheckJob {
     const nodeAnswers = await Promise.all(this.cluster.nodes.map((node) => this.askNode(node)));
     const treatedAsUnavailable =
       options.treatUnknownAsUnavailable === true && nodeAnswers.some(({ answer }) => answer.outcome === 'unknown');
-    for (const { node, answer } of nodeAnswers) {
-      if (answer.outcome === 'answered') node.availability = 'healthy';
-      else if (answer.outcome === 'unavailable' || (answer.outcome === 'unknown' && treatedAsUnavailable)) {
-        node.availability = 'unavailable';
+    const answer = overall(nodeAnswers);
+    const checkedAt = this.now().toISOString();
+    for (const { node, answer: nodeAnswer } of nodeAnswers) {
+      const { outcome } = nodeAnswer;
+      const down = outcome === 'unavailable' || (outcome === 'unknown' && treatedAsUnavailable);
+      const availability = outcome === 'answered' ? 'healthy' : down ? 'unavailable' : undefined;
+      const connections = nodeAnswer.outcome === 'answered' ? nodeAnswer.status.connections.length : null;
+      if (node.recordCheck(outcome, availability, connections, checkedAt)) {
+        this.deps.onNodeChange?.(node.view());
       }
     }
-    const answer = overall(nodeAnswers);
     const reconciliation = holdsLock ? this.reconciliationFor(nodeAnswers, checkStartedAt, treatedAsUnavailable) : {};
 
     let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };

@@ -1,5 +1,7 @@
 /** The IRC service nodes the web side knows: one client per node, each node's name and last known availability. */
+import type { HealthCheckOutcome } from '../../shared/health-check-report.ts';
 import type { IrcStatus } from '../../shared/irc-service-contract.ts';
+import type { IrcNodeView } from '../../shared/web-events.ts';
 import { InternalApiClient } from './internal-api-client.ts';
 import { placeOnNode } from './rendezvous-placement.ts';
 
@@ -18,6 +20,9 @@ export type StatusVerdict =
 /** One IRC service node: where it is, its client, its name, and what the last check found. */
 export class IrcNode<Client = InternalApiClient> {
   availability: IrcNodeAvailability = 'unknown';
+  private lastOutcome: HealthCheckOutcome | null = null;
+  private lastConnections: number | null = null;
+  private lastCheckAt: string | null = null;
 
   constructor(
     readonly url: string,
@@ -41,6 +46,42 @@ export class IrcNode<Client = InternalApiClient> {
     if (this.expectedName === null) this.expectedName = status.node;
     if (status.node === this.expectedName) return { trusted: true, name: status.node };
     return { trusted: false, expected: this.expectedName, answered: status.node };
+  }
+
+  /**
+   * Records what a check of this node found; answers whether its view (`GET /api/irc-nodes`, `node-status`)
+   * changed, so that a browser hears of it once.
+   */
+  recordCheck(
+    outcome: HealthCheckOutcome,
+    availability: IrcNodeAvailability | undefined,
+    connections: number | null,
+    at: string,
+  ): boolean {
+    const before = this.view();
+    if (availability) this.availability = availability;
+    this.lastOutcome = outcome;
+    if (connections !== null) this.lastConnections = connections;
+    else if (this.availability === 'unavailable') this.lastConnections = 0;
+    this.lastCheckAt = at;
+    const after = this.view();
+    return before.state !== after.state || before.connections !== after.connections;
+  }
+
+  /**
+   * As an operator sees it: `healthy` when its last check was answered, `unavailable` when nothing listens there
+   * (or it stayed silent past the threshold), `degraded` otherwise (no answer it could trust yet, or an error).
+   */
+  view(): IrcNodeView {
+    const state =
+      this.availability === 'unavailable' ? 'unavailable' : this.lastOutcome === 'answered' ? 'healthy' : 'degraded';
+    return {
+      name: this.expectedName,
+      url: this.url,
+      state,
+      connections: this.lastConnections,
+      lastCheck: this.lastCheckAt,
+    };
   }
 
   /** The key placement hashes on: the name, or the URL while a lone node has not told its name. */
