@@ -86,6 +86,11 @@ const environmentSchema = z.object({
   IRC_SERVICE_PORT: port
     .default(3001)
     .register(documentation, { type: 'port', meaning: 'where the IRC service listens' }),
+  IRC_NODES: z.coerce.number().int().min(1).max(32).default(1).register(documentation, {
+    type: 'count',
+    meaning:
+      '`npm start` only: how many local IRC service nodes to run, on consecutive ports from `IRC_SERVICE_PORT`, each named `node-` + its port',
+  }),
   IRC_NODE_ID: ircNodeIdSchema.optional().register(documentation, {
     type: 'name',
     shown: '`node-` + `IRC_SERVICE_PORT`',
