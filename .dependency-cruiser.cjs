@@ -61,6 +61,7 @@ module.exports = {
           '(^|/)\\.[^/]+\\.(c|m)?js$',
           '\\.d\\.ts$',
           '^(vitest|mikro-orm)\\.config\\.ts$',
+          '^test/fixtures/[^/]+\\.vitest\\.config\\.ts$',
           '^src/web/dashboard/app\\.js$',
         ],
       },

@@ -5,7 +5,9 @@
  * it always tears that socket down. Inside it the connection is `connecting` (TCP + registration),
  * `registered` (on the network; rejoins its wanted channels on every entry) or `disconnecting` (QUIT
  * sent, bounded wait). A lost socket leads to `reconnecting`, which waits a capped exponential backoff
- * with jitter before the next `socket`. `stopped` is final.
+ * with jitter before the next `socket`. A fatal reply (a ban, a wrong password, no acceptable nickname) leads
+ * to `failed`, which does not reconnect by itself but on a long, separate delay when one is configured, or
+ * when the operator asks again. `stopped` is final.
  *
  * Its context also keeps what an operator asks first: the state it is in and since when, the nickname in
  * use, the reconnect attempt and when the next one starts, and why it last failed (`lastError`, recorded
@@ -49,6 +51,8 @@ export interface IrcConnectionTiming {
   pingIntervalMs: number;
   /** Silence from the server after which the socket counts as dead. */
   pingTimeoutMs: number;
+  /** Wait in `failed` before trying once more; null: only when the operator asks (bans are not retried by default). */
+  failedRetryMs: number | null;
 }
 
 export const DEFAULT_IRC_CONNECTION_TIMING: IrcConnectionTiming = {
@@ -60,7 +64,11 @@ export const DEFAULT_IRC_CONNECTION_TIMING: IrcConnectionTiming = {
   quitTimeoutMs: 2_000,
   pingIntervalMs: 30_000,
   pingTimeoutMs: 60_000,
+  failedRetryMs: null,
 };
+
+/** setTimeout's longest delay: the `failedRetry` timer when there is no retry (its guard refuses it anyway). */
+const NEVER_MS = 2_147_483_647;
 
 /** Delay before reconnect attempt `attempt` (1-based); `random` in [0, 1) supplies the jitter. */
 export function reconnectDelayMs(attempt: number, timing: IrcConnectionTiming, random: number): number {
@@ -91,7 +99,9 @@ export type IrcClientEvent =
   | { type: 'USER_JOINED'; channel: string; nickname: string }
   | { type: 'USER_PARTED'; channel: string; nickname: string }
   | { type: 'USER_QUIT'; nickname: string }
-  | { type: 'NICK_CHANGED'; nickname: string; newNickname: string };
+  | { type: 'NICK_CHANGED'; nickname: string; newNickname: string }
+  /** A reply that retrying cannot fix (465 banned, 464 bad password, a K-line ERROR, no acceptable nickname). */
+  | { type: 'FATAL'; reason: string; at: string };
 
 export interface IrcClientInput {
   serverId: number;
@@ -107,6 +117,8 @@ export type IrcConnectionCommand =
   | { type: 'PART'; channel: string }
   /** Tell the world again what this connection is in (after the web side lost track): `connected`, `joined`, `names`. */
   | { type: 'RESYNC' }
+  /** An operator's Connect for a `failed` connection: try once more with the same settings. */
+  | { type: 'RETRY' }
   | { type: 'STOP' };
 
 export type IrcConnectionEvent = IrcConnectionCommand | IrcClientEvent;
@@ -128,6 +140,7 @@ export type IrcConnectionStateName =
   | 'socket.registered'
   | 'socket.disconnecting'
   | 'reconnecting'
+  | 'failed'
   | 'stopped';
 
 /** Why the connection last failed, and when (ms since the epoch). */
@@ -163,6 +176,8 @@ export interface IrcConnectionContext {
   nickname: string | undefined;
   /** What `disconnecting` leads to: the end, or a new socket with (new) settings. */
   afterQuit: 'stop' | 'reconnect';
+  /** Why the connection is (or last was) `failed`, and when (ISO time); cleared by the next registration. */
+  failure: { message: string; at: string } | null;
 }
 
 const QUIT_MESSAGE = 'irc-supervisor: disconnecting';
@@ -176,7 +191,7 @@ function withoutChannel(channels: string[], channel: string): string[] {
 }
 
 function disconnectReason(event: IrcConnectionEvent | { type: string }): string {
-  if (event.type === 'CLOSED' && 'reason' in event) return event.reason;
+  if ((event.type === 'CLOSED' || event.type === 'FATAL') && 'reason' in event) return event.reason;
   if (event.type === 'STOP') return 'disconnect requested';
   if (event.type === 'CONFIGURE') return 'settings changed';
   return 'connection lost';
@@ -218,9 +233,11 @@ export const ircConnectionMachine = setup({
     registrationTimeout: ({ context }) => context.timing.registrationTimeoutMs,
     quitTimeout: ({ context }) => context.timing.quitTimeoutMs,
     stableConnection: ({ context }) => context.timing.stableAfterMs,
+    failedRetry: ({ context }) => context.timing.failedRetryMs ?? NEVER_MS,
   },
   guards: {
     stopAfterQuit: ({ context }) => context.afterQuit === 'stop',
+    retriesAfterFailure: ({ context }) => context.timing.failedRetryMs !== null,
     isOwnNickname: ({ context, event }) => event.type === 'NICK_CHANGED' && event.nickname === context.nickname,
     sameServer: ({ context, event }) => event.type === 'CONFIGURE' && sameConnection(context.settings, event.settings),
     isJoined: ({ context, event }) =>
@@ -245,6 +262,26 @@ export const ircConnectionMachine = setup({
       },
     })),
     resetAttempts: assign({ attempt: 0 }),
+    recordRegistration: assign(({ event }) => {
+      assertEvent(event, 'REGISTERED');
+      return { nickname: event.nickname, failure: null };
+    }),
+    // `failure` says why it is failed now (cleared by the next registration); `lastError` keeps it for the state
+    recordFailure: assign(({ context, event }) => {
+      assertEvent(event, 'FATAL');
+      return {
+        failure: { message: event.reason.slice(0, MAX_MESSAGE_LENGTH), at: event.at },
+        lastError: failure(event.reason, context.now()),
+      };
+    }),
+    // `failed` is entered by FATAL only
+    emitFailed: emit(({ context, event }) => {
+      assertEvent(event, 'FATAL');
+      return {
+        type: 'failed' as const,
+        payload: { serverId: context.serverId, reason: event.reason.slice(0, 500), at: event.at },
+      };
+    }),
     /** A stable connection starts the backoff over; said only when there was an attempt to forget. */
     forgetAttempts: enqueueActions(({ context, enqueue }) => {
       if (context.attempt === 0) return;
@@ -288,10 +325,6 @@ export const ircConnectionMachine = setup({
       };
     }),
     forgetNickname: assign({ nickname: undefined }),
-    recordRegistration: assign(({ event }) => {
-      assertEvent(event, 'REGISTERED');
-      return { nickname: event.nickname };
-    }),
     emitConnected: emit(({ context }) => ({
       type: 'connected' as const,
       payload: { serverId: context.serverId, nickname: context.nickname ?? context.settings.nickname },
@@ -393,7 +426,7 @@ export const ircConnectionMachine = setup({
 }).createMachine({
   id: 'ircConnection',
   description:
-    'The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event.',
+    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,
@@ -411,6 +444,7 @@ export const ircConnectionMachine = setup({
     reconnectDelayMs: 0,
     nickname: undefined,
     afterQuit: 'stop',
+    failure: null,
   }),
   initial: 'socket',
   // Wanted channels change in every state; only a registered connection also tells the server.
@@ -447,6 +481,7 @@ export const ircConnectionMachine = setup({
           },
           on: {
             REGISTERED: { target: 'registered', actions: 'recordRegistration' },
+            FATAL: { target: '#ircConnection.failed', actions: 'recordFailure' },
             // Not registered yet, so there is nobody to say QUIT to: a new socket with the new settings.
             CONFIGURE: [
               // a new channel list is joined on registration anyway
@@ -474,6 +509,7 @@ export const ircConnectionMachine = setup({
               { target: 'disconnecting', actions: ['applyConfiguration', 'markReconnecting'] },
             ],
             STOP: { target: 'disconnecting', actions: 'markStopping' },
+            FATAL: { target: '#ircConnection.failed', actions: 'recordFailure' },
             JOIN: { actions: ['want', 'sendJoin'] },
             PART: [{ guard: 'isJoined', actions: ['unwant', 'sendPart'] }, { actions: 'unwant' }],
             RESYNC: { actions: ['emitConnected', 'resyncChannels'] },
@@ -523,6 +559,16 @@ export const ircConnectionMachine = setup({
           // new settings may well fix what failed: try them at once
           { target: 'socket', actions: ['applyConfiguration', 'resetAttempts'] },
         ],
+        STOP: { target: 'stopped' },
+      },
+    },
+    failed: {
+      entry: [{ type: 'enterState', params: { state: 'failed' } }, 'emitFailed'],
+      // no retry by default: reconnect loops after a ban are how whole hosts get banned
+      after: { failedRetry: { guard: 'retriesAfterFailure', target: 'socket', actions: 'resetAttempts' } },
+      on: {
+        RETRY: { target: 'socket', actions: 'resetAttempts' },
+        CONFIGURE: { target: 'socket', actions: ['applyConfiguration', 'resetAttempts'] },
         STOP: { target: 'stopped' },
       },
     },

@@ -1,5 +1,6 @@
 /** The environment both sides read, parsed once at start with one schema that also documents it (README's table). */
 import { z } from 'zod';
+import { DEFAULT_FLOOD_CONTROL } from './irc-service/send-queue.ts';
 import { StartError } from './process/start-error.ts';
 import { ircNodeIdSchema } from './shared/irc-service-contract.ts';
 
@@ -162,6 +163,20 @@ const environmentSchema = z.object({
   IRC_RECONNECT_MAX_MS: positiveMs.default(60_000).register(documentation, {
     type: 'ms',
     meaning: 'cap of the delay between two attempts to reconnect to an IRC server',
+  }),
+  IRC_FAILED_RETRY_MS: positiveMs.optional().register(documentation, {
+    type: 'ms',
+    shown: 'unset: no automatic retry',
+    meaning:
+      "wait before a `failed` connection (banned, password refused, no acceptable nickname) tries once more; unset, only an operator's Connect retries it",
+  }),
+  IRC_SEND_BURST: z.coerce.number().int().min(1).default(DEFAULT_FLOOD_CONTROL.burst).register(documentation, {
+    type: 'count',
+    meaning: 'flood control: lines a connection may write to its IRC server at once',
+  }),
+  IRC_SEND_INTERVAL_MS: positiveMs.default(DEFAULT_FLOOD_CONTROL.intervalMs).register(documentation, {
+    type: 'ms',
+    meaning: 'flood control: after the burst, one line per this many ms per connection',
   }),
 });
 

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.ts';
+import { withoutPassword, withPasswordMasked } from './db/database-url.ts';
 import type { DatabaseReady } from './db/embedded-database-main.ts';
 import { migrate, openOrm } from './db/orm.ts';
 import { createLogger } from './logger.ts';
@@ -93,6 +94,21 @@ async function waitUntilHealthy(url: string, child: SupervisedProcess, timeoutMs
   return false;
 }
 
+/**
+ * Where the database is. The embedded cluster's password is a fixed one of that loopback-only cluster (it
+ * is in the source), so the URL leaves it out and the psql line names it; an operator's DATABASE_URL
+ * carries a real secret, which is masked.
+ */
+function databaseLines(url: string, embedded: boolean, dataDir: string): string[] {
+  if (!embedded) return [`  database:        ${withPasswordMasked(url)}`];
+  const password = decodeURIComponent(new URL(url).password);
+  const address = withoutPassword(url);
+  return [
+    `  database:        ${address} (embedded, in ${dataDir})`,
+    `  psql:            PGPASSWORD=${password} psql ${address}`,
+  ];
+}
+
 await runMain(
   'start',
   async (onShutdown) => {
@@ -160,10 +176,18 @@ await runMain(
       ),
       supervisor.startChild(httpSide('web side', './web/main.ts', webUrl, env)),
     ]);
-    const ircLines = ircNodes.map((node) =>
-      ircNodes.length > 1 ? `  IRC service ${node.name}: ${node.url}` : `  IRC service:     ${node.url}`,
+    console.log(
+      [
+        '',
+        '  irc-supervisor is running',
+        `  web (dashboard): ${webUrl}`,
+        ...ircNodes.map((node) =>
+          ircNodes.length > 1 ? `  IRC service ${node.name}: ${node.url}` : `  IRC service:     ${node.url}`,
+        ),
+        ...databaseLines(databaseUrl!, !config.DATABASE_URL, config.DATA_DIR),
+        '',
+      ].join('\n'),
     );
-    console.log(`\n  irc-supervisor is running\n  web (dashboard): ${webUrl}\n${ircLines.join('\n')}\n`);
   },
   // the children stop one after the other
   { shutdownTimeoutMs: 3 * DEFAULT_RESTART_POLICY.stopTimeoutMs + 5_000 },

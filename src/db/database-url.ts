@@ -27,3 +27,17 @@ export function withDatabase(url: string, database: string): string {
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
+
+/** The URL without its password: how the embedded cluster's address is printed (its password is fixed, see embedded-postgres.ts). */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
+}
+
+/** The URL with its password, if it has one, shown as `***`: an operator's DATABASE_URL carries a real secret. */
+export function withPasswordMasked(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -3,25 +3,48 @@
  * machine stays in its `socket` state. irc-framework's own reconnect is off (it gives up too early and
  * never rejoins its channels); a closed socket is reported once as CLOSED, with the most precise reason
  * known (ping timeout, the server's ERROR line, the socket error), and the machine decides what comes
- * next. Replies that refuse the registration (433, 432, 464, 465) are reported as SERVER_ERROR, so an
- * operator sees why a connection does not come up. Stopping the actor destroys the socket without
- * waiting for anyone.
+ * next. Stopping the actor destroys the socket without waiting for anyone.
+ *
+ * Networks as they are: a refused nickname (433, 432, 436, 437) is reported as SERVER_ERROR (so an operator
+ * sees why) and replaced by a fallback that fits the network's NICKLEN; once registered under a fallback the
+ * wanted nickname is taken back when it frees; a reply that retrying cannot fix (465, 464, a K-line ERROR,
+ * no acceptable nickname) is reported as FATAL; every line written waits its turn in the connection's token
+ * bucket (send-queue.ts).
  */
 import IRC from 'irc-framework';
 import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import type { Logger } from '../logger.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
+import { parseNicklen } from '../shared/nicknames.ts';
 import type { ConnectThrottle } from './connect-throttle.ts';
+import { fatalErrorLine } from './fatal-replies.ts';
+import { joinLines, joinTargetLimit } from './join-lines.ts';
+import { NicknameFallbacks } from './nickname-fallbacks.ts';
+import { NicknameRegain } from './nickname-regain.ts';
+import { DEFAULT_FLOOD_CONTROL, SendQueue } from './send-queue.ts';
 
 export interface IrcClientActorOptions {
   /** Per-host limit of connects in flight; the slot is held until registration or close. */
   throttle: ConnectThrottle;
   logger?: Logger;
+  /** Flood control: lines a connection may write at once (`IRC_SEND_BURST`). */
+  sendBurst?: number;
+  /** Flood control: then one line each this many ms (`IRC_SEND_INTERVAL_MS`). */
+  sendIntervalMs?: number;
+  /** Registered under a fallback on a network without MONITOR: how often ISON asks whether the wanted nickname is free. */
+  nickRegainIntervalMs?: number;
+  /** The clock for `FATAL`'s time; Date.now by default. */
+  now?: () => number;
 }
 
-/** How many other nicknames to try when ours is taken before registration. */
-const NICK_RETRIES = 3;
+const DEFAULT_NICK_REGAIN_INTERVAL_MS = 60_000;
+
+/** Lines that skip flood control's queue (see send-queue.ts). */
+const URGENT_COMMANDS = new Set(['PING', 'PONG', 'QUIT']);
+
+/** Nickname refusals before registration that a fallback may fix: taken, collision, temporarily unavailable. */
+const NICKNAME_TAKEN_NUMERICS = new Set(['436', '437']);
 
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
@@ -36,9 +59,28 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let finished = false;
     let registered = false;
     let pingTimedOut = false;
+    const now = options.now ?? Date.now;
+    // made on the first refusal only: most connections never need one (memory per connection, bench P5)
+    let nicknames: NicknameFallbacks | undefined;
+    const sendQueue = new SendQueue({
+      burst: options.sendBurst ?? DEFAULT_FLOOD_CONTROL.burst,
+      intervalMs: options.sendIntervalMs ?? DEFAULT_FLOOD_CONTROL.intervalMs,
+      // the socket's own write, called once a line's token is there
+      write: client.connection.write.bind(client.connection),
+    });
+    // Every line irc-framework writes (registration, PONG, QUIT, ours through raw()) passes the token bucket.
+    client.connection.write = (line: string, done?: () => void) => {
+      const space = line.indexOf(' ');
+      const command = (space === -1 ? line : line.slice(0, space)).toUpperCase();
+      // a late PING or PONG is a ping timeout, and after QUIT nothing queued matters
+      if (command === 'QUIT') sendQueue.discardPending();
+      if (URGENT_COMMANDS.has(command)) sendQueue.sendUrgent(line, done);
+      else sendQueue.send(line, done);
+      return true;
+    };
+    let regain: NicknameRegain | undefined;
     /** The server's ERROR line: it says why the server is about to close the socket (a K-line, a kill). */
     let serverError: string | undefined;
-    let nickRetries = 0;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
@@ -58,15 +100,45 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       releaseSlot();
       report({ type: 'REGISTERED', nickname: event.nick });
     });
-    client.on('nick in use', (event) => {
+    /** Before registration, a refused nickname is replaced by the next fallback, or registration fails. */
+    const nicknameRefused = (refused: string, why: 'taken' | 'erroneous') => {
       if (registered) return;
-      report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
-      if (nickRetries >= NICK_RETRIES) return;
-      nickRetries += 1;
-      client.changeNick(`${settings.nickname}${'_'.repeat(nickRetries)}`);
+      nicknames ??= new NicknameFallbacks(settings.nickname);
+      const next = nicknames.next(refused, why);
+      if (next === undefined) fail(nicknames.exhaustedReason());
+      else client.changeNick(next);
+    };
+    client.on('nick in use', (event) => {
+      if (!registered) report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
+      nicknameRefused(event.nick, 'taken');
     });
     client.on('nick invalid', (event) => {
       if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
+      nicknameRefused(event.nick, 'erroneous');
+    });
+    client.on('unknown command', (command) => {
+      if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
+      const nick = command.params[1] ?? '';
+      if (!registered) report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
+      nicknameRefused(nick, 'taken');
+    });
+    // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
+    client.on('motd', () => {
+      if (regain || client.caseCompare(client.user.nick, settings.nickname)) return;
+      const nicklen = parseNicklen(client.network.supports('NICKLEN'));
+      // a wanted nickname longer than the network allows can never be taken back
+      if (nicklen !== undefined && settings.nickname.length > nicklen) return;
+      regain = new NicknameRegain({
+        wanted: settings.nickname,
+        sameNickname: (a, b) => client.caseCompare(a, b),
+        send: (line) => client.connection.write(line),
+        monitor: client.network.supports('MONITOR') !== undefined,
+        isonIntervalMs: options.nickRegainIntervalMs ?? DEFAULT_NICK_REGAIN_INTERVAL_MS,
+      });
+      // listened to only while there is something to take back (memory per connection, bench P5)
+      client.on('users offline', (event) => regain?.offline(event.nicks));
+      client.on('users online', (event) => regain?.isonReply(event.nicks));
+      regain.update(client.user.nick);
     });
     client.on('join', (event) => {
       const channel = normalizeChannelName(event.channel);
@@ -88,6 +160,10 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     });
     client.on('nick', (event) => {
       report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
+      // ours, whether irc-framework has already renamed `client.user` or not (its listener may run after this one)
+      const ours =
+        client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
+      if (ours) regain?.update(event.new_nick);
     });
     client.on('userlist', (event) => {
       report({
@@ -99,10 +175,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     client.on('irc error', (event) => {
       logger?.debug({ error: event.error, reason: event.reason }, 'irc error');
       if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
-      else if (event.error === 'password_mismatch') report({ type: 'SERVER_ERROR', message: '464 password incorrect' });
-      else if (event.error === 'banned_from_network') {
-        report({ type: 'SERVER_ERROR', message: `465 ${event.reason ?? 'banned from this server'}` });
-      }
+      const fatal = fatalErrorLine(event);
+      if (fatal !== undefined) fail(fatal);
     });
     client.on('ping timeout', () => {
       pingTimedOut = true;
@@ -119,8 +193,20 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     function finish(reason: string) {
       if (finished) return;
       finished = true;
+      sendQueue.close();
+      regain?.stop();
       releaseSlot();
       report({ type: 'CLOSED', reason });
+    }
+
+    /** Retrying cannot help: the machine moves to `failed` (and stops this actor with the socket). */
+    function fail(reason: string) {
+      if (finished) return;
+      finished = true;
+      sendQueue.close();
+      regain?.stop();
+      releaseSlot();
+      report({ type: 'FATAL', reason, at: new Date(now()).toISOString() });
     }
 
     receive((command) => {
@@ -128,9 +214,12 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       // here (releasing its connect slot) rather than escape
       try {
         switch (command.type) {
-          case 'JOIN':
-            for (const channel of command.channels) client.join(channel);
+          case 'JOIN': {
+            // as few lines as the network allows: each one is a token of the flood-control bucket
+            const maxTargets = joinTargetLimit(client.network.supports('TARGMAX'));
+            for (const line of joinLines(command.channels, { maxTargets })) client.connection.write(line);
             break;
+          }
           case 'PART':
             client.part(command.channel);
             break;
@@ -174,6 +263,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     return () => {
       finished = true;
       clearTimeout(namesTimer);
+      sendQueue.close();
+      regain?.stop();
       releaseSlot();
       client.removeAllListeners();
       // destroy rather than end: a hung server would keep a half-closed socket open forever

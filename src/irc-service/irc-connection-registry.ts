@@ -23,8 +23,11 @@ export interface ConnectionRequest {
   channels?: string[];
 }
 
-/** `started`: a new actor; `unchanged`: nothing to do; `reconfigured`: the actor got new settings or channels. */
-export type PutOutcome = 'started' | 'unchanged' | 'reconfigured';
+/**
+ * `started`: a new actor; `unchanged`: nothing to do; `reconfigured`: the actor got new settings or channels;
+ * `retried`: a `failed` connection tries once more (an operator's Connect).
+ */
+export type PutOutcome = 'started' | 'unchanged' | 'reconfigured' | 'retried';
 
 // biome-ignore lint/suspicious/noExplicitAny: the client logic's snapshot type is irrelevant here
 type IrcClientLogic = ActorLogic<any, any, IrcClientInput, any, any>;
@@ -60,11 +63,13 @@ function sameChannels(wanted: string[], requested: string[] | undefined): boolea
  * An actor stays here from its PUT until it reaches `stopped` (or fails, in which case it is stopped
  * and dropped), so a quitting connection is revived by a PUT instead of racing a second socket with
  * the same nickname. The status body is serialized once and reused until an actor enters or leaves
- * `registered`.
+ * `registered` or `failed`.
  */
 export class IrcConnectionRegistry {
   private readonly actors = new Map<number, ConnectionActor>();
   private readonly registered = new Set<number>();
+  /** Connections in `failed`: not registered, and not to be asked for again until an operator says so. */
+  private readonly failed = new Set<number>();
   private readonly machine;
   private statusBody: string | undefined;
   private statusBytesCache: Uint8Array<ArrayBuffer> | undefined;
@@ -88,11 +93,15 @@ export class IrcConnectionRegistry {
     if (existing) {
       const { context } = existing.getSnapshot();
       const quitting = existing.getSnapshot().matches({ socket: 'disconnecting' }) && context.afterQuit === 'stop';
-      if (
-        !quitting &&
-        sameConnection(context.settings, request.settings) &&
-        sameChannels(context.wantedChannels, channels)
-      ) {
+      const sameSettings = sameConnection(context.settings, request.settings);
+      if (existing.getSnapshot().matches('failed') && sameSettings) {
+        // an operator's Connect: once more (a CONFIGURE retries too, and brings the request's channels)
+        existing.send(
+          channels === undefined ? { type: 'RETRY' } : { type: 'CONFIGURE', settings: request.settings, channels },
+        );
+        return 'retried';
+      }
+      if (!quitting && sameSettings && sameChannels(context.wantedChannels, channels)) {
         return 'unchanged';
       }
       existing.send({ type: 'CONFIGURE', settings: request.settings, channels });
@@ -137,6 +146,11 @@ export class IrcConnectionRegistry {
     return [...this.registered].sort((a, b) => a - b);
   }
 
+  /** Ascending ids of connections in `failed` (banned, refused, no acceptable nickname). */
+  failedIds(): number[] {
+    return [...this.failed].sort((a, b) => a - b);
+  }
+
   /**
    * `GET /internal/irc/connections`: each connection's state, since, nickname, attempt, next attempt and
    * last error, ascending by server id. Read from the actors' contexts on each call: an operator's
@@ -150,7 +164,12 @@ export class IrcConnectionRegistry {
 
   /** The JSON body of `GET /internal/irc/status`, from memory, serialized once per change. */
   statusJson(): string {
-    this.statusBody ??= JSON.stringify({ node: this.options.node, connections: this.registeredIds() });
+    // `failed` only when there are some: the usual body stays what it always was
+    this.statusBody ??= JSON.stringify(
+      this.failed.size > 0
+        ? { node: this.options.node, connections: this.registeredIds(), failed: this.failedIds() }
+        : { node: this.options.node, connections: this.registeredIds() },
+    );
     return this.statusBody;
   }
 
@@ -197,7 +216,10 @@ export class IrcConnectionRegistry {
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
     // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, bench/RESULTS.md).
     actor.subscribe(
-      (snapshot) => this.observe(serverId, snapshot.matches({ socket: 'registered' })),
+      (snapshot) => {
+        this.observe(this.registered, serverId, snapshot.matches({ socket: 'registered' }));
+        this.observe(this.failed, serverId, snapshot.matches('failed'));
+      },
       (error) => {
         logger?.error({ serverId, err: error }, 'connection actor failed; dropping it');
         this.forget(serverId, actor);
@@ -208,10 +230,11 @@ export class IrcConnectionRegistry {
     actor.start();
   }
 
-  private observe(serverId: number, registered: boolean): void {
-    if (registered === this.registered.has(serverId)) return;
-    if (registered) this.registered.add(serverId);
-    else this.registered.delete(serverId);
+  /** Keeps `set` (registered or failed) true for one server; the status body is rebuilt only on a change. */
+  private observe(set: Set<number>, serverId: number, member: boolean): void {
+    if (member === set.has(serverId)) return;
+    if (member) set.add(serverId);
+    else set.delete(serverId);
     this.statusBody = undefined;
     this.statusBytesCache = undefined;
   }
@@ -220,6 +243,7 @@ export class IrcConnectionRegistry {
     actor.stop();
     if (this.actors.get(serverId) !== actor) return;
     this.actors.delete(serverId);
-    this.observe(serverId, false);
+    this.observe(this.registered, serverId, false);
+    this.observe(this.failed, serverId, false);
   }
 }

@@ -36,6 +36,14 @@ declare module 'irc-framework' {
     userlist: [event: { channel: string; users: Array<{ nick: string; modes: string[] }> }];
     'nick in use': [event: { nick: string; reason: string }];
     'nick invalid': [event: { nick: string; reason: string }];
+    /** A command or numeric irc-framework has no handler for (436, 437 among them). */
+    'unknown command': [command: { command: string; params: string[] }];
+    /** End of the MOTD (376) or no MOTD (422): ISUPPORT has arrived by then. */
+    motd: [event: { motd?: string; error?: string }];
+    /** ISON's answer (303), or MONITOR's 730. */
+    'users online': [event: { nicks: string[] }];
+    /** MONITOR's 731. */
+    'users offline': [event: { nicks: string[] }];
     /** `error` is `irc` for the server's ERROR line, else a name such as `password_mismatch` or `banned_from_network`. */
     'irc error': [event: { error: string; reason?: string; channel?: string }];
     'ping timeout': [];
@@ -47,7 +55,13 @@ declare module 'irc-framework' {
     constructor(options?: Partial<ClientOptions>);
     readonly user: { nick: string };
     readonly connected: boolean;
+    readonly network: {
+      /** An ISUPPORT (005) token's value (`true` for a token without one), undefined when not sent. */
+      supports(name: string): string | boolean | undefined;
+    };
     readonly connection: {
+      /** Writes one line (irc-framework's every write goes through here); replaced to add flood control. */
+      write(line: string, done?: () => void): boolean;
       /** Writes `data`, then ends (or, with hadError, destroys) the socket. */
       end(data?: string | null, hadError?: boolean): void;
       transport: { disposeSocket(): void } | null;

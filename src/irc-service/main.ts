@@ -26,18 +26,26 @@ await runMain('irc-service', async (onShutdown) => {
     if (event.type === 'connected' || event.type === 'disconnected' || event.type === 'reconnecting') {
       logger.info(event.payload, event.type);
     }
+    // said loudly: nothing reconnects it until an operator does (or IRC_FAILED_RETRY_MS)
+    if (event.type === 'failed') logger.warn(event.payload, 'connection failed; not reconnecting');
     // the union of type and payload is correlated; EventStream's signature cannot see that
     events.publish(event.type, event.payload as never);
   };
   const registry = new IrcConnectionRegistry({
     node: config.IRC_NODE_ID ?? `node-${config.IRC_SERVICE_PORT}`,
-    clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(config.IRC_CONNECTS_PER_HOST), logger }),
+    clientLogic: createIrcClientActor({
+      throttle: new ConnectThrottle(config.IRC_CONNECTS_PER_HOST),
+      logger,
+      sendBurst: config.IRC_SEND_BURST,
+      sendIntervalMs: config.IRC_SEND_INTERVAL_MS,
+    }),
     onEvent: publish,
     random: Math.random,
     timing: {
       pingIntervalMs: config.IRC_PING_INTERVAL_MS,
       pingTimeoutMs: config.IRC_PING_TIMEOUT_MS,
       reconnectMaxMs: config.IRC_RECONNECT_MAX_MS,
+      failedRetryMs: config.IRC_FAILED_RETRY_MS ?? null,
     },
     logger,
     // called as each actor starts, so after `metrics` below exists

@@ -26,6 +26,8 @@ export const ircEventSchemas = {
     /** Why the last socket ended (the connection's `lastError.message`). */
     reason: z.string().max(500).optional(),
   }),
+  /** A fatal reply (banned, bad password, K-line, no acceptable nickname): no reconnect until asked (or a long delay). */
+  failed: z.object({ serverId, reason: ircText(1, 500), at: z.iso.datetime({ offset: true }) }),
   joined: z.object({ serverId, channel }),
   parted: z.object({ serverId, channel }),
   names: z.object({ serverId, channel, users: z.array(z.object({ nickname, modes })).max(100_000) }),

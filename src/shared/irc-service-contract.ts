@@ -5,6 +5,7 @@
  * (The events of `GET /internal/irc/events` are in `irc-events.ts`.)
  */
 import { z } from 'zod';
+import { IRC_NICKNAME_PATTERN } from './nicknames.ts';
 
 /** The largest id PostgreSQL's `serial` can hold. */
 const MAX_SERVER_ID = 2_147_483_647;
@@ -37,11 +38,7 @@ export const connectionFieldSchemas = {
     .regex(/^[^\s/]+$/, 'must be a host name or address'),
   port: z.number().int().min(1).max(65_535),
   tls: z.boolean(),
-  nickname: z
-    .string()
-    .min(1)
-    .max(30)
-    .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/, 'must be a valid IRC nickname'),
+  nickname: z.string().min(1).max(30).regex(IRC_NICKNAME_PATTERN, 'must be a valid IRC nickname'),
   username: ircSafe(64).regex(/^[^\s@]+$/, 'must not contain spaces or @'),
   realname: ircSafe(200),
   password: ircSafe(200),
@@ -77,7 +74,8 @@ export type ConnectionRequestBody = z.output<typeof connectionRequestSchema>;
 /** `202` to the PUT: what the IRC service did with the connection. */
 export const connectionAnswerSchema = z.object({
   serverId: serverIdSchema,
-  outcome: z.enum(['started', 'unchanged', 'reconfigured']),
+  /** `retried`: a connection in `failed` tries once more (an operator's Connect). */
+  outcome: z.enum(['started', 'unchanged', 'reconfigured', 'retried']),
 });
 export type ConnectionAnswer = z.infer<typeof connectionAnswerSchema>;
 
@@ -122,6 +120,11 @@ export const ircStatusSchema = z.looseObject({
   node: ircNodeIdSchema.optional(),
   /** Ascending ids of servers whose connection actor is registered on its network. */
   connections: z.array(z.number().int().positive()),
+  /**
+   * Ascending ids of servers whose connection is `failed` (banned, password refused, no acceptable nickname): it
+   * does not reconnect by itself, so nobody should ask again but an operator. Left out when there are none.
+   */
+  failed: z.array(z.number().int().positive()).optional(),
 });
 export type IrcStatus = z.infer<typeof ircStatusSchema>;
 

@@ -19,6 +19,14 @@ export interface ServerStatusEvent {
   connectedAt: string | null;
   /** Sent when it changes: since when, and why, a wish of the server could not be passed on; null once it was. */
   pending?: PendingView | null;
+  /** Sent when it changes: why, and when, the IRC service gave up on the connection (`failed`); null once registered. */
+  failure?: FailureView | null;
+}
+
+/** A connection in `failed`: it is not reconnected until the operator connects it again. */
+export interface FailureView {
+  message: string;
+  at: string;
 }
 
 /** A wish (connect, disconnect, join, part, new settings) that could not be passed on to the IRC service yet. */

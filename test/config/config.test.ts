@@ -27,8 +27,12 @@ describe('loadConfig', () => {
       HEALTH_CHECK_ENABLED: true,
       IRC_STATUS_TIMEOUT_MS: 5_000,
       HEALTH_CHECK_FAILURE_THRESHOLD: 3,
+      IRC_SEND_BURST: 5,
+      IRC_SEND_INTERVAL_MS: 2_000,
     });
     expect(config.DATABASE_URL).toBeUndefined();
+    // a failed connection (a ban) is not retried unless asked
+    expect(config.IRC_FAILED_RETRY_MS).toBeUndefined();
   });
 
   it('disables the health check by default under NODE_ENV=test, and lets it be forced on', () => {
@@ -52,6 +56,9 @@ describe('loadConfig', () => {
     [{ HEALTH_CHECK_ENABLED: 'maybe' }, 'HEALTH_CHECK_ENABLED is invalid: expected one of'],
     [{ HEALTH_CHECK_INTERVAL_MS: '-5' }, 'HEALTH_CHECK_INTERVAL_MS is invalid'],
     [{ HEALTH_CHECK_FAILURE_THRESHOLD: '0' }, 'HEALTH_CHECK_FAILURE_THRESHOLD is invalid'],
+    [{ IRC_SEND_BURST: '0' }, 'IRC_SEND_BURST is invalid: expected a number >= 1, got "0"'],
+    [{ IRC_SEND_INTERVAL_MS: 'fast' }, 'IRC_SEND_INTERVAL_MS is invalid'],
+    [{ IRC_FAILED_RETRY_MS: '-1' }, 'IRC_FAILED_RETRY_MS is invalid'],
   ])('refuses %o with one line naming the variable', (env, expected) => {
     const message = refusal({ INTERNAL_API_TOKEN: TOKEN, ...env });
     expect(message).toContain(expected);

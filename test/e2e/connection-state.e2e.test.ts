@@ -10,7 +10,7 @@ import type { ConnectionStateEvent, ConnectionView } from '../../src/shared/web-
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
-import { type ScriptedIrcServer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
+import { answerRegistration, type ScriptedIrcServer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
 import { type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
@@ -20,26 +20,30 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
   let api: WebApi;
   let ircEvents: SseClient;
   let browserEvents: SseClient;
-  let klining: ScriptedIrcServer;
+  let closing: ScriptedIrcServer;
   const observers: IrcObserver[] = [];
 
   beforeAll(async () => {
-    // short ping and backoff settings: a hung network is noticed in about a second
+    // short ping and backoff settings: a hung network is noticed in about a second; lines paced faster than
+    // that timeout, or a fallback NICK queued behind registration would wait longer than a ping may
     system = await startSystem({
       env: {
         IRC_PING_INTERVAL_MS: '300',
         IRC_PING_TIMEOUT_MS: '1000',
         IRC_RECONNECT_MAX_MS: '500',
+        IRC_SEND_INTERVAL_MS: '100',
         LOG_LEVEL: 'info',
       },
     });
     api = webApi(system.web.url);
     await api.settled();
-    // a server that K-lines every client: the ERROR line, then the socket closes
-    klining = await startScriptedIrcServer((nickname) => ({
-      lines: [`ERROR :Closing Link: ${nickname}[127.0.0.1] (K-lined)`],
-      close: true,
-    }));
+    // a server that closes every client with an ERROR line (not a ban: those end in `failed`)
+    closing = await startScriptedIrcServer(
+      answerRegistration((nickname) => ({
+        lines: [`ERROR :Closing Link: ${nickname}[127.0.0.1] (Server restarting)`],
+        close: true,
+      })),
+    );
     ircEvents = await openSse(`${system.irc.url}/internal/irc/events`, {
       authorization: `Bearer ${system.token}`,
     });
@@ -50,7 +54,7 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
     ircEvents?.close();
     browserEvents?.close();
     for (const observer of observers.splice(0)) observer.close();
-    await klining?.close();
+    await closing?.dispose();
     await system?.dispose();
   });
 
@@ -155,7 +159,7 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
   });
 
   it('a server that closes with an ERROR line: the line is the reason', async () => {
-    const serverId = await connectServer({ host: '127.0.0.1', port: klining.port, nickname: 'banned' });
+    const serverId = await connectServer({ host: '127.0.0.1', port: closing.port, nickname: 'restarts' });
 
     const seen = await seenEverywhere(
       serverId,
@@ -163,7 +167,7 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
     );
 
     for (const connection of Object.values(seen)) {
-      expect(connection.lastError?.message).toBe('ERROR :Closing Link: banned[127.0.0.1] (K-lined)');
+      expect(connection.lastError?.message).toBe('ERROR :Closing Link: restarts[127.0.0.1] (Server restarting)');
     }
   });
 

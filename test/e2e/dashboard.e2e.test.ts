@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/process/free-port.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { connectObserver } from '../support/irc-observer.ts';
 import { PROJECT_ROOT } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
+import { startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { type System, startSystem } from '../support/system.ts';
 
 /**
@@ -129,8 +131,50 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
         : await diagram.locator('.state.current').getAttribute('data-state');
 
     await expect.poll(async () => (await highlighted()) === (await reported())).toBe(true);
+    expect(await highlighted()).toBe('socket.registered');
     expect(await diagram.locator('[data-state="socket.registered"]').count()).toBe(1);
     await server().locator('[data-testid="machine"]').click();
+  });
+
+  it('says why a server on a refused port is not connected, and its diagram highlights the state the API reports', async () => {
+    // nothing listens on a port freePort has just handed back: every connect is refused
+    const closedPort = await freePort();
+    const form = page.locator('[data-testid="add-server"]');
+    await form.locator('input[name="name"]').fill('Refused network');
+    await form.locator('input[name="host"]').fill('127.0.0.1');
+    await form.locator('input[name="port"]').fill(String(closedPort));
+    await form.locator('input[name="nickname"]').fill('refused');
+    await form.locator('button[type="submit"]').click();
+    const refused = page.locator('[data-testid="server"][data-name="Refused network"]');
+    await refused.waitFor();
+    const refusedId = Number(await refused.getAttribute('data-server-id'));
+
+    await refused.locator('[data-testid="connect"]').click();
+
+    await expect
+      .poll(() => refused.locator('[data-testid="connection-state"]').textContent(), { timeout: 10_000 })
+      .toMatch(
+        new RegExp(`^reconnecting, attempt \\d+, next in \\d+ s: connect ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}$`),
+      );
+    expect(await refused.locator('[data-testid="server-state"]').textContent()).toBe('disconnected');
+    expect(await refused.locator('[data-testid="connection-state"]').getAttribute('class')).toContain('has-error');
+
+    await refused.locator('[data-testid="machine"]').click();
+    const diagram = refused.locator('[data-testid="machine-diagram"]');
+    await diagram.locator('svg').waitFor();
+    const reported = async () => {
+      const view = await (await fetch(`${system.web.url}/api/servers/${refusedId}`)).json();
+      return (view.connection?.state as string | undefined) ?? null;
+    };
+    const highlighted = () => diagram.locator('.state.current').getAttribute('data-state');
+    // it waits in reconnecting between two short attempts: the page and the API agree there
+    await expect
+      .poll(async () => [await highlighted(), await reported()], { timeout: 10_000 })
+      .toEqual(['reconnecting', 'reconnecting']);
+    expect(await diagram.locator('.state.current').count()).toBe(1);
+    // the registered server's card is unaffected
+    expect(await serverState().textContent()).toBe('connected');
+    await refused.locator('[data-testid="machine"]').click();
   });
 
   it("opens the health supervisor's machine with its state highlighted, and lists each check as it runs", async () => {
@@ -239,13 +283,23 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     await expect.poll(() => serverState().textContent()).toBe('connected');
     expect((await databasePicture()).connected_at).toEqual(connectedAt);
 
-    // the picture for the README: a live server with its channel, the diagram open, the last checks
-    await server().locator('[data-testid="machine"]').click();
-    await server().locator('[data-testid="machine-diagram"] svg').waitFor();
+    // the picture for the README: a registered server with its channel and one refused, each with its
+    // diagram open on the state the IRC service reports, and the last checks
+    const edit = server().locator('[data-testid="edit-form"]');
+    await server().locator('[data-testid="edit"]').click();
+    await edit.locator('input[name="name"]').fill('Test network');
+    await edit.locator('[data-testid="save"]').click();
+    await expect.poll(() => server().locator('[data-testid="server-name"]').textContent()).toBe('Test network');
+    const cards = [server(), page.locator('[data-testid="server"][data-name="Refused network"]')];
+    for (const card of cards) {
+      await card.locator('[data-testid="machine"]').click();
+      await card.locator('[data-testid="machine-diagram"] .state.current').waitFor();
+    }
     await page.setViewportSize({ width: 1400, height: 900 });
+    await page.mouse.move(0, 0);
     await mkdir(`${PROJECT_ROOT}/docs`, { recursive: true });
     await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard.png`, fullPage: true });
-    await server().locator('[data-testid="machine"]').click();
+    for (const card of cards) await card.locator('[data-testid="machine"]').click();
   });
 
   it('parts a channel from the page: the IRC network sees the PART and the channel is gone', async () => {
@@ -273,5 +327,31 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(row).toEqual({ autoconnect: false, connected_at: null });
     expect(await server().locator('[data-testid="disconnect"]').isDisabled()).toBe(true);
     expect(await server().locator('[data-testid="connect"]').isEnabled()).toBe(true);
+  });
+
+  it('shows a banned server failed with the reason, and Connect from the page tries once more', async () => {
+    const banning = await startScriptedIrcServer((line, client) => {
+      if (line.startsWith('USER ')) client.close(['ERROR :Closing Link: 127.0.0.1 (K-lined: no bots)']);
+    });
+    try {
+      const created = await fetch(`${system.web.url}/api/servers`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Banning network', host: banning.host, port: banning.port, nickname: 'banme' }),
+      });
+      const { id } = (await created.json()) as { id: number };
+      await page.reload();
+      const banned = page.locator(`[data-testid="server"][data-server-id="${id}"]`);
+
+      await banned.locator('[data-testid="connect"]').click();
+
+      const failure = banned.locator('[data-testid="failure"]');
+      await expect.poll(() => failure.textContent(), { timeout: 5_000 }).toContain('K-lined: no bots');
+      expect(await banned.locator('[data-testid="server-state"]').textContent()).toBe('disconnected');
+      await banned.locator('[data-testid="connect"]').click();
+      await banning.waitForAccepted(2);
+    } finally {
+      await banning.dispose();
+    }
   });
 });

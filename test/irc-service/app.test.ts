@@ -13,9 +13,9 @@ const json = { ...auth, 'Content-Type': 'application/json' };
 
 /**
  * A client whose server registers it at once and confirms every JOIN; `silent` servers never answer,
- * `refused` ones refuse the socket.
+ * `refused` ones refuse the socket, `banning` ones refuse the registration for good.
  */
-function fakeNetwork(options: { silentHosts?: string[]; refusedHosts?: string[] } = {}) {
+function fakeNetwork(options: { silentHosts?: string[]; refusedHosts?: string[]; banningHosts?: string[] } = {}) {
   const opened: IrcClientInput[] = [];
   const commands: Array<{ serverId: number; command: IrcClientCommand }> = [];
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
@@ -29,7 +29,10 @@ function fakeNetwork(options: { silentHosts?: string[]; refusedHosts?: string[] 
     const { host, port } = input.settings;
     if (options.refusedHosts?.includes(host))
       sendBack({ type: 'CLOSED', reason: `connect ECONNREFUSED ${host}:${port}` });
-    else if (!options.silentHosts?.includes(host)) sendBack({ type: 'REGISTERED', nickname: input.settings.nickname });
+    else if (options.banningHosts?.includes(host)) {
+      sendBack({ type: 'FATAL', reason: 'banned by the server (465)', at: '2026-12-03T07:00:00.000Z' });
+    } else if (!options.silentHosts?.includes(host))
+      sendBack({ type: 'REGISTERED', nickname: input.settings.nickname });
   });
   return { logic, opened, commands };
 }
@@ -230,6 +233,27 @@ describe('IRC service app', () => {
     await app.request('/internal/irc/connections/5', { method: 'DELETE', headers: auth });
 
     expect(registry.statusJson()).toBe('{"connections":[]}');
+  });
+
+  it('lists failed connections in the status, rebuilding the cached body only when that set changes', async () => {
+    const { app, registry, network } = buildApp(fakeNetwork({ banningHosts: ['banned.example'] }));
+    await put(app, 2, server);
+    await put(app, 9, { ...server, host: 'banned.example' });
+    const first = registry.statusBytes();
+
+    const status = await app.request('/internal/irc/status', { headers: auth });
+
+    expect(await status.json()).toEqual({ connections: [2], failed: [9] });
+    expect(registry.statusBytes()).toBe(first);
+    // an operator's Connect: once more, and it fails again; no reconnect of its own in between
+    const retried = await put(app, 9, { ...server, host: 'banned.example' });
+    expect(await retried.json()).toEqual({ serverId: 9, outcome: 'retried' });
+    expect(network.opened.filter((input) => input.serverId === 9)).toHaveLength(2);
+    expect(registry.statusJson()).toBe('{"connections":[2],"failed":[9]}');
+
+    await app.request('/internal/irc/connections/9', { method: 'DELETE', headers: auth });
+
+    expect(registry.statusJson()).toBe('{"connections":[2]}');
   });
 
   it('does nothing on a repeated PUT with the same settings', async () => {

@@ -5,7 +5,7 @@ import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts'
 import { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
 import type { IrcEventPayload } from '../../src/shared/irc-events.ts';
 import { eventually } from '../support/process.ts';
-import { type RegistrationAnswer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
+import { answerRegistration, type RegistrationAnswer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 
 describe('IRC client actor: the reasons a server gives', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -15,7 +15,7 @@ describe('IRC client actor: the reasons a server gives', () => {
 
   /** One connection through the real client actor to a server that answers its registration so. */
   async function connectTo(answer: (nickname: string) => RegistrationAnswer) {
-    const server = await startScriptedIrcServer(answer);
+    const server = await startScriptedIrcServer(answerRegistration(answer));
     const states: Array<IrcEventPayload<'connection-state'>> = [];
     const registry = new IrcConnectionRegistry({
       clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8) }),
@@ -26,7 +26,7 @@ describe('IRC client actor: the reasons a server gives', () => {
       timing: { reconnectBaseMs: 60_000, reconnectJitter: 0 },
     });
     cleanups.push(
-      () => server.close(),
+      () => server.dispose(),
       () => registry.stopAll(1_000),
     );
     registry.put(1, { settings: { host: server.host, port: server.port, tls: false, nickname: 'tester' } });
@@ -34,7 +34,7 @@ describe('IRC client actor: the reasons a server gives', () => {
     return { registry, states, reasons };
   }
 
-  it('a ban: the 465 reply, then the ERROR line the server closes with', async () => {
+  it('a ban: the 465 reply is the reason, and the connection is failed rather than retried', async () => {
     const { reasons, registry } = await connectTo((nickname) => ({
       lines: [
         `:irc.test 465 ${nickname} :You are banned from this server`,
@@ -43,16 +43,13 @@ describe('IRC client actor: the reasons a server gives', () => {
       close: true,
     }));
 
-    await eventually(() => reasons().length === 2);
+    await eventually(() => reasons().length === 1);
 
-    expect(reasons()).toEqual([
-      '465 You are banned from this server',
-      'ERROR :Closing Link: tester[127.0.0.1] (Banned)',
-    ]);
-    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'reconnecting', attempt: 1 }]);
+    expect(reasons()).toEqual(['banned by the server (465): You are banned from this server']);
+    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed', attempt: 0 }]);
   });
 
-  it('a wrong server password: 464', async () => {
+  it('a wrong server password: 464, failed', async () => {
     const { reasons, registry } = await connectTo((nickname) => ({
       lines: [`:irc.test 464 ${nickname} :Password incorrect`],
       close: false,
@@ -60,8 +57,8 @@ describe('IRC client actor: the reasons a server gives', () => {
 
     await eventually(() => reasons().length === 1);
 
-    expect(reasons()).toEqual(['464 password incorrect']);
-    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'socket.connecting' }]);
+    expect(reasons()).toEqual(['the server refused the password (464)']);
+    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed' }]);
   });
 
   it('a nickname the server will not take: 432', async () => {

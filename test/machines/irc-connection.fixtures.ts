@@ -12,4 +12,5 @@ export const timing: IrcConnectionTiming = {
   quitTimeoutMs: 2_000,
   pingIntervalMs: 30_000,
   pingTimeoutMs: 60_000,
+  failedRetryMs: 600_000,
 };

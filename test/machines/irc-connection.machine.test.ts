@@ -327,6 +327,86 @@ describe('ircConnection machine', () => {
   });
 });
 
+describe('ircConnection machine, fatal replies', () => {
+  const at = '2026-12-03T07:00:00.000Z';
+  const noRetry = { ...timing, failedRetryMs: null };
+
+  it('a ban while registering moves it to failed with the reason, and it never reconnects by itself', () => {
+    const { actor, client, emitted, state } = startConnection({ timing: noRetry });
+
+    client.current.report({ type: 'FATAL', reason: 'banned by the server (465): You are banned', at });
+
+    expect(state()).toBe('failed');
+    expect(actor.getSnapshot().context.failure).toEqual({ message: 'banned by the server (465): You are banned', at });
+    expect(client.current.stopped).toBe(true);
+    expect(ofType(emitted, 'failed')).toEqual([
+      { serverId: 7, reason: 'banned by the server (465): You are banned', at },
+    ]);
+    // a day later: still one socket, no reconnect scheduled
+    vi.advanceTimersByTime(24 * 60 * 60 * 1_000);
+    expect(client.sockets).toHaveLength(1);
+    expect(ofType(emitted, 'reconnecting')).toEqual([]);
+  });
+
+  it('a K-line while registered says disconnected with the reason, then failed', () => {
+    const { client, emitted, state } = startConnection({ timing: noRetry });
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+
+    client.current.report({ type: 'FATAL', reason: 'banned by the server: Closing Link: host (K-lined)', at });
+
+    expect(state()).toBe('failed');
+    expect(emitted.map((event) => event.type).filter((type) => type !== 'connection-state')).toEqual([
+      'connected',
+      'disconnected',
+      'failed',
+    ]);
+    expect(ofType(emitted, 'disconnected')[0]?.reason).toBe('banned by the server: Closing Link: host (K-lined)');
+  });
+
+  it("an operator's RETRY tries exactly once more, and a registration clears the failure", () => {
+    const { actor, client, state } = startConnection({ timing: noRetry });
+    client.current.report({ type: 'FATAL', reason: 'the server refused the password (464)', at });
+
+    actor.send({ type: 'RETRY' });
+
+    expect(state()).toEqual({ socket: 'connecting' });
+    expect(client.sockets).toHaveLength(2);
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    expect(actor.getSnapshot().context.failure).toBeNull();
+  });
+
+  it('new settings in failed try at once with them', () => {
+    const { actor, client, state } = startConnection({ timing: noRetry });
+    client.current.report({ type: 'FATAL', reason: 'the server refused the password (464)', at });
+
+    actor.send({ type: 'CONFIGURE', settings: { ...settings, password: 'right' } });
+
+    expect(state()).toEqual({ socket: 'connecting' });
+    expect(client.current.input.settings.password).toBe('right');
+  });
+
+  it('with a failed-retry delay it tries once more after that delay, not before', () => {
+    const { client, state } = startConnection({ timing: { ...timing, failedRetryMs: 3_600_000 } });
+    client.current.report({ type: 'FATAL', reason: 'banned by the server (465)', at });
+
+    vi.advanceTimersByTime(3_599_999);
+    expect(state()).toBe('failed');
+    vi.advanceTimersByTime(1);
+
+    expect(state()).toEqual({ socket: 'connecting' });
+    expect(client.sockets).toHaveLength(2);
+  });
+
+  it('a STOP in failed ends it', () => {
+    const { actor, client } = startConnection({ timing: noRetry });
+    client.current.report({ type: 'FATAL', reason: 'banned by the server (465)', at });
+
+    actor.send({ type: 'STOP' });
+
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+});
+
 describe('ircConnection machine: state and reason bookkeeping', () => {
   const T0 = Date.parse('2026-12-03T07:00:00.000Z');
   const iso = (ms: number) => new Date(ms).toISOString();

@@ -41,6 +41,7 @@ const CLIENT_EVENTS = new Set<string>([
   'USER_PARTED',
   'USER_QUIT',
   'NICK_CHANGED',
+  'FATAL',
 ]);
 
 const CLIENT_ERROR = 'xstate.error.actor.client';
@@ -53,6 +54,7 @@ function events(snapshot: AnyMachineSnapshot): ModelEvent[] {
     { type: 'CONFIGURE', settings: { ...context.settings, port: context.settings.port + 1 } },
     { type: 'JOIN', channel: '#gamma' },
     { type: 'PART', channel: '#alpha' },
+    { type: 'RETRY' },
     { type: 'STOP' },
   ];
   // a client exists, and so can report, only while there is a socket
@@ -60,6 +62,7 @@ function events(snapshot: AnyMachineSnapshot): ModelEvent[] {
     ? [
         { type: 'REGISTERED', nickname: 'tester' },
         { type: 'CLOSED', reason: 'Connection reset by peer' },
+        { type: 'FATAL', reason: 'banned by the server (465)', at: '2026-12-03T07:00:00.000Z' },
         { type: 'SERVER_ERROR', message: '433 nickname in use: tester' },
         { type: CLIENT_ERROR, error: new Error('client crashed') },
       ]
@@ -121,6 +124,7 @@ function liveConnection(label: string) {
         registrationTimeout: timing.registrationTimeoutMs,
         quitTimeout: timing.quitTimeoutMs,
         stableConnection: timing.stableAfterMs,
+        failedRetry: timing.failedRetryMs ?? 0,
       };
       const wait = ms[delay];
       if (wait === undefined) throw new Error(`the replay does not know the delay ${delay}`);
@@ -170,6 +174,11 @@ function checkInvariants(live: Live, where: string) {
   }
   if (snapshot.matches('reconnecting')) {
     // exactly the backoff timer is pending
+    expect(vi.getTimerCount(), where).toBe(1);
+  }
+  if (snapshot.matches('failed')) {
+    // the reason is kept, and the only timer is the long, separate retry (none is configured by default)
+    expect((snapshot.context as IrcConnectionContext).failure?.message, where).toBeTruthy();
     expect(vi.getTimerCount(), where).toBe(1);
   }
   if (snapshot.matches('stopped')) {

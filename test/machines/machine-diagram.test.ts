@@ -137,6 +137,53 @@ describe('machineToMermaid', () => {
     expect(guardName(undefined)).toBeUndefined();
   });
 
+  it('highlights a path: visited states and the one it ended in by class, each taken edge with its steps', () => {
+    const text = machineToMermaid(toy, {
+      highlight: {
+        visited: ['checking', 'healthy', 'checking'],
+        current: ['degraded.waiting'],
+        transitions: [
+          { source: 'checking', target: 'healthy', event: 'done(check)' },
+          { source: 'healthy', target: 'checking', event: 'CHECK_NOW' },
+          { source: 'checking', target: 'degraded.waiting', event: 'error(check)' },
+        ],
+      },
+    });
+
+    expect(text).toContain('checking --> healthy: done(check) [isAnswered] — taken at step 1');
+    expect(text).toContain('healthy --> checking: after(checkInterval), CHECK_NOW — taken at step 2');
+    expect(text).toContain('checking --> degraded__waiting: done(check) [else], error(check) — taken at step 3');
+    expect(text).toContain('degraded__waiting --> checking: after(checkInterval)\n');
+    expect(text).toMatch(/\n {2}classDef visited [^\n]+\n {2}classDef current [^\n]+\n/);
+    expect(text.split('\n').slice(-2)).toEqual([
+      '  class checking, healthy visited',
+      '  class degraded__waiting current',
+    ]);
+    expect(text).toContain('state "healthy (visited)" as healthy');
+    expect(text).toContain('state "waiting (ended here)" as degraded__waiting');
+    // the marks aside, it is the plain diagram
+    const unmarked = text
+      .replace(/ — taken at steps? [\d, ]+/g, '')
+      .replace(/\n {2}class(Def)? .*/g, '')
+      .replace(/ \((visited|ended here)\)"/g, '"');
+    expect(unmarked).toBe(diagram);
+  });
+
+  it('marks the edge of a composite state left and entered again as taken, re-entry and all', () => {
+    const text = machineToMermaid(socketLike, {
+      highlight: {
+        visited: ['socket.opening'],
+        transitions: [{ source: 'socket.opening', target: 'socket.opening', event: 'CONFIGURE' }],
+      },
+    });
+
+    expect(text).toContain(
+      'socket__opening --> socket__opening: CONFIGURE [else] (re-enters socket) — taken at step 1',
+    );
+    expect(text).toContain('  class socket__opening visited');
+    expect(text).toContain('state "opening (visited)" as socket__opening');
+  });
+
   it('puts each machine in the README with its description', () => {
     const readme = renderMachinesReadme([{ title: 'Toy', file: 'machines/toy.machine.ts', machine: toy }]);
     expect(readme).toContain('## Toy');

@@ -84,7 +84,7 @@ describe.skipIf(lacks('prometheus'))('Prometheus scraping the IRC service with t
     expect(up.value[1], targets).toBe('1');
     const states = await query('irc_supervisor_connections{job="irc-supervisor-irc-service"}');
     expect(states.map((sample) => sample.metric.state).sort()).toEqual(
-      ['reconnecting', 'socket.connecting', 'socket.disconnecting', 'socket.registered'].sort(),
+      ['failed', 'reconnecting', 'socket.connecting', 'socket.disconnecting', 'socket.registered'].sort(),
     );
   });
 });

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { withPasswordMasked } from '../../src/db/database-url.ts';
 import { freePort } from '../../src/process/free-port.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { connectObserver } from '../support/irc-observer.ts';
@@ -80,6 +82,23 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     expect((await fetch(`${first.webUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${first.ircUrl}/healthz`)).status).toBe(200);
     expect(first.started.output()).toContain('migrations applied');
+    // the embedded database's address, without its password, and how to get in with psql
+    const output = first.started.output();
+    const address = /^ {2}database: {8}(\S+) \(embedded, in (.+)\)$/m.exec(output);
+    expect(address?.[1]).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/irc_supervisor$/);
+    expect(address?.[2]).toBe(dir.path);
+    const psql = /^ {2}psql: {12}PGPASSWORD=(\S+) psql (\S+)$/m.exec(output);
+    expect(psql?.[2]).toBe(address?.[1]);
+    // the password goes in apart, as PGPASSWORD does for psql
+    const login = new URL(address?.[1] ?? '');
+    login.password = psql?.[1] ?? '';
+    const client = new pg.Client({ connectionString: login.toString() });
+    await client.connect();
+    try {
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await client.end();
+    }
     const postgres = postmasterPid(dir.path);
     const sides = sidePids(first.started.child.pid!);
     expect(sides).toHaveLength(3);
@@ -219,6 +238,7 @@ describe.skipIf(lacks('ngircd'))('npm start (src/start.ts) with a real IRC netwo
     );
     const webUrl = `http://127.0.0.1:${webPort}`;
     await started.waitForOutput(/irc-supervisor is running/);
+    expect(started.output()).toContain(`  database:        ${withPasswordMasked(db.url)}\n`);
     const api = webApi(webUrl);
     await api.settled();
 

@@ -57,13 +57,24 @@ export interface NgircdOptions {
   port?: number;
   /** Server name; `irc.test` by default. */
   name?: string;
-  /** Extra lines for the [Limits] section, e.g. `PingTimeout = 5`. */
+  /** Extra lines for the [Limits] section, e.g. `PingTimeout = 5` or `MaxNickLength = 9`. */
   limits?: string[];
+  /**
+   * `none` (the default here): no penalty time, so test bots are never slowed. `default`: ngircd's own flood
+   * control, about one command a second once a client has sent a burst, for tests of our flood control.
+   */
+  penalties?: 'none' | 'default';
   /** Longest wait for it to listen. */
   startTimeoutMs?: number;
 }
 
-function configText(name: string, port: number, includeDir: string, limits: string[]): string {
+function configText(
+  name: string,
+  port: number,
+  includeDir: string,
+  limits: string[],
+  penalties: 'none' | 'default',
+): string {
   return [
     '[Global]',
     `Name = ${name}`,
@@ -75,8 +86,8 @@ function configText(name: string, port: number, includeDir: string, limits: stri
     `Ports = ${port}`,
     '[Limits]',
     'MaxConnectionsIP = 0',
-    'MaxNickLength = 30',
-    'MaxPenaltyTime = 0',
+    ...(limits.some((line) => /^MaxNickLength\b/.test(line)) ? [] : ['MaxNickLength = 30']),
+    ...(penalties === 'none' ? ['MaxPenaltyTime = 0'] : []),
     ...limits,
     '[Options]',
     'PAM = no',
@@ -100,7 +111,7 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> 
   await mkdir(includeDir);
   await chmod(includeDir, 0o755);
   const configPath = join(folder.path, 'ngircd.conf');
-  await writeFile(configPath, configText(name, port, includeDir, options.limits ?? []));
+  await writeFile(configPath, configText(name, port, includeDir, options.limits ?? [], options.penalties ?? 'none'));
   await chmod(configPath, 0o644);
 
   let log = '';

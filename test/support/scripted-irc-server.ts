@@ -1,11 +1,99 @@
 /**
- * A scripted IRC server on loopback for tests of what a real server may answer that ngircd will not
- * (a K-line's ERROR line, a ban's 465): it waits for a client's NICK and USER, sends the lines the test
- * scripted for that nickname, and closes the socket when told to.
+ * A scripted IRC server for replies a stock server cannot give without services or operators (465 banned, a
+ * K-line ERROR): a loopback TCP listener that answers each client's lines from a script, and counts the sockets
+ * it accepted (so a test can tell that nobody reconnected).
+ *
+ * ```ts
+ * const server = await startScriptedIrcServer((line, client) => {
+ *   if (line.startsWith('USER ')) client.close([':irc.scripted 465 me :You are banned']);
+ * });
+ * ```
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import { freePort } from '../../src/process/free-port.ts';
+import { createServer, type Socket } from 'node:net';
+import { Watched } from './watched.ts';
 
+export interface ScriptedClient {
+  /** Sends lines (CR LF added). */
+  send(...lines: string[]): void;
+  /** Sends these lines, then closes the socket, as a server ends a connection it refuses. */
+  close(lines?: string[]): void;
+}
+
+/** Called for every line a client sends (without CR LF). */
+export type IrcScript = (line: string, client: ScriptedClient) => void;
+
+export interface ScriptedIrcServer {
+  readonly host: string;
+  readonly port: number;
+  /** Sockets accepted so far. */
+  readonly accepted: number;
+  /** Every line received, from every client, in order. */
+  readonly lines: string[];
+  /** Resolves once `count` sockets have been accepted. */
+  waitForAccepted(count: number, timeoutMs?: number): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export async function startScriptedIrcServer(script: IrcScript): Promise<ScriptedIrcServer> {
+  const sockets = new Set<Socket>();
+  const lines: string[] = [];
+  const watched = new Watched();
+  let accepted = 0;
+
+  const server = createServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setEncoding('utf8');
+    const client: ScriptedClient = {
+      send: (...out) => {
+        if (!socket.destroyed) socket.write(out.map((line) => `${line}\r\n`).join(''));
+      },
+      close: (out = []) => {
+        client.send(...out);
+        socket.end();
+      },
+    };
+    let buffered = '';
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split(/\r?\n/);
+      buffered = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        script(line, client);
+      }
+      watched.changed();
+    });
+    watched.changed();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('scripted IRC server: no port');
+
+  return {
+    host: '127.0.0.1',
+    port: address.port,
+    get accepted() {
+      return accepted;
+    },
+    lines,
+    async waitForAccepted(count, timeoutMs = 5_000) {
+      await watched.until(
+        () => accepted >= count,
+        timeoutMs,
+        () => `scripted IRC server accepted ${accepted} sockets, not ${count}`,
+      );
+    },
+    async dispose() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** What a scripted server answers a client's registration (its NICK and USER). */
 export interface RegistrationAnswer {
   /** Lines to send, without CR LF. */
   lines: string[];
@@ -13,41 +101,19 @@ export interface RegistrationAnswer {
   close: boolean;
 }
 
-export interface ScriptedIrcServer {
-  readonly host: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-export async function startScriptedIrcServer(
-  answer: (nickname: string) => RegistrationAnswer,
-): Promise<ScriptedIrcServer> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let received = '';
-    let answered = false;
-    socket.on('data', (chunk) => {
-      received += chunk.toString();
-      const nickname = /^NICK (\S+)/m.exec(received)?.[1];
-      if (answered || !nickname || !/^USER /m.test(received)) return;
-      answered = true;
-      const { lines, close } = answer(nickname);
-      const text = lines.map((line) => `${line}\r\n`).join('');
-      if (close) socket.end(text);
-      else socket.write(text);
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((ready) => server.listen(port, '127.0.0.1', ready));
-  return {
-    host: '127.0.0.1',
-    port,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((done) => server.close(done));
-    },
+/** A script that answers each client once, when both its NICK and its USER have come, by its nickname. */
+export function answerRegistration(answer: (nickname: string) => RegistrationAnswer): IrcScript {
+  const clients = new WeakMap<ScriptedClient, { nickname?: string; user?: boolean; answered?: boolean }>();
+  return (line, client) => {
+    const seen = clients.get(client) ?? {};
+    clients.set(client, seen);
+    const nick = /^NICK (\S+)/.exec(line)?.[1];
+    if (nick) seen.nickname = nick;
+    if (line.startsWith('USER ')) seen.user = true;
+    if (seen.answered || !seen.nickname || !seen.user) return;
+    seen.answered = true;
+    const { lines, close } = answer(seen.nickname);
+    if (close) client.close(lines);
+    else client.send(...lines);
   };
 }

@@ -30,6 +30,25 @@ describe('ConnectionHealthCheckJob', () => {
     mswServer.use(http.get(STATUS_URL, () => HttpResponse.json({ connections })));
   }
 
+  it('passes the failed connections of the status on to the reconciler, which leaves them alone', async () => {
+    const banned = await insertServer(db, { connectedAt: null });
+    mswServer.use(http.get(STATUS_URL, () => HttpResponse.json({ connections: [], failed: [banned] })));
+    const plans: Array<{ live: readonly number[]; failed: readonly number[] }> = [];
+    const client = new InternalApiClient({ baseUrl: IRC_SERVICE_URL, token: TOKEN, timeoutMs: 2_000 });
+    const wanted = {
+      reconcile: async (live: readonly number[], failed: readonly number[] = []) => {
+        plans.push({ live, failed });
+        return { restoring: [], closing: [], joining: [], parting: [] };
+      },
+    };
+    const job = new ConnectionHealthCheckJob({ orm, client, events: recordingPublisher(), wanted });
+
+    const report = await job.perform();
+
+    expect(plans).toEqual([{ live: [], failed: [banned] }]);
+    expect(report).toMatchObject({ outcome: 'answered', connections: [], restoring: [] });
+  });
+
   describe('the seed cases', () => {
     it('marks a stale connection disconnected: connected_at null, its channels not joined, its users gone', async () => {
       const serverId = await insertServer(db, {

@@ -54,6 +54,35 @@ describe('applyIrcEvent (real PostgreSQL)', () => {
     expect(replay).toEqual([]);
   });
 
+  it('failed disconnects the server and keeps the reason until it registers again', async () => {
+    const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
+    const at = '2026-12-03T07:00:00.000Z';
+    const reason = 'banned by the server: Closing Link: host (K-lined)';
+
+    const [first, replay] = await applyTwice({ type: 'failed', payload: { serverId, reason, at } });
+
+    expect(await serverPicture(db, serverId)).toMatchObject({ connected: false, joinedChannels: 0, channelUsers: 0 });
+    expect(first).toEqual([
+      {
+        type: 'server-status',
+        payload: { serverId, connected: false, connectedAt: null, failure: { message: reason, at } },
+      },
+    ]);
+    expect(replay).toEqual([]);
+    const failure = () => db.query('select failure_reason, failed_at from servers where id = $1', [serverId]);
+    expect(await failure()).toEqual([{ failure_reason: reason, failed_at: new Date(at) }]);
+
+    const [connected] = await applyTwice({ type: 'connected', payload: { serverId, nickname: 'me' } });
+
+    expect(connected).toEqual([
+      {
+        type: 'server-status',
+        payload: { serverId, connected: true, connectedAt: expect.any(String), failure: null },
+      },
+    ]);
+    expect(await failure()).toEqual([{ failure_reason: null, failed_at: null }]);
+  });
+
   it('disconnected applies the disconnect transition to that server only', async () => {
     const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice', 'bob'] }] });
     const other = await insertServer(db, { channels: [{ name: '#a', users: ['carol'] }] });

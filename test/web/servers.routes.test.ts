@@ -266,6 +266,32 @@ describe('servers API', () => {
       expect(await autoconnect(serverId)).toBe(true);
     });
 
+    it("connect of a failed server is the operator's retry: the failure is cleared, shown, and the IRC service asked", async () => {
+      const serverId = await insertServer(db, { connectedAt: null });
+      await db.query(
+        `update servers set autoconnect = true, failure_reason = 'banned by the server (465)', failed_at = now() where id = $1`,
+        [serverId],
+      );
+      const asked: string[] = [];
+      mswServer.use(
+        http.put(CONNECTIONS, ({ params }) => {
+          asked.push(String(params.serverId));
+          return HttpResponse.json({ serverId, outcome: 'retried' }, { status: 202 });
+        }),
+      );
+      expect((await view(serverId)).failure).toEqual({ message: 'banned by the server (465)', at: expect.any(String) });
+
+      const response = await json('POST', `/api/servers/${serverId}/connect`);
+      await reconciler.settled();
+
+      expect(await response.json()).toMatchObject({ autoconnect: true, failure: null });
+      expect(asked).toEqual([String(serverId)]);
+      expect(events.events).toContainEqual({
+        type: 'server-status',
+        payload: { serverId, connected: false, connectedAt: null, failure: null },
+      });
+    });
+
     it('asks the IRC service with no transaction open and no row locked', async () => {
       const serverId = await insertServer(db, { connectedAt: null });
       const seen: unknown[] = [];

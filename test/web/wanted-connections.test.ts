@@ -98,6 +98,38 @@ describe('WantedConnections', () => {
     expect(requests.join()).not.toContain(`PUT ${disconnectedByOperator}`);
   });
 
+  it('does not ask again for a wanted server whose connection failed (a ban), and closes a failed one no longer wanted', async () => {
+    const banned = await server('irc.a.example', true);
+    const failedUnwanted = await server('irc.a.example', false);
+    const wanted = wantedConnections();
+
+    // check after check: the failed connection is never asked for again
+    for (let check = 0; check < 3; check += 1) {
+      const plan = await wanted.reconcile([], [banned, failedUnwanted]);
+      await wanted.settled();
+      expect(plan.restoring).toEqual([]);
+    }
+
+    expect(requests.filter((line) => line.startsWith('PUT'))).toEqual([]);
+    expect(requests).toContain(`DELETE ${failedUnwanted}`);
+  });
+
+  it('after an IRC service restart (no failed list), a server whose failure is recorded is still not asked for', async () => {
+    const banned = await server('irc.a.example', true);
+    const fine = await server('irc.b.example', true);
+    await db.query(
+      `update servers set failure_reason = 'banned by the server (465)', failed_at = now() where id = $1`,
+      [banned],
+    );
+
+    const wanted = wantedConnections();
+    const plan = await wanted.reconcile([]);
+    await wanted.settled();
+
+    expect(plan.restoring).toEqual([fine]);
+    expect(requests).toEqual([`PUT ${fine} irc.b.example`]);
+  });
+
   it('paces connects to one host and lets different hosts go side by side', async () => {
     const a1 = await server('irc.a.example', true);
     const a2 = await server('irc.a.example', true);

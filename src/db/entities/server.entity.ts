@@ -24,6 +24,10 @@ export const Server = defineEntity({
     pendingSince: p.datetime().columnType('timestamptz').nullable(),
     /** Why it could not ("the IRC service is unreachable (ECONNREFUSED)"). */
     pendingReason: p.text().nullable(),
+    /** Why the IRC service gave up on the connection (banned, password refused, no acceptable nickname); null once registered. */
+    failureReason: p.text().nullable(),
+    /** When it gave up. */
+    failedAt: p.datetime().columnType('timestamptz').nullable(),
     /** Placed: the IRC service node (`IRC_NODE_ID`) this server's connection belongs on; null when placed nowhere. */
     ircNode: p.text().nullable().index('servers_irc_node_index'),
     createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),

@@ -214,6 +214,7 @@ function createCard(server) {
   card.connection = element('p', { className: 'connection', dataset: { testid: 'connection-state' } });
   card.wantedObserved = element('p', { className: 'muted', dataset: { testid: 'wanted-observed' } });
   card.pending = element('p', { className: 'pending', dataset: { testid: 'pending' }, hidden: true });
+  card.failure = element('p', { className: 'failure', dataset: { testid: 'failure' }, hidden: true });
   card.error = element('p', { className: 'field-error', dataset: { testid: 'card-error' } });
   card.connect = actionButton('Connect', 'connect', () =>
     act(() => api('POST', `/api/servers/${id}/connect`), { where: card.error }),
@@ -275,6 +276,7 @@ function createCard(server) {
     ),
     card.connection,
     card.wantedObserved,
+    card.failure,
     card.pending,
     card.error,
     card.editForm,
@@ -455,6 +457,11 @@ function updateCard(card, server) {
     card.wantedObserved,
     `wanted: ${wanted} · observed: ${observed}${wanted === observed ? '' : ' (converging)'}`,
   );
+  // a failed connection (banned, password refused, no acceptable nickname) waits for the operator's Connect
+  setHidden(card.failure, !server.failure);
+  if (server.failure) {
+    setText(card.failure, `failed ${formatTime(server.failure.at)}: ${server.failure.message} (Connect tries again)`);
+  }
   // a wish the IRC service could not be told yet: it is kept, and passed on when the IRC service is back
   setHidden(card.pending, !server.pending);
   if (server.pending) {
@@ -612,11 +619,12 @@ $('supervisor-machine').addEventListener('click', async () => {
 
 // Each handler updates the state from one event and answers what to patch.
 const handlers = {
-  'server-status'({ serverId, connected, connectedAt, pending }) {
+  'server-status'({ serverId, connected, connectedAt, pending, failure }) {
     const server = state.servers.get(serverId);
     if (!server) return { reload: true }; // a server this page has not seen yet
     Object.assign(server, { connected, connectedAt });
     if (pending !== undefined) server.pending = pending;
+    if (failure !== undefined) server.failure = failure;
     // the disconnect transition: channels not joined, their users gone
     if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
     return { serverId };

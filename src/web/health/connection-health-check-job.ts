@@ -125,7 +125,7 @@ export class ConnectionHealthCheckJob {
               ? [name]
               : [],
           );
-          wanted = await this.deps.wanted.reconcile(liveIdsOf(answered), {
+          wanted = await this.deps.wanted.reconcile(liveIdsOf(answered), failedIdsOf(answered), {
             undecidedNodes: undecided,
             liveOnNodes: answered.map(({ name, answer: nodeAnswer }) => ({
               node: name,
@@ -258,6 +258,15 @@ function liveIdsOf(answers: readonly NodeAnswer[]): number[] {
   const ids = new Set<number>();
   for (const { answer } of answers) {
     if (answer.outcome === 'answered') for (const id of answer.status.connections) ids.add(id);
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** Every server an answering node gave up on (its `failed`), ascending (once each). */
+function failedIdsOf(answers: readonly NodeAnswer[]): number[] {
+  const ids = new Set<number>();
+  for (const { answer } of answers) {
+    if (answer.outcome === 'answered') for (const id of answer.status.failed ?? []) ids.add(id);
   }
   return [...ids].sort((a, b) => a - b);
 }

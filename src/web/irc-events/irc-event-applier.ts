@@ -3,10 +3,10 @@ import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import { type IrcEvent, type IrcEventPayload, normalizeChannelName } from '../../shared/irc-events.ts';
 import type { ConnectionState } from '../../shared/irc-service-contract.ts';
-import type { WebEventMap, WebEventType } from '../../shared/web-events.ts';
+import type { ServerStatusEvent, WebEventMap, WebEventType } from '../../shared/web-events.ts';
 import type { ConnectionStates } from '../servers/connection-states.ts';
 import { disconnectServers } from '../servers/disconnect-transition.ts';
-import { channelEvent, queryChannels } from '../servers/server-views.ts';
+import { channelEvent, failureView, queryChannels } from '../servers/server-views.ts';
 
 /** A browser event to send once the transaction that caused it has committed. */
 export type PendingWebEvent = { [T in WebEventType]: { type: T; payload: WebEventMap[T] } }[WebEventType];
@@ -41,6 +41,8 @@ export async function applyIrcEvent(
         );
       case 'reconnecting':
         return [];
+      case 'failed':
+        return markFailed(tx, event.payload);
       case 'joined':
         return channelEvents(tx, await upsertJoinedChannel(tx, event.payload.serverId, event.payload.channel));
       case 'parted':
@@ -80,20 +82,47 @@ async function placedElsewhere(tx: EntityManager, serverId: number, node: string
   return rows.length > 0;
 }
 
-function serverStatus(serverId: number, connectedAt: string | null): PendingWebEvent {
+function serverStatus(serverId: number, connectedAt: string | null, more: Partial<ServerStatusEvent> = {}) {
   return {
     type: 'server-status',
-    payload: { serverId, connected: connectedAt !== null, connectedAt: toIsoTimestamp(connectedAt) },
-  };
+    payload: { serverId, connected: connectedAt !== null, connectedAt: toIsoTimestamp(connectedAt), ...more },
+  } satisfies PendingWebEvent;
 }
 
 async function markConnected(tx: EntityManager, serverId: number): Promise<PendingWebEvent[]> {
-  const rows = await runSql<{ id: number; connected_at: string }>(
+  // registered again: a failure it had is over
+  const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean }>(
     tx,
-    'update servers set connected_at = now(), updated_at = now() where id = ? and connected_at is null returning id, connected_at',
+    `update servers s set connected_at = coalesce(s.connected_at, now()), failure_reason = null, failed_at = null,
+       updated_at = now()
+     from (select id, failed_at from servers where id = ?) old
+     where s.id = old.id and (s.connected_at is null or s.failed_at is not null)
+     returning s.id, s.connected_at, old.failed_at is not null as was_failed`,
     [serverId],
   );
-  return rows.map((row) => serverStatus(row.id, row.connected_at));
+  // `failure` only when it changes, as `pending`
+  return rows.map((row) => serverStatus(row.id, row.connected_at, row.was_failed ? { failure: null } : {}));
+}
+
+/**
+ * The IRC service gave up on the connection: it is disconnected (the disconnect transition) and keeps the
+ * reason, until it registers again. A replayed event changes nothing.
+ */
+async function markFailed(
+  tx: EntityManager,
+  { serverId, reason, at }: IrcEventPayload<'failed'>,
+): Promise<PendingWebEvent[]> {
+  const disconnected = await disconnectServers(tx, { kind: 'ids', ids: [serverId] });
+  const rows = await runSql<{ id: number; failed_at: string; failure_reason: string }>(
+    tx,
+    `update servers set failure_reason = ?, failed_at = ?, updated_at = now()
+     where id = ? and (failed_at is distinct from ?::timestamptz or failure_reason is distinct from ?)
+     returning id, failed_at, failure_reason`,
+    [reason, at, serverId, at, reason],
+  );
+  const failure = rows[0] ? failureView(rows[0].failed_at, rows[0].failure_reason) : undefined;
+  if (disconnected.length === 0 && failure === undefined) return [];
+  return [serverStatus(serverId, null, failure ? { failure } : {})];
 }
 
 /** The channel row (created when new) marked joined; its id when something changed. */

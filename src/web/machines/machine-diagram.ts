@@ -1,7 +1,8 @@
 /**
  * Renders a machine definition itself as a diagram, so the diagram cannot drift from the code: as Mermaid
  * `stateDiagram-v2` text (machines/README.md, `npm run machines:diagram`) and as a plain graph of states and
- * transitions (the dashboard draws its live diagram from it). Both show nested states, events, `after` delays by name, guards by name, invoked actors' done/error
+ * transitions (the dashboard draws its live diagram from it); the Mermaid text can also highlight a path
+ * through the machine (a failing machine test's trace, test/support/machine-trace.ts). Both show nested states, events, `after` delays by name, guards by name, invoked actors' done/error
  * events, eventless (`always`) transitions and final states.
  *
  * Mermaid draws edges between leaf states only, reliably: an edge that names a composite state moves
@@ -153,31 +154,35 @@ function collectEdges(node: AnyStateNode, edges: Map<string, Edge>): void {
   for (const transition of always) draw(transition, '', 'always', always);
 }
 
-function renderStates(node: AnyStateNode, indent: string): string[] {
+/** Words added to a state's name, by node id (the path's marks, which show where class styles do not). */
+type StateMarks = ReadonlyMap<string, string>;
+
+function renderStates(node: AnyStateNode, indent: string, marks: StateMarks = new Map()): string[] {
   const lines: string[] = [];
   const inner = children(node);
   if (node.type === 'parallel') {
     inner.forEach((child, index) => {
       if (index > 0) lines.push(`${indent}--`);
-      lines.push(...renderState(child, indent));
+      lines.push(...renderState(child, indent, marks));
     });
     return lines;
   }
   for (const target of (node.initial?.target ?? []) as AnyStateNode[]) lines.push(`${indent}[*] --> ${nodeId(target)}`);
-  for (const child of inner) lines.push(...renderState(child, indent));
+  for (const child of inner) lines.push(...renderState(child, indent, marks));
   for (const child of inner) {
     if (child.type === 'final') lines.push(`${indent}${nodeId(child)} --> [*]`);
   }
   return lines;
 }
 
-function renderState(node: AnyStateNode, indent: string): string[] {
+function renderState(node: AnyStateNode, indent: string, marks: StateMarks): string[] {
   const id = nodeId(node);
-  const name = `state "${safeText(node.key)}" as ${id}`;
+  const mark = marks.get(id);
+  const name = `state "${safeText(mark ? `${node.key} ${mark}` : node.key)}" as ${id}`;
   const lines =
     children(node).length === 0
       ? [`${indent}${name}`]
-      : [`${indent}${name} {`, ...renderStates(node, `${indent}  `), `${indent}}`];
+      : [`${indent}${name} {`, ...renderStates(node, `${indent}  `, marks), `${indent}}`];
   for (const invoke of node.invoke as Array<{ src: unknown; id: string }>) {
     const actor = typeof invoke.src === 'string' ? invoke.src : invoke.id;
     lines.push(`${indent}note right of ${id}: invokes ${safeText(actor)}`);
@@ -199,13 +204,111 @@ function edgeLabel({ labels, reenters }: Edge): string {
   return labels.join(', ') + (reenters === undefined ? '' : ` (re-enters ${reenters})`);
 }
 
-export function machineToMermaid(machine: AnyStateMachine): string {
+/** One move between two leaf states on a path the machine took, by dotted path (`socket.connecting`). */
+export interface TakenTransition {
+  source: string;
+  target: string;
+  /** As the diagram labels events: `CLOSED`, `after(retryDelay)`, `done(check)`, `always`. */
+  event: string;
+}
+
+/** A path to highlight on the diagram, as a failing test's trace records it. */
+export interface DiagramHighlight {
+  /** Leaf states the path passed through, by dotted path. */
+  visited: Iterable<string>;
+  /** The leaf states it ended in: drawn apart from the visited ones. */
+  current?: Iterable<string>;
+  /** The moves in order: the edge of each is labelled with the numbers (from 1) of the steps that took it. */
+  transitions?: readonly TakenTransition[];
+}
+
+export interface MermaidOptions {
+  highlight?: DiagramHighlight;
+}
+
+// Mermaid styles a state through `classDef` and `class` statements (not `linkStyle`, which is flowcharts
+// only); taken edges are marked in their label, which every renderer shows
+const HIGHLIGHT_CLASSES = [
+  'classDef visited fill:#fef3c7,stroke:#b45309,stroke-width:2px',
+  'classDef current fill:#fde68a,stroke:#b91c1c,stroke-width:3px,font-weight:bold',
+];
+const MAX_STEP_NUMBERS = 8;
+
+/** Whether a label of an edge (`CLOSED [else]`, `after(quitTimeout) [stopAfterQuit]`) is this event's. */
+function labelIsEvent(label: string, event: string): boolean {
+  return label === event || label.startsWith(`${event} [`);
+}
+
+/** The step numbers (from 1) of each edge the path took. */
+function stepsPerEdge(edges: Edge[], taken: readonly TakenTransition[]): Map<Edge, number[]> {
+  const pathId = (node: AnyStateNode) => node.path.join('.');
+  const steps = new Map<Edge, number[]>();
+  taken.forEach((transition, index) => {
+    const between = edges.filter(
+      (edge) => pathId(edge.source) === transition.source && pathId(edge.target) === transition.target,
+    );
+    // a re-entry and a plain move can join the same two leaves: the event tells them apart
+    const edge = between.find((candidate) => candidate.labels.some((label) => labelIsEvent(label, transition.event)));
+    const chosen = edge ?? between[0];
+    if (chosen) steps.set(chosen, [...(steps.get(chosen) ?? []), index + 1]);
+  });
+  return steps;
+}
+
+function stepsText(steps: number[]): string {
+  const shown = steps.slice(0, MAX_STEP_NUMBERS).join(', ');
+  const more = steps.length > MAX_STEP_NUMBERS ? `, … (${steps.length} times)` : '';
+  return ` — taken at step${steps.length > 1 ? 's' : ''} ${shown}${more}`;
+}
+
+/** The node ids of the path's leaves: those it visited, and those it ended in. */
+function highlightedLeaves(machine: AnyStateMachine, highlight: DiagramHighlight) {
+  const leaves = new Map(
+    allNodes(machine.root as AnyStateNode)
+      .filter((node) => children(node).length === 0 && node.path.length > 0)
+      .map((node) => [node.path.join('.'), nodeId(node)]),
+  );
+  const ids = (paths: Iterable<string>) =>
+    [...new Set(paths)].flatMap((path) => {
+      const id = leaves.get(path);
+      return id === undefined ? [] : [id];
+    });
+  const current = ids(highlight.current ?? []);
+  const visited = ids(highlight.visited).filter((id) => !current.includes(id));
+  return { visited, current };
+}
+
+function highlightLines({ visited, current }: { visited: string[]; current: string[] }): string[] {
+  return [
+    ...HIGHLIGHT_CLASSES.map((line) => `  ${line}`),
+    ...(visited.length > 0 ? [`  class ${visited.join(', ')} visited`] : []),
+    ...(current.length > 0 ? [`  class ${current.join(', ')} current`] : []),
+  ];
+}
+
+/**
+ * The machine as Mermaid `stateDiagram-v2`; with `highlight`, a path through it: its visited leaf states
+ * and the one it ended in styled by class, and each edge it took labelled with the steps that took it.
+ */
+export function machineToMermaid(machine: AnyStateMachine, options: MermaidOptions = {}): string {
+  const { highlight } = options;
+  const edges = machineEdges(machine);
+  const taken = highlight?.transitions ? stepsPerEdge(edges, highlight.transitions) : new Map<Edge, number[]>();
+  const leaves = highlight ? highlightedLeaves(machine, highlight) : { visited: [], current: [] };
+  // Mermaid's docs say class styles may not reach states inside a composite state: the names say it too
+  const marks = new Map<string, string>([
+    ...leaves.visited.map((id): [string, string] => [id, '(visited)']),
+    ...leaves.current.map((id): [string, string] => [id, '(ended here)']),
+  ]);
   return [
     'stateDiagram-v2',
-    ...renderStates(machine.root as AnyStateNode, '  '),
-    ...machineEdges(machine).map(
-      (edge) => `  ${nodeId(edge.source)} --> ${nodeId(edge.target)}: ${safeText(edgeLabel(edge))}`,
-    ),
+    ...renderStates(machine.root as AnyStateNode, '  ', marks),
+    ...edges.map((edge) => {
+      const steps = taken.get(edge);
+      const label = safeText(edgeLabel(edge)) + (steps ? safeText(stepsText(steps)) : '');
+      return `  ${nodeId(edge.source)} --> ${nodeId(edge.target)}: ${label}`;
+    }),
+    ...(highlight ? highlightLines(leaves) : []),
   ].join('\n');
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { connectionFieldSchemas as contract } from '../../shared/irc-service-contract.ts';
+import { IRC_NICKNAME_PATTERN } from '../../shared/nicknames.ts';
 
 const NO_CONTROL_CHARS = /^\P{Cc}*$/u;
 
@@ -14,9 +15,11 @@ export const hostField = z
   .regex(/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[?[0-9A-Fa-f:.]+\]?)$/, 'expected a host name or IP address')
   .pipe(contract.host);
 
+/** RFC 2812's characters (the one pattern both sides share), at most 30 long. */
 export const nicknameField = z
   .string()
-  .regex(/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/, 'expected an IRC nickname (1 to 30 characters)')
+  .max(30, 'expected an IRC nickname (1 to 30 characters)')
+  .regex(IRC_NICKNAME_PATTERN, 'expected an IRC nickname (1 to 30 characters)')
   .pipe(contract.nickname);
 
 export const channelNameField = z

@@ -1,10 +1,10 @@
 /** Servers as the API and the dashboard show them, read in a fixed number of statements. */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
-import type { ConnectionView, PendingView } from '../../shared/web-events.ts';
+import type { ConnectionView, FailureView, PendingView } from '../../shared/web-events.ts';
 import type { ConnectionStates } from './connection-states.ts';
 
-export type { ConnectionView, PendingView };
+export type { ConnectionView, FailureView, PendingView };
 
 /** A server as the API and the dashboard show it; the IRC password itself never leaves the database. */
 export interface ServerView {
@@ -24,6 +24,8 @@ export interface ServerView {
   connectedAt: string | null;
   /** While a wish of this server could not be passed on to the IRC service: since when, and why; else null. */
   pending: PendingView | null;
+  /** While the connection is `failed` (banned, password refused, no acceptable nickname): why and when; else null. */
+  failure: FailureView | null;
   /** The connection as the IRC service last reported it (state, since, nickname, attempt, next attempt, last error); null when it holds none. */
   connection: ConnectionView | null;
   /** The IRC service node it is placed on (`servers.irc_node`); null when placed nowhere. */
@@ -44,9 +46,11 @@ export interface ChannelView {
 }
 
 /** A server as read, columns named as in the view; timestamps come back as text (see toIsoTimestamp). */
-type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'connection'> & {
+type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'failure' | 'connection'> & {
   pendingSince: string | null;
   pendingReason: string | null;
+  failureReason: string | null;
+  failedAt: string | null;
 };
 
 interface ChannelRow {
@@ -72,7 +76,7 @@ export async function loadServerViews(
     em,
     `select id, name, host, port, tls, nickname, username, realname, password is not null as "hasPassword",
             autoconnect, connected_at as "connectedAt", pending_since as "pendingSince",
-            pending_reason as "pendingReason", irc_node as "node", created_at as "createdAt", updated_at as "updatedAt"
+            pending_reason as "pendingReason", failure_reason as "failureReason", failed_at as "failedAt", irc_node as "node", created_at as "createdAt", updated_at as "updatedAt"
      from servers ${filter} order by id`,
     ids ? [[...ids]] : [],
   );
@@ -88,11 +92,12 @@ export async function loadServerViews(
     list.push(channel);
     byServer.set(serverId, list);
   }
-  return servers.map(({ pendingSince, pendingReason, ...row }) => ({
+  return servers.map(({ pendingSince, pendingReason, failureReason, failedAt, ...row }) => ({
     ...row,
     connected: row.connectedAt !== null,
     connectedAt: toIsoTimestamp(row.connectedAt),
     pending: pendingView(pendingSince, pendingReason),
+    failure: failureView(failedAt, failureReason),
     connection: connections?.get(row.id) ?? null,
     createdAt: toIsoTimestamp(row.createdAt),
     updatedAt: toIsoTimestamp(row.updatedAt),
@@ -119,6 +124,11 @@ export function channelEvent({ id, serverId, name, wanted, joined, userCount }: 
 /** The `pending` of a server's view from its two columns. */
 export function pendingView(since: Date | string | null, reason: string | null): PendingView | null {
   return since === null ? null : { since: toIsoTimestamp(since), reason: reason ?? '' };
+}
+
+/** The `failure` of a server's view from its two columns. */
+export function failureView(at: Date | string | null, message: string | null): FailureView | null {
+  return at === null ? null : { message: message ?? '', at: toIsoTimestamp(at) };
 }
 
 /** Channels with their user counts, by channel ids or by server ids, in one statement. */

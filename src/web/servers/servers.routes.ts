@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Server } from '../../db/entities/index.ts';
 import type { MikroORM } from '../../db/orm.ts';
-import { runSql } from '../../db/sql.ts';
+import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import { normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
@@ -133,12 +133,25 @@ export function serversRoutes({
   routes.post('/:id/connect', async (c) => {
     const id = idParam(c);
     const em = fork();
-    const updated = await runSql(
+    // the operator's Connect is also the retry of a failed connection (a ban, a refused password): the
+    // failure is cleared with the wish, so that the reconciler passes it on too if the IRC service is away
+    const updated = await runSql<{ id: number; connected_at: string | null; was_failed: boolean }>(
       em,
-      'update servers set autoconnect = true, updated_at = now() where id = ? returning id',
+      `update servers s set autoconnect = true, failure_reason = null, failed_at = null, updated_at = now()
+       from (select id, failed_at from servers where id = ?) old where s.id = old.id
+       returning s.id, s.connected_at, old.failed_at is not null as was_failed`,
       [id],
     );
-    if (updated.length === 0) throw notFound(id);
+    const [row] = updated;
+    if (!row) throw notFound(id);
+    if (row.was_failed) {
+      events.publish('server-status', {
+        serverId: id,
+        connected: row.connected_at !== null,
+        connectedAt: toIsoTimestamp(row.connected_at),
+        failure: null,
+      });
+    }
     passOn(id, { server: 'sync' });
     return c.json(await loadServerView(em, id), 202);
   });

@@ -35,7 +35,7 @@ class NoNodeAvailable extends InternalApiError {
 }
 
 export interface WantedConnectionsPlan {
-  /** Wanted (autoconnect) servers the IRC service did not list: asked to connect, staggered per host. */
+  /** Wanted (autoconnect) servers the IRC service did not list, live or failed: asked to connect, staggered per host. */
   restoring: number[];
   /** Live connections of servers that are not wanted (autoconnect false) or not known (deleted): closed. */
   closing: number[];
@@ -112,11 +112,16 @@ export class WantedConnections {
 
   /**
    * Plans and starts the work for one check's list of live connections (of every node that answered); resolves
-   * with the plan at once. Servers placed on `undecidedNodes` (no answer, not known to be down) are left be: their
-   * node may still hold them.
+   * with the plan at once.
+   * `failedIds` (the status's `failed`), and servers whose failure is recorded (`failed_at`, which outlives an
+   * IRC service restart): connections the IRC service gave up on (banned, password refused, no acceptable
+   * nickname) are not asked for again, which would be a reconnect loop; only the operator's Connect retries them
+   * (it clears the failure). A failed one that is no longer wanted is closed. Servers placed on `undecidedNodes`
+   * (no answer, not known to be down) are left be: their node may still hold them.
    */
   async reconcile(
     liveIds: readonly number[],
+    failedIds: readonly number[] = [],
     {
       undecidedNodes = [],
       liveOnNodes = [],
@@ -137,18 +142,20 @@ export class WantedConnections {
       ),
     );
     const live = [...liveIds];
+    const failed = [...failedIds];
     const wanted = await runSql<{ id: number; host: string }>(
       em,
-      `select id, host from servers where autoconnect and id <> all(?::int[])
-       and (irc_node is null or irc_node <> all(?::text[])) order by host, id`,
-      [live, [...undecidedNodes]],
+      `select id, host from servers
+       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[])
+         and (irc_node is null or irc_node <> all(?::text[])) order by host, id`,
+      [live, failed, [...undecidedNodes]],
     );
     const unwanted = await runSql<{ id: number }>(
       em,
-      `select live.id from unnest(?::int[]) as live(id)
-       where not exists (select 1 from servers where servers.id = live.id and servers.autoconnect)
-       order by live.id`,
-      [live],
+      `select held.id from unnest(?::int[]) as held(id)
+       where not exists (select 1 from servers where servers.id = held.id and servers.autoconnect)
+       order by held.id`,
+      [[...live, ...failed]],
     );
     const channels = await runSql<{ id: number; server_id: number; name: string; wanted: boolean }>(
       em,

@@ -1,0 +1,29 @@
+/**
+ * Which server replies mean that reconnecting cannot help: banned (465), a wrong server password (464), and
+ * an `ERROR :Closing Link` that names a K-line, G-line or ban. Reconnect loops after a ban are how bridges
+ * and web clients get their whole host banned, so these end in the connection's `failed` state.
+ */
+
+/** An ERROR text that says the host is banned: K-lined, G-lined, Z-lined, D-lined, AKILL, banned. */
+const BAN_TEXT = /\b[kgzd][-:]?lined?\b|\bbanned\b|\bakill\b/i;
+
+/** irc-framework's `irc error` event: its error kind and the server's text. */
+export interface IrcErrorReply {
+  error: string;
+  reason?: string;
+}
+
+/** The failure reason when `reply` is fatal, else undefined (an ordinary ERROR, such as the answer to our QUIT). */
+export function fatalErrorLine(reply: IrcErrorReply): string | undefined {
+  const text = reply.reason?.trim();
+  switch (reply.error) {
+    case 'banned_from_network':
+      return `banned by the server (465)${text ? `: ${text}` : ''}`;
+    case 'password_mismatch':
+      return `the server refused the password (464)${text ? `: ${text}` : ''}`;
+    case 'irc':
+      return text && BAN_TEXT.test(text) ? `banned by the server: ${text}` : undefined;
+    default:
+      return undefined;
+  }
+}

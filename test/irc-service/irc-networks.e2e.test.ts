@@ -1,0 +1,105 @@
+/**
+ * IRC networks as they are, against a real ngircd: nicknames by the network's NICKLEN (a fallback that fits,
+ * the wanted nickname taken back once it frees), and 100 channels rejoined after the network restarts with
+ * ngircd's own flood control on and ours at its defaults, without the connection ever being dropped.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_FLOOD_CONTROL } from '../../src/irc-service/send-queue.ts';
+import { type InProcessIrcService, ircEvent, startInProcessIrcService } from '../support/in-process-irc-service.ts';
+import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
+import { type Ngircd, startNgircd } from '../support/ngircd.ts';
+import { lacks } from '../support/requirements.ts';
+import type { SseEvent } from '../support/sse-client.ts';
+
+describe.skipIf(lacks('ngircd'))('IRC service on a network with its own rules (ngircd)', { timeout: 60_000 }, () => {
+  let ircd: Ngircd | undefined;
+  let service: InProcessIrcService | undefined;
+  const observers: IrcObserver[] = [];
+
+  afterEach(async () => {
+    for (const observer of observers.splice(0)) observer.close();
+    await service?.close();
+    await ircd?.dispose();
+  });
+
+  it('a nickname at NICKLEN that is taken registers with a fallback that fits, then is taken back once free', async () => {
+    ircd = await startNgircd({ limits: ['MaxNickLength = 9'] });
+    const holder = await connectObserver(ircd, 'ninenicks');
+    observers.push(holder);
+    service = await startInProcessIrcService({ client: { nickRegainIntervalMs: 200 } });
+
+    await service.request('PUT', '/internal/irc/connections/1', {
+      host: ircd.host,
+      port: ircd.port,
+      nickname: 'ninenicks',
+    });
+
+    // `ninenicks_` would not fit nine characters: the tail is replaced instead
+    await service.stream.waitFor(ircEvent('connected', { serverId: 1, nickname: 'ninenick_' }));
+    holder.send('QUIT :leaving');
+    await service.stream.waitFor(
+      ircEvent('nick-changed', { serverId: 1, nickname: 'ninenick_', newNickname: 'ninenicks' }),
+    );
+    const watcher = await connectObserver(ircd, 'watcher');
+    observers.push(watcher);
+    watcher.send('WHOIS ninenicks');
+    await watcher.waitForLine(/ 311 watcher ninenicks /);
+  });
+
+  it('a nickname longer than NICKLEN (432) registers with a fallback cut to the limit', async () => {
+    ircd = await startNgircd({ limits: ['MaxNickLength = 9'] });
+    service = await startInProcessIrcService();
+
+    await service.request('PUT', '/internal/irc/connections/2', {
+      host: ircd.host,
+      port: ircd.port,
+      nickname: 'tenletters',
+    });
+
+    await service.stream.waitFor(ircEvent('connected', { serverId: 2, nickname: 'tenlette_' }));
+    expect(await service.status()).toEqual([2]);
+  });
+
+  it('100 channels are rejoined after the network restarts, within the flood limits, never dropped for flooding', async () => {
+    // ngircd's penalties at their defaults (about one command a second once a client has sent a burst)
+    ircd = await startNgircd({ penalties: 'default', limits: ['MaxJoins = 0'] });
+    // our flood control at its defaults (IRC_SEND_BURST, IRC_SEND_INTERVAL_MS); pings slow enough for ngircd's penalties
+    service = await startInProcessIrcService({
+      client: { sendBurst: DEFAULT_FLOOD_CONTROL.burst, sendIntervalMs: DEFAULT_FLOOD_CONTROL.intervalMs },
+      timing: {
+        reconnectBaseMs: 100,
+        reconnectMaxMs: 400,
+        reconnectJitter: 0,
+        pingIntervalMs: 5_000,
+        pingTimeoutMs: 20_000,
+      },
+    });
+    const channels = Array.from({ length: 100 }, (_, i) => `#room-${String(i).padStart(3, '0')}`);
+    const joinedAfter = (from: number) => () =>
+      new Set(
+        service!.stream.events
+          .slice(from)
+          .filter((event) => event.type === 'joined')
+          .map((event) => (event.data as { channel: string }).channel),
+      );
+    await service.request('PUT', '/internal/irc/connections/3', {
+      host: ircd.host,
+      port: ircd.port,
+      nickname: 'many',
+      channels,
+    });
+    await service.stream.waitFor(() => joinedAfter(0)().size === 100, 30_000);
+
+    await ircd.kill('SIGKILL');
+    await service.stream.waitFor(ircEvent('disconnected', { serverId: 3 }));
+    const before = service.stream.events.length;
+    await ircd.restart();
+
+    await service.stream.waitFor(() => joinedAfter(before)().size === 100, 30_000);
+    const after = service.stream.events.slice(before);
+    expect(after.filter((event: SseEvent) => event.type === 'connected')).toHaveLength(1);
+    expect(after.filter((event: SseEvent) => event.type === 'disconnected')).toEqual([]);
+    expect(await service.status()).toEqual([3]);
+    expect(ircd.output()).not.toMatch(/flood|buffer space exhausted/i);
+  });
+});
