@@ -21,6 +21,8 @@ export interface ServerStatusEvent {
   pending?: PendingView | null;
   /** Sent when it changes: why, and when, the IRC service gave up on the connection (`failed`); null once registered. */
   failure?: FailureView | null;
+  /** The IRC service node it is placed on (`servers.irc_node`), sent while it is placed on one. */
+  node?: string;
 }
 
 /** A connection in `failed`: it is not reconnected until the operator connects it again. */

@@ -115,6 +115,17 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
       [nameOf(victim), 'unavailable'],
       ...survivors.map((node) => [nameOf(node), 'healthy']),
     ]);
+    const moved = victims[0]!;
+    const movedTo = after.find((row) => row.id === moved.id)?.irc_node;
+    await browser.waitFor((event) => {
+      const status = event.data as { serverId?: number; connected?: boolean; node?: string };
+      return (
+        event.type === 'server-status' &&
+        status.serverId === moved.id &&
+        status.connected === true &&
+        status.node === movedTo
+      );
+    }, 1_000);
     await browser.waitFor(
       (event) => event.type === 'node-status' && (event.data as { state?: string }).state === 'unavailable',
       1_000,

@@ -107,6 +107,12 @@ describe('a check of a cluster of IRC service nodes', () => {
     const newNode = await placement(onB);
     expect(['a', 'c']).toContain(newNode);
     expect(requests).toEqual([`${newNode} PUT ${onB}`]);
+    // browsers hear that it went down on b, then where it went
+    const statuses = events.events.filter((event) => event.type === 'server-status').map((event) => event.payload);
+    expect(statuses).toEqual([
+      { serverId: onB, connected: false, connectedAt: null, node: 'b' },
+      { serverId: onB, connected: false, connectedAt: null, node: newNode },
+    ]);
     expect(cluster.nodes.map((node) => node.view().state)).toEqual(['healthy', 'unavailable', 'healthy']);
     const nodeEvents = events.events.filter((event) => event.type === 'node-status').map((event) => event.payload);
     expect(nodeEvents).toEqual([

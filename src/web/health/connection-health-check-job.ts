@@ -215,11 +215,12 @@ export class ConnectionHealthCheckJob {
   }
 
   private broadcast(changes: ServerStatusChange[]): void {
-    for (const { serverId, connectedAt } of changes) {
+    for (const { serverId, connectedAt, node } of changes) {
       this.deps.events.publish('server-status', {
         serverId,
         connected: connectedAt !== null,
         connectedAt: connectedAt?.toISOString() ?? null,
+        ...(node ? { node } : {}),
       });
     }
   }

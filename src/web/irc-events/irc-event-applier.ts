@@ -37,7 +37,7 @@ export async function applyIrcEvent(
         return markConnected(tx, event.payload.serverId);
       case 'disconnected':
         return (await disconnectServers(tx, { kind: 'ids', ids: [event.payload.serverId] })).map((change) =>
-          serverStatus(change.serverId, null),
+          serverStatus(change.serverId, null, change.node ? { node: change.node } : {}),
         );
       case 'reconnecting':
         return [];
@@ -91,17 +91,23 @@ function serverStatus(serverId: number, connectedAt: string | null, more: Partia
 
 async function markConnected(tx: EntityManager, serverId: number): Promise<PendingWebEvent[]> {
   // registered again: a failure it had is over
-  const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean }>(
+  const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean; irc_node: string | null }>(
     tx,
     `update servers s set connected_at = coalesce(s.connected_at, now()), failure_reason = null, failed_at = null,
        updated_at = now()
      from (select id, failed_at from servers where id = ?) old
      where s.id = old.id and (s.connected_at is null or s.failed_at is not null)
-     returning s.id, s.connected_at, old.failed_at is not null as was_failed`,
+     returning s.id, s.connected_at, old.failed_at is not null as was_failed, s.irc_node`,
     [serverId],
   );
   // `failure` only when it changes, as `pending`
-  return rows.map((row) => serverStatus(row.id, row.connected_at, row.was_failed ? { failure: null } : {}));
+  // `node` while it is placed on one
+  return rows.map((row) =>
+    serverStatus(row.id, row.connected_at, {
+      ...(row.was_failed ? { failure: null } : {}),
+      ...(row.irc_node ? { node: row.irc_node } : {}),
+    }),
+  );
 }
 
 /**

@@ -12,6 +12,18 @@ import { runSql, type SqlBinding } from '../../db/sql.ts';
 export interface ServerStatusChange {
   serverId: number;
   connectedAt: Date | null;
+  /** The IRC service node it is placed on, when it is placed (`servers.irc_node`). */
+  node?: string;
+}
+
+/** Rows with their placement, ascending by id, as changes; `node` only for a placed server. */
+function changesOf(rows: ReadonlyArray<{ id: number; irc_node: string | null }>, connectedAt: Date | null) {
+  const seen = new Map<number, string | null>();
+  for (const row of rows) seen.set(row.id, row.irc_node);
+  return [...seen.keys()].sort(ascending).map((serverId): ServerStatusChange => {
+    const node = seen.get(serverId);
+    return node ? { serverId, connectedAt, node } : { serverId, connectedAt };
+  });
 }
 
 /** Which servers get the disconnect transition. */
@@ -179,9 +191,9 @@ function selectionSql(selection: DisconnectSelection): {
  */
 async function disconnectWithin(em: EntityManager, selection: DisconnectSelection): Promise<ServerStatusChange[]> {
   const { where, bindings, reset } = selectionSql(selection);
-  const rows = await runSql<{ id: number }>(
+  const rows = await runSql<{ id: number; irc_node: string | null }>(
     em,
-    `with changed as (${CLEAR_CONNECTED_AT} where ${where} returning id),
+    `with changed as (${CLEAR_CONNECTED_AT} where ${where} returning id, irc_node),
      reset_channels as (
        update channels set joined = false where server_id = any(${reset.ids}) and joined
      ),
@@ -189,27 +201,21 @@ async function disconnectWithin(em: EntityManager, selection: DisconnectSelectio
        delete from channel_users using channels
        where channel_users.channel_id = channels.id and channels.server_id = any(${reset.ids})
      )
-     select id from changed`,
+     select id, irc_node from changed`,
     [...bindings, ...reset.bindings, ...reset.bindings],
   );
-  return rows
-    .map((row) => row.id)
-    .sort(ascending)
-    .map((serverId) => ({ serverId, connectedAt: null }));
+  return changesOf(rows, null);
 }
 
 async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at: Date): Promise<ServerStatusChange[]> {
   if (ids.length === 0) return [];
-  const rows = await runSql<{ id: number }>(
+  const rows = await runSql<{ id: number; irc_node: string | null }>(
     tx,
     `update servers set connected_at = ?, updated_at = now()
-     where id = any(?::int[]) and connected_at is null returning id`,
+     where id = any(?::int[]) and connected_at is null returning id, irc_node`,
     [at, intArray(ids)],
   );
-  return rows
-    .map((row) => row.id)
-    .sort(ascending)
-    .map((serverId) => ({ serverId, connectedAt: at }));
+  return changesOf(rows, at);
 }
 
 /**
@@ -230,14 +236,14 @@ async function markConnectedOnNodesWithin(
      where servers.id = live.id and servers.irc_node is null and live.node is not null`,
     bindings,
   );
-  const rows = await runSql<{ id: number }>(
+  const rows = await runSql<{ id: number; irc_node: string | null }>(
     tx,
     `update servers set connected_at = ?, updated_at = now() from unnest(?::text[], ?::int[]) as live(node, id)
      where servers.id = live.id and servers.connected_at is null and servers.irc_node is not distinct from live.node
-     returning servers.id`,
+     returning servers.id, servers.irc_node`,
     [at, ...bindings],
   );
-  return [...new Set(rows.map((row) => row.id))].sort(ascending).map((serverId) => ({ serverId, connectedAt: at }));
+  return changesOf(rows, at);
 }
 
 /** Node and server id side by side, for `unnest(?::text[], ?::int[])`. */

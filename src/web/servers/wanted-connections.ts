@@ -1,6 +1,6 @@
 /** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
 import type { MikroORM } from '../../db/orm.ts';
-import { runSql } from '../../db/sql.ts';
+import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
@@ -350,10 +350,20 @@ export class WantedConnections {
     const node = this.cluster.placementFor(serverId, current);
     if (!node) throw new NoNodeAvailable('no IRC service node is available');
     if (node.name !== null && node.name !== current) {
-      await runSql(this.options.orm.em.fork(), 'update servers set irc_node = ? where id = ? and autoconnect', [
-        node.name,
-        serverId,
-      ]);
+      const placed = await runSql<{ connected_at: string | null }>(
+        this.options.orm.em.fork(),
+        'update servers set irc_node = ? where id = ? and autoconnect returning connected_at',
+        [node.name, serverId],
+      );
+      // the dashboard shows where it went
+      for (const row of placed) {
+        this.options.events?.publish('server-status', {
+          serverId,
+          connected: row.connected_at !== null,
+          connectedAt: toIsoTimestamp(row.connected_at),
+          node: node.name,
+        });
+      }
       this.options.logger?.info({ serverId, node: node.name, from: current }, 'server placed on an IRC service node');
     }
     return node;
