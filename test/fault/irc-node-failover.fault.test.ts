@@ -155,3 +155,52 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
     expect(after.every((row) => row.irc_node === nameOf(other))).toBe(true);
   }, 60_000);
 });
+
+describe.skipIf(lacks('ngircd'))('fault: two web instances and three IRC service nodes', () => {
+  let system: System;
+
+  beforeAll(async () => {
+    system = await startSystem({ ircNodes: 3, env: { RECONNECT_STAGGER_MS: '10', HEALTH_CHECK_INTERVAL_MS: '500' } });
+  }, 60_000);
+  afterAll(() => system?.dispose());
+
+  it('makes one placement decision per server: each is registered on exactly one node, the one both instances show', async () => {
+    const other = await system.startAnotherWeb();
+    const apis = [webApi(system.web.url), webApi(other.url)];
+    const ids: number[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      // alternate instances: each passes its wishes on, both run checks
+      const api = apis[index % 2]!;
+      const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `twice${index}` });
+      await api.connect(id);
+      ids.push(id);
+    }
+    const rows = () =>
+      system.db.query<{ id: number; irc_node: string | null; connected_at: Date | null }>(
+        'select id, irc_node, connected_at from servers order by id',
+      );
+    await eventually(async () => (await rows()).every((row) => row.connected_at !== null), 20_000);
+    // several checks of both instances later, nothing has moved
+    const placed = (await rows()).map((row) => [row.id, row.irc_node]);
+    await apis[0]!.checkNow();
+    await apis[1]!.checkNow();
+    expect((await rows()).map((row) => [row.id, row.irc_node])).toEqual(placed);
+
+    const lists = await Promise.all(
+      system.ircNodes.map(async (node) => ({
+        node: `node-${node.port}`,
+        live: (await (await system.internalFetch(`${node.url}/internal/irc/status`)).json()).connections as number[],
+      })),
+    );
+    expect(lists.flatMap((list) => list.live).sort((a, b) => a - b)).toEqual(ids);
+    for (const { node, live } of lists) {
+      expect(live).toEqual(placed.filter(([, name]) => name === node).map(([id]) => id));
+    }
+    for (const url of [system.web.url, other.url]) {
+      const { servers } = (await (await fetch(`${url}/api/servers`)).json()) as {
+        servers: Array<{ id: number; node: string }>;
+      };
+      expect(servers.map((server) => [server.id, server.node])).toEqual(placed);
+    }
+  }, 60_000);
+});
