@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DEFAULT_FLOOD_CONTROL } from './irc-service/send-queue.ts';
 import { StartError } from './process/start-error.ts';
+import { ircNodeIdSchema } from './shared/irc-service-contract.ts';
 
 /** Thrown when the environment is unusable; its message is the one line an operator reads. */
 export class ConfigError extends StartError {
@@ -31,6 +32,38 @@ export interface VariableDocumentation {
 /** Each variable's documentation, kept beside its schema so that the table cannot drift from the parser. */
 const documentation = z.registry<VariableDocumentation>();
 
+/** One node of `IRC_SERVICE_URLS`. */
+export interface IrcServiceNodeConfig {
+  name: string;
+  url: string;
+}
+
+const nodeUrlSchema = z.url({ protocol: /^https?$/ });
+
+/** `a=http://…,b=http://…`: each entry a node name and its URL; a bad entry is named in the one line at start. */
+function parseIrcServiceUrls(text: string, context: z.core.$RefinementCtx<string>): IrcServiceNodeConfig[] {
+  const nodes: IrcServiceNodeConfig[] = [];
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const separator = entry.indexOf('=');
+    const name = separator > 0 ? entry.slice(0, separator).trim() : '';
+    const url = separator > 0 ? entry.slice(separator + 1).trim() : '';
+    let problem: string | undefined;
+    if (!ircNodeIdSchema.safeParse(name).success) problem = 'a node name (letters, digits, . _ -) before "="';
+    else if (!nodeUrlSchema.safeParse(url).success) problem = 'an http(s) URL after "="';
+    else if (nodes.some((node) => node.name === name)) problem = 'a name used once';
+    if (problem) {
+      context.addIssue({
+        code: 'custom',
+        message: `name=url entries; entry ${JSON.stringify(entry)} needs ${problem}`,
+      });
+      return z.NEVER;
+    }
+    nodes.push({ name, url });
+  }
+  return nodes;
+}
+
 const environmentSchema = z.object({
   NODE_ENV: z.string().default('development').register(documentation, {
     type: 'string',
@@ -54,10 +87,34 @@ const environmentSchema = z.object({
   IRC_SERVICE_PORT: port
     .default(3001)
     .register(documentation, { type: 'port', meaning: 'where the IRC service listens' }),
+  IRC_NODES: z.coerce.number().int().min(1).max(32).default(1).register(documentation, {
+    type: 'count',
+    meaning:
+      '`npm start` only: how many local IRC service nodes to run, on consecutive ports from `IRC_SERVICE_PORT`, each named `node-` + its port',
+  }),
+  IRC_NODE_ID: ircNodeIdSchema.optional().register(documentation, {
+    type: 'name',
+    shown: '`node-` + `IRC_SERVICE_PORT`',
+    meaning: "this IRC service node's name in a cluster, answered as `node` by `GET /internal/irc/status`",
+  }),
+  IRC_SERVICE_URLS: z
+    .string()
+    .transform((text, context) => parseIrcServiceUrls(text, context))
+    .optional()
+    .register(documentation, {
+      type: '`name=url,…`',
+      shown: 'unset: one node at `IRC_SERVICE_URL`',
+      meaning:
+        "the IRC service nodes of a cluster (`a=http://10.0.0.5:3001,b=http://10.0.0.6:3001`); each name must be that node's `IRC_NODE_ID`",
+    }),
   IRC_SERVICE_URL: z
     .url({ protocol: /^https?$/ })
     .default('http://127.0.0.1:3001')
-    .register(documentation, { type: 'URL', meaning: 'where the web side reaches the IRC service' }),
+    .register(documentation, {
+      type: 'URL',
+      meaning:
+        'where the web side reaches the IRC service when `IRC_SERVICE_URLS` is unset: a one-node cluster whose name is taken from its first status answer',
+    }),
   INTERNAL_API_TOKEN: z.string().min(16, 'at least 16 characters').optional().register(documentation, {
     type: 'string, ≥ 16 chars',
     shown: '`npm start` generates one per run',

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole configuration checked first, then one database (embedded PostgreSQL as a child
  * when DATABASE_URL is unset), migrations applied, then the IRC service and the web side as child
- * processes sharing one generated INTERNAL_API_TOKEN. A child that exits unexpectedly is restarted alone
- * (one_for_one, see process/supervisor.ts); SIGINT/SIGTERM stop them, the last started first.
+ * processes sharing one generated INTERNAL_API_TOKEN. With `IRC_NODES=N`, N IRC service nodes on consecutive
+ * ports form a local cluster the web side knows through `IRC_SERVICE_URLS`. A child that exits unexpectedly is
+ * restarted alone (one_for_one, see process/supervisor.ts); SIGINT/SIGTERM stop them, the last started first.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,6 +72,14 @@ function embeddedDatabase(port: number, onUrl: (url: string) => void): ChildSpec
   };
 }
 
+/** `IRC_NODES` local nodes on consecutive ports, each named as the IRC service names itself by default. */
+function localIrcNodes(host: string, firstPort: number, count: number) {
+  return Array.from({ length: count }, (_, index) => {
+    const port = firstPort + index;
+    return { name: `node-${port}`, port, url: `http://${urlHost(host)}:${port}` };
+  });
+}
+
 async function waitUntilHealthy(url: string, child: SupervisedProcess, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
@@ -105,14 +114,18 @@ await runMain(
   async (onShutdown) => {
     // The whole configuration, both sides' included, is checked before anything starts or is written.
     const config = loadConfig(process.env, 'database');
-    const ircUrl = `http://${urlHost(config.IRC_SERVICE_HOST)}:${config.IRC_SERVICE_PORT}`;
+    const ircNodes = localIrcNodes(config.IRC_SERVICE_HOST, config.IRC_SERVICE_PORT, config.IRC_NODES);
+    const [ircUrl] = ircNodes.map((node) => node.url) as [string];
     const webUrl = `http://${urlHost(config.HOST)}:${config.PORT}`;
     const sideEnv: NodeJS.ProcessEnv = {
       ...process.env,
       INTERNAL_API_TOKEN: process.env.INTERNAL_API_TOKEN || randomBytes(24).toString('base64url'),
       IRC_SERVICE_URL: process.env.IRC_SERVICE_URL || ircUrl,
+      IRC_SERVICE_URLS:
+        process.env.IRC_SERVICE_URLS ||
+        (ircNodes.length > 1 ? ircNodes.map((node) => `${node.name}=${node.url}`).join(',') : ''),
     };
-    loadConfig(sideEnv, 'irc');
+    for (const node of ircNodes) loadConfig({ ...sideEnv, IRC_SERVICE_PORT: String(node.port) }, 'irc');
     loadConfig(sideEnv, 'web');
     const logger = createLogger('start', config.LOG_LEVEL);
 
@@ -146,7 +159,21 @@ await runMain(
 
     const env: NodeJS.ProcessEnv = { ...sideEnv, DATABASE_URL: databaseUrl };
     await Promise.all([
-      supervisor.startChild(httpSide('IRC service', './irc-service/main.ts', ircUrl, env)),
+      ...ircNodes.map((node) =>
+        supervisor.startChild(
+          httpSide(
+            ircNodes.length > 1 ? `IRC service ${node.name}` : 'IRC service',
+            './irc-service/main.ts',
+            node.url,
+            {
+              ...env,
+              IRC_SERVICE_PORT: String(node.port),
+              // each node of a local cluster under the name IRC_SERVICE_URLS gives it
+              ...(ircNodes.length > 1 ? { IRC_NODE_ID: node.name } : {}),
+            },
+          ),
+        ),
+      ),
       supervisor.startChild(httpSide('web side', './web/main.ts', webUrl, env)),
     ]);
     console.log(
@@ -154,7 +181,9 @@ await runMain(
         '',
         '  irc-supervisor is running',
         `  web (dashboard): ${webUrl}`,
-        `  IRC service:     ${ircUrl}`,
+        ...ircNodes.map((node) =>
+          ircNodes.length > 1 ? `  IRC service ${node.name}: ${node.url}` : `  IRC service:     ${node.url}`,
+        ),
         ...databaseLines(databaseUrl!, !config.DATABASE_URL, config.DATA_DIR),
         '',
       ].join('\n'),

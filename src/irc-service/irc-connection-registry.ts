@@ -33,6 +33,8 @@ export type PutOutcome = 'started' | 'unchanged' | 'reconfigured' | 'retried';
 type IrcClientLogic = ActorLogic<any, any, IrcClientInput, any, any>;
 
 export interface IrcConnectionRegistryOptions {
+  /** This node's name in a cluster (`IRC_NODE_ID`), answered as `node` beside `connections`. */
+  node?: string;
   /** The actor that owns one socket (irc-client.actor.ts, or a fake in tests). */
   clientLogic: IrcClientLogic;
   /** Every contract event of every connection, in order. */
@@ -165,8 +167,8 @@ export class IrcConnectionRegistry {
     // `failed` only when there are some: the usual body stays what it always was
     this.statusBody ??= JSON.stringify(
       this.failed.size > 0
-        ? { connections: this.registeredIds(), failed: this.failedIds() }
-        : { connections: this.registeredIds() },
+        ? { node: this.options.node, connections: this.registeredIds(), failed: this.failedIds() }
+        : { node: this.options.node, connections: this.registeredIds() },
     );
     return this.statusBody;
   }

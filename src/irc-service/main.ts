@@ -32,6 +32,7 @@ await runMain('irc-service', async (onShutdown) => {
     events.publish(event.type, event.payload as never);
   };
   const registry = new IrcConnectionRegistry({
+    node: config.IRC_NODE_ID ?? `node-${config.IRC_SERVICE_PORT}`,
     clientLogic: createIrcClientActor({
       throttle: new ConnectThrottle(config.IRC_CONNECTS_PER_HOST),
       logger,

@@ -104,8 +104,20 @@ export type ResyncRequest = z.infer<typeof resyncRequestSchema>;
 export const resyncAnswerSchema = z.object({ serverIds: z.array(serverIdSchema) });
 export type ResyncAnswer = z.infer<typeof resyncAnswerSchema>;
 
+/** An IRC service node's name (`IRC_NODE_ID`, `servers.irc_node`): a short token, safe in a URL path and a log line. */
+export const ircNodeIdSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, dots, dashes or underscores');
+
 /** `200` to `GET /internal/irc/status`. */
 export const ircStatusSchema = z.looseObject({
+  /**
+   * The answering node's `IRC_NODE_ID`: the web side trusts an answer only from the node it expects there.
+   * Optional on the wire so that an IRC service older than the cluster is still read (as an unnamed node).
+   */
+  node: ircNodeIdSchema.optional(),
   /** Ascending ids of servers whose connection actor is registered on its network. */
   connections: z.array(z.number().int().positive()),
   /**

@@ -21,6 +21,8 @@ export interface ServerStatusEvent {
   pending?: PendingView | null;
   /** Sent when it changes: why, and when, the IRC service gave up on the connection (`failed`); null once registered. */
   failure?: FailureView | null;
+  /** The IRC service node it is placed on (`servers.irc_node`), sent while it is placed on one. */
+  node?: string;
 }
 
 /** A connection in `failed`: it is not reconnected until the operator connects it again. */
@@ -51,11 +53,25 @@ export interface HealthEvent {
   [field: string]: unknown;
 }
 
+/** One IRC service node as `GET /api/irc-nodes` lists it and a `node-status` event tells it. */
+export interface IrcNodeView {
+  /** Its `IRC_NODE_ID`; null for the one node of `IRC_SERVICE_URL` until its first status answer names it. */
+  name: string | null;
+  url: string;
+  state: 'healthy' | 'degraded' | 'unavailable' | 'draining';
+  /** How many connections it held at its last answered check (0 once unavailable); null before any. */
+  connections: number | null;
+  /** When it was last checked (ISO 8601); null before the first check. */
+  lastCheck: string | null;
+}
+
 export interface WebEventMap {
   'server-status': ServerStatusEvent;
   channel: ChannelEvent;
   'connection-state': ConnectionStateEvent;
   health: HealthEvent;
+  /** An IRC service node's state or connection count changed. */
+  'node-status': IrcNodeView;
   'server-removed': { serverId: number };
   /** A channel the operator parted is gone from the server's list. */
   'channel-removed': { serverId: number; channelId: number };

@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { MikroORM } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { EventStream } from '../shared/sse/event-stream.ts';
-import type { WebEventMap } from '../shared/web-events.ts';
+import type { IrcNodeView, WebEventMap } from '../shared/web-events.ts';
 import { eventsRoutes } from './browser-events/events.routes.ts';
 import type { WebEventPublisher } from './browser-events/web-event-publisher.ts';
 import { dashboardRoutes } from './dashboard/dashboard.routes.ts';
@@ -12,6 +12,7 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
+import { ircNodesRoutes } from './irc-service/irc-nodes.routes.ts';
 import { machinesRoutes } from './machines/machines.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import type { WebMetrics } from './metrics/web-metrics.ts';
@@ -34,6 +35,8 @@ export interface WebAppDeps {
   metrics: WebMetrics;
   /** Each server's connection as the IRC service last reported it (kept by the IRC event consumer). */
   connections?: ConnectionStates;
+  /** The IRC service nodes as `GET /api/irc-nodes` lists them; none without it (tests that do not look). */
+  ircNodes?: () => readonly IrcNodeView[];
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -57,6 +60,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
       logger: deps.logger,
     }),
   );
+  app.route('/', ircNodesRoutes(deps.ircNodes ?? (() => [])));
   app.route('/', machinesRoutes());
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', dashboardRoutes());

@@ -16,7 +16,7 @@ import { HealthSupervisor } from './health/health-supervisor.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
 import { applyConnectionList, applyIrcEvent } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
-import { InternalApiClient } from './irc-service/internal-api-client.ts';
+import { IrcCluster } from './irc-service/irc-cluster.ts';
 import { WebMetrics } from './metrics/web-metrics.ts';
 import { ConnectionStates } from './servers/connection-states.ts';
 import { WantedConnections } from './servers/wanted-connections.ts';
@@ -37,28 +37,33 @@ await runMain('web', async (onShutdown) => {
   // every change reaches the browsers of every web instance sharing this database
   const publisher = new PostgresEventFanout({ url: database.url, stream: events, logger });
   await publisher.start();
-  const client = new InternalApiClient({
-    baseUrl: config.IRC_SERVICE_URL,
+  // IRC_SERVICE_URLS names every node; IRC_SERVICE_URL alone is a one-node cluster whose name its first
+  // status answer tells
+  const cluster = IrcCluster.fromConfig(config.IRC_SERVICE_URLS ?? [{ name: null, url: config.IRC_SERVICE_URL }], {
     token,
     timeoutMs: config.IRC_STATUS_TIMEOUT_MS,
   });
+  const nodeNames = cluster.nodes.map((node) => `${node.name ?? '(named by its first answer)'}=${node.url}`);
+  logger.info({ nodes: nodeNames }, 'IRC service nodes');
   // one reconciler at a time across web instances; after each check, wishes and observations converge
   // (the routes pass an operator's wishes on through the same one, after their commit)
   const lock = new ReconcilerLock(database.url);
   const wanted = new WantedConnections({
     orm,
-    ircService: client,
+    cluster,
     events: publisher,
     logger,
     staggerMs: config.RECONNECT_STAGGER_MS,
   });
   const job = new ConnectionHealthCheckJob({
     orm,
-    client,
+    cluster,
     events: publisher,
     lock,
     wanted,
-    resync: (serverIds) => client.resync(serverIds),
+    onNodeChange: (node) => publisher.publish('node-status', node),
+    // each node tells the servers it holds; one that holds none of them answers with an empty list
+    resync: (serverIds) => Promise.allSettled(cluster.nodes.map((node) => node.client.resync(serverIds))),
     logger,
   });
   const supervisor = new HealthSupervisor({
@@ -71,35 +76,46 @@ await runMain('web', async (onShutdown) => {
     metrics,
   });
 
-  // each server's connection state as the IRC service reports it: an observation, kept in memory
+  // each server's connection state as the IRC service nodes report it: an observation, kept in memory
   const connections = new ConnectionStates();
-  // the watch half of list-then-watch: IRC events applied as they come, a check whenever the stream
-  // opens, drops or cannot replay what was missed
-  const consumer = new IrcEventConsumer({
-    baseUrl: config.IRC_SERVICE_URL,
-    token,
-    apply: (event) => applyIrcEvent(orm.em.fork(), event, connections),
-    // memory starts empty and a reset means changes were missed: the connection states are listed afresh
-    relist: async () => applyConnectionList(connections, await client.connections()),
-    events: publisher,
-    onStreamChange: (change) => {
-      supervisor.requestCheck();
-      // nothing to resume from: the connections tell their channels and users again
-      if (change === 'started' || change === 'reset') {
-        client.resync().catch((error: Error) => logger.warn({ err: error.message }, 'resync request failed'));
-      }
-    },
-    logger,
-    metrics,
-  });
+  // the watch half of list-then-watch, one stream per node: IRC events applied as they come, a check whenever
+  // a stream opens, drops or cannot replay what was missed
+  const consumers = cluster.nodes.map(
+    (node) =>
+      new IrcEventConsumer({
+        baseUrl: node.url,
+        token,
+        apply: (event) => applyIrcEvent(orm.em.fork(), event, connections, node.name),
+        // memory starts empty and a reset means changes were missed: every node's connection states are
+        // listed afresh (a node that cannot answer lists none)
+        relist: async () => {
+          const lists = await Promise.all(cluster.nodes.map((each) => each.client.connections().catch(() => [])));
+          return applyConnectionList(connections, lists.flat());
+        },
+        events: publisher,
+        onStreamChange: (change) => {
+          supervisor.requestCheck();
+          // nothing to resume from: the node's connections tell their channels and users again
+          if (change === 'started' || change === 'reset') {
+            node.client
+              .resync()
+              .catch((error: Error) => logger.warn({ err: error.message, node: node.url }, 'resync request failed'));
+          }
+        },
+        logger,
+        metrics,
+      }),
+  );
 
   const app = createWebApp({
     orm,
     supervisor,
     events,
     publisher,
-    ircService: client,
+    // the routes pass wishes on through the reconciler, which asks each server's node
+    ircService: cluster.nodes[0]!.client,
     reconciler: wanted,
+    ircNodes: () => cluster.nodes.map((node) => node.view()),
     metrics,
     connections,
     webPassword: config.WEB_PASSWORD,
@@ -114,11 +130,11 @@ await runMain('web', async (onShutdown) => {
   onShutdown(() => publisher.stop());
   onShutdown(() => lock.close());
   onShutdown(() => supervisor.stop());
-  onShutdown(() => consumer.stop());
+  for (const consumer of consumers) onShutdown(() => consumer.stop());
   logger.info(`web listening on ${server.url}`);
 
   // the boot check: the database may say "connected" for connections that died with the last run
   if (config.HEALTH_CHECK_ENABLED) supervisor.start();
   else logger.warn('the health check is disabled (HEALTH_CHECK_ENABLED=false): the database may show dead connections');
-  consumer.start();
+  for (const consumer of consumers) consumer.start();
 });

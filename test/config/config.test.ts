@@ -65,6 +65,35 @@ describe('loadConfig', () => {
     expect(message).not.toContain('\n');
   });
 
+  it('reads a cluster of IRC service nodes from IRC_SERVICE_URLS, and leaves it unset for a one-node cluster', () => {
+    const config = loadConfig(
+      { INTERNAL_API_TOKEN: TOKEN, IRC_SERVICE_URLS: 'a=http://10.0.0.5:3001, b=http://10.0.0.6:3001' },
+      'web',
+    );
+    expect(config.IRC_SERVICE_URLS).toEqual([
+      { name: 'a', url: 'http://10.0.0.5:3001' },
+      { name: 'b', url: 'http://10.0.0.6:3001' },
+    ]);
+    expect(loadConfig({ INTERNAL_API_TOKEN: TOKEN }, 'web').IRC_SERVICE_URLS).toBeUndefined();
+  });
+
+  it.each([
+    ['a=http://10.0.0.5:3001,http://10.0.0.6:3001', '"http://10.0.0.6:3001" needs a node name'],
+    ['a=http://10.0.0.5:3001,b=ftp://x', '"b=ftp://x" needs an http(s) URL'],
+    ['a=http://10.0.0.5:3001,a=http://10.0.0.6:3001', '"a=http://10.0.0.6:3001" needs a name used once'],
+    ['a b=http://x:1', '"a b=http://x:1" needs a node name'],
+  ])('refuses IRC_SERVICE_URLS=%s with one line naming the entry', (value, expected) => {
+    const message = refusal({ INTERNAL_API_TOKEN: TOKEN, IRC_SERVICE_URLS: value });
+    expect(message).toMatch(/^IRC_SERVICE_URLS is invalid/);
+    expect(message).toContain(expected);
+    expect(message).not.toContain('\n');
+  });
+
+  it('takes IRC_NODE_ID as a node name and refuses one that is not', () => {
+    expect(loadConfig({ INTERNAL_API_TOKEN: TOKEN, IRC_NODE_ID: 'node-a' }, 'irc').IRC_NODE_ID).toBe('node-a');
+    expect(refusal({ INTERNAL_API_TOKEN: TOKEN, IRC_NODE_ID: 'a/b' }, 'irc')).toMatch(/^IRC_NODE_ID is invalid/);
+  });
+
   it('requires the internal token for a side started alone, but not for migrations', () => {
     expect(refusal({}, 'irc')).toMatch(/^INTERNAL_API_TOKEN is required/);
     expect(refusal({}, 'web')).toMatch(/^INTERNAL_API_TOKEN is required/);

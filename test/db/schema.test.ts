@@ -38,6 +38,7 @@ describe('database schema', () => {
     expect(column('servers', 'pending_reason')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('servers', 'failure_reason')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('servers', 'failed_at')).toMatchObject({ is_nullable: 'YES', column_default: null });
+    expect(column('servers', 'irc_node')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('channel_users', 'modes')).toMatchObject({ is_nullable: 'NO', column_default: "''::text" });
     for (const name of ['id', 'name', 'host', 'port', 'nickname', 'created_at', 'updated_at']) {
       expect(column('servers', name), name).toBeDefined();
@@ -114,6 +115,7 @@ describe('migrations', () => {
         '20261129000000-initial-schema',
         '20261202000000-intent-first',
         '20261203000000-connection-failure',
+        '20261203010000-irc-node',
       ]);
       await orm.close();
       expect(await db.query('select count(*)::int as n from servers')).toEqual([{ n: 0 }]);

@@ -319,7 +319,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
 
     await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('disconnected');
     const status = await system.internalFetch(`${system.irc.url}/internal/irc/status`);
-    expect(await status.json()).toEqual({ connections: [] });
+    expect(await status.json()).toEqual({ node: expect.any(String), connections: [] });
     const [row] = await system.db.query<{ autoconnect: boolean; connected_at: Date | null }>(
       'select autoconnect, connected_at from servers where id = $1',
       [serverId],

@@ -151,7 +151,7 @@ describe.skipIf(lacks('ngircd'))('fault: the IRC service process', { timeout: 60
 
     // the IRC connections never dropped: ngircd still has both in #fault
     const status = await current.internalFetch(`${current.irc.url}/internal/irc/status`);
-    expect(await status.json()).toEqual({ connections: ids });
+    expect(await status.json()).toEqual({ node: expect.any(String), connections: ids });
     await eventually(async () => (await connectionPicture(current.db.query)).connectedServers === 2, 15_000);
     await eventually(
       async () => JSON.stringify(await connectionPicture(current.db.query)) === JSON.stringify(live),

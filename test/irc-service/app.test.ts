@@ -37,12 +37,13 @@ function fakeNetwork(options: { silentHosts?: string[]; refusedHosts?: string[];
   return { logic, opened, commands };
 }
 
-function buildApp(network = fakeNetwork(), now?: () => number) {
+function buildApp(network = fakeNetwork(), now?: () => number, node?: string) {
   const published: IrcEvent[] = [];
   const events = new EventStream<IrcEventMap>({ heartbeatMs: 0, bootId: 'boot' });
   const registry = new IrcConnectionRegistry({
     clientLogic: network.logic,
     now,
+    node,
     timing: { reconnectJitter: 0 },
     onEvent: (event) => {
       published.push(event);
@@ -128,6 +129,17 @@ describe('IRC service app', () => {
     const body = await response.json();
     expect(body).toEqual({ connections: [1, 3] });
     expect(ircStatusSchema.parse(body)).toEqual({ connections: [1, 3] });
+  });
+
+  it('names its node beside the connections, so a web side can tell which node answered', async () => {
+    const { app } = buildApp(fakeNetwork(), undefined, 'node-b');
+    expect((await put(app, 2, server)).status).toBe(202);
+
+    const response = await app.request('/internal/irc/status', { headers: auth });
+
+    const body = await response.json();
+    expect(body).toEqual({ node: 'node-b', connections: [2] });
+    expect(ircStatusSchema.parse(body)).toEqual({ node: 'node-b', connections: [2] });
   });
 
   it('lists every connection with its state and the reason of its last failure, ascending by server id', async () => {

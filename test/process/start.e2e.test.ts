@@ -303,4 +303,59 @@ describe.skipIf(lacks('ngircd'))('npm start (src/start.ts) with a real IRC netwo
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
   }, 90_000);
+
+  it('IRC_NODES=3 runs three local IRC service nodes on consecutive ports, and servers are placed over them', async () => {
+    const db = await createTestDatabase();
+    const ircd = await startNgircd();
+    const webPort = await freePort();
+    let ircPort = await freePort();
+    while (!(await portsFree([ircPort + 1, ircPort + 2]))) ircPort = await freePort();
+    const started = runProjectProcess('src/start.ts', {
+      DATABASE_URL: db.url,
+      INTERNAL_API_TOKEN: `start-e2e-${Math.random().toString(36).slice(2)}-0123456789`,
+      PORT: String(webPort),
+      IRC_SERVICE_PORT: String(ircPort),
+      IRC_NODES: '3',
+      RECONNECT_STAGGER_MS: '10',
+      LOG_LEVEL: 'warn',
+    });
+    running.push(started);
+    cleanups.push(
+      () => db.drop(),
+      () => ircd.dispose(),
+      () => started.kill(),
+    );
+    const webUrl = `http://127.0.0.1:${webPort}`;
+    await started.waitForOutput(/irc-supervisor is running/);
+    const names = [0, 1, 2].map((index) => `node-${ircPort + index}`);
+    expect(started.output()).toContain(`IRC service ${names[2]}: http://127.0.0.1:${ircPort + 2}`);
+    const api = webApi(webUrl);
+    await api.settled();
+
+    const { nodes } = (await (await fetch(`${webUrl}/api/irc-nodes`)).json()) as {
+      nodes: Array<{ name: string; state: string }>;
+    };
+    expect(nodes.map((node) => [node.name, node.state])).toEqual(names.map((name) => [name, 'healthy']));
+    for (let index = 0; index < 12; index += 1) {
+      await api.connect(await api.createServer({ host: ircd.host, port: ircd.port, nickname: `spread${index}` }));
+    }
+    const placed = () => db.query<{ irc_node: string }>('select irc_node from servers where connected_at is not null');
+    await eventually(async () => (await placed()).length === 12, 15_000);
+    const used = new Set((await placed()).map((row) => row.irc_node));
+    expect([...used].every((name) => names.includes(name))).toBe(true);
+    expect(used.size).toBeGreaterThan(1);
+  }, 60_000);
 });
+
+/** Whether nothing listens on these loopback ports (a local cluster needs consecutive ones). */
+async function portsFree(ports: number[]): Promise<boolean> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (!free) return false;
+  }
+  return true;
+}

@@ -19,7 +19,10 @@ export interface SideProcess {
 export interface System {
   db: TestDatabase;
   ircd: Ngircd;
+  /** The IRC service (the first node of a cluster). */
   irc: SideProcess;
+  /** Every IRC service node, in order (one unless `ircNodes` asked for more); each named `node-` + its port. */
+  ircNodes: SideProcess[];
   web: SideProcess;
   token: string;
   /** Starts one more web instance on the same database and IRC service (several-instances tests). */
@@ -34,6 +37,8 @@ export interface SystemOptions {
   env?: NodeJS.ProcessEnv;
   /** Options for ngircd (e.g. short ping limits). */
   ngircdLimits?: string[];
+  /** How many IRC service nodes to start; more than one makes a cluster (`IRC_SERVICE_URLS`). */
+  ircNodes?: number;
 }
 
 function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SideProcess {
@@ -78,27 +83,36 @@ function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SidePr
 export async function startSystem(options: SystemOptions = {}): Promise<System> {
   const db = await createTestDatabase();
   const ircd = await startNgircd({ limits: options.ngircdLimits });
-  const [ircPort, webPort] = [await freePort(), await freePort()];
+  const ircPorts: number[] = [];
+  for (let index = 0; index < (options.ircNodes ?? 1); index++) ircPorts.push(await freePort());
+  const [ircPort] = ircPorts as [number];
+  const webPort = await freePort();
   const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
+  const cluster = ircPorts.length > 1 ? ircPorts.map((port) => `node-${port}=http://127.0.0.1:${port}`).join(',') : '';
   const env = () => ({
     NODE_ENV: 'production',
     DATABASE_URL: db.url,
     INTERNAL_API_TOKEN: token,
     IRC_SERVICE_PORT: String(ircPort),
     IRC_SERVICE_URL: `http://127.0.0.1:${ircPort}`,
+    IRC_SERVICE_URLS: cluster,
     PORT: String(webPort),
     LOG_LEVEL: 'warn',
     ...options.env,
   });
-  const irc = side('src/irc-service/main.ts', ircPort, env);
+  const ircNodes = ircPorts.map((port) =>
+    side('src/irc-service/main.ts', port, () => ({ ...env(), IRC_SERVICE_PORT: String(port) })),
+  );
+  const irc = ircNodes[0]!;
   const web = side('src/web/main.ts', webPort, env);
   const moreWebs: SideProcess[] = [];
-  await irc.start();
+  await Promise.all(ircNodes.map((node) => node.start()));
   await web.start();
   return {
     db,
     ircd,
     irc,
+    ircNodes,
     web,
     token,
     async startAnotherWeb(extraEnv = {}) {
@@ -111,7 +125,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
     internalFetch: (url, init = {}) =>
       fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } }),
     async dispose() {
-      await Promise.allSettled([web, irc, ...moreWebs].map((sideProcess) => sideProcess.process?.kill()));
+      await Promise.allSettled([web, ...ircNodes, ...moreWebs].map((sideProcess) => sideProcess.process?.kill()));
       await ircd.dispose();
       await db.drop();
     },

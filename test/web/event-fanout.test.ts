@@ -80,16 +80,23 @@ describe('PostgresEventFanout (real PostgreSQL LISTEN/NOTIFY)', () => {
     expect(notifies.length).toBeLessThanOrEqual(30);
   });
 
-  it('keeps health and connection-state events on the instance that made them', async () => {
+  it('keeps health, connection-state and node-status events on the instance that made them', async () => {
     const { a, b } = await twoInstances();
 
     a.fanout.publish('health', { state: 'healthy', checkedAt: null });
     // every instance follows the IRC service's connection states itself: fanned out, browsers would get each twice
     a.fanout.publish('connection-state', { serverId: 1, connection: null });
+    // and checks every node itself
+    a.fanout.publish('node-status', { name: 'a', url: 'http://a', state: 'healthy', connections: 0, lastCheck: null });
     a.fanout.publish('server-removed', { serverId: 1 });
-    await eventually(() => b.received.length === 1 && a.received.length === 3);
+    await eventually(() => b.received.length === 1 && a.received.length === 4);
 
-    expect(a.received.map((message) => message.event)).toEqual(['health', 'connection-state', 'server-removed']);
+    expect(a.received.map((message) => message.event)).toEqual([
+      'health',
+      'connection-state',
+      'node-status',
+      'server-removed',
+    ]);
     expect(b.received.map((message) => message.event)).toEqual(['server-removed']);
   });
 

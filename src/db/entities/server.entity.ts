@@ -28,6 +28,8 @@ export const Server = defineEntity({
     failureReason: p.text().nullable(),
     /** When it gave up. */
     failedAt: p.datetime().columnType('timestamptz').nullable(),
+    /** Placed: the IRC service node (`IRC_NODE_ID`) this server's connection belongs on; null when placed nowhere. */
+    ircNode: p.text().nullable().index('servers_irc_node_index'),
     createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     updatedAt: p
       .datetime()

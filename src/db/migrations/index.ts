@@ -3,10 +3,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { InitialSchema } from './20261129000000-initial-schema.ts';
 import { IntentFirst } from './20261202000000-intent-first.ts';
 import { ConnectionFailure } from './20261203000000-connection-failure.ts';
+import { IrcNode } from './20261203010000-irc-node.ts';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const migrationsList: MigrationObject[] = [
   { name: '20261129000000-initial-schema', class: InitialSchema },
   { name: '20261202000000-intent-first', class: IntentFirst },
   { name: '20261203000000-connection-failure', class: ConnectionFailure },
+  { name: '20261203010000-irc-node', class: IrcNode },
 ];

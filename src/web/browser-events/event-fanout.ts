@@ -15,9 +15,10 @@ const MAX_PAYLOAD_BYTES = 7_800;
 /**
  * Events about this instance alone are not fanned out: its own supervisor's health, and the connection
  * states, which every instance follows on its own IRC event stream and keeps in its own memory (fanned
- * out, each browser would get every change once per instance).
+ * out, each browser would get every change once per instance); so is each IRC service node's state, which
+ * every instance's own checks find.
  */
-const LOCAL_TYPES = new Set<WebEventType>(['health', 'reset', 'connection-state']);
+const LOCAL_TYPES = new Set<WebEventType>(['health', 'reset', 'connection-state', 'node-status']);
 
 type FannedEvent = [type: WebEventType, payload: unknown];
 

@@ -3,10 +3,12 @@ import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
 import type { HealthCheckOutcome, HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
 import type { IrcStatus } from '../../shared/irc-service-contract.ts';
+import type { IrcNodeView } from '../../shared/web-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { ServiceUnavailable } from '../irc-service/errors/service-unavailable.ts';
 import { Unauthorized } from '../irc-service/errors/unauthorized.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import {
   type ConnectionReconciliation,
   type ReconciliationResult,
@@ -27,8 +29,13 @@ export interface ConnectionHealthCheckJobDeps {
   resync?: (serverIds: number[]) => Promise<unknown>;
   /** Converges wishes and observations (connect, close, join, part) after a check that got the list. */
   wanted?: Pick<WantedConnections, 'reconcile'>;
-  client: Pick<InternalApiClient, 'status'>;
+  /** Every node of the cluster (`IRC_SERVICE_URLS`); each node's answer speaks only for its own servers. */
+  cluster?: IrcCluster<StatusClient>;
+  /** The one node of a one-node cluster, when no `cluster` is given (`IRC_SERVICE_URL`; tests). */
+  client?: StatusClient;
   events: WebEventPublisher;
+  /** Told when a node's state or connection count changes (`node-status` on /events). */
+  onNodeChange?: (node: IrcNodeView) => void;
   logger?: Logger;
   now?: () => Date;
 }
@@ -37,6 +44,17 @@ type ServiceAnswer =
   | { outcome: 'answered'; status: IrcStatus }
   | { outcome: Exclude<HealthCheckOutcome, 'answered'>; error: Error };
 
+/** One node's answer to one check, under the name it is trusted as (null: a lone node that never told it). */
+type StatusClient = Pick<InternalApiClient, 'status'>;
+
+type NodeAnswer = { node: IrcNode<StatusClient>; name: string | null; answer: ServiceAnswer };
+
+/**
+ * The outcome a check of several nodes reports: the worst of theirs, `unknown` before `unavailable` so that the
+ * supervisor's count of unknown checks in a row keeps growing while one node hangs and another is down.
+ */
+const OUTCOME_SEVERITY: readonly HealthCheckOutcome[] = ['unauthorized', 'unknown', 'unavailable', 'answered'];
+
 /**
  * One health check: asks the IRC service which connections are live and makes the database agree
  * (README.md, "How it works"). Changes happen in one transaction; browsers hear of each changed
@@ -44,9 +62,13 @@ type ServiceAnswer =
  */
 export class ConnectionHealthCheckJob {
   private readonly now: () => Date;
+  private readonly cluster: IrcCluster<StatusClient>;
 
   constructor(private readonly deps: ConnectionHealthCheckJobDeps) {
     this.now = deps.now ?? (() => new Date());
+    if (deps.cluster) this.cluster = deps.cluster;
+    else if (deps.client) this.cluster = IrcCluster.single(deps.client);
+    else throw new Error('ConnectionHealthCheckJob needs a cluster or a client');
   }
 
   async perform(options: PerformOptions = {}): Promise<HealthCheckReport> {
@@ -72,9 +94,21 @@ export class ConnectionHealthCheckJob {
     lockError: { name: string; message: string } | null,
   ): Promise<HealthCheckReport> {
     const checkStartedAt = this.now();
-    const answer = await this.ask();
-    const treatedAsUnavailable = answer.outcome === 'unknown' && options.treatUnknownAsUnavailable === true;
-    const reconciliation = holdsLock ? this.reconciliationFor(answer, checkStartedAt, treatedAsUnavailable) : {};
+    const nodeAnswers = await Promise.all(this.cluster.nodes.map((node) => this.askNode(node)));
+    const treatedAsUnavailable =
+      options.treatUnknownAsUnavailable === true && nodeAnswers.some(({ answer }) => answer.outcome === 'unknown');
+    const answer = overall(nodeAnswers);
+    const checkedAt = this.now().toISOString();
+    for (const { node, answer: nodeAnswer } of nodeAnswers) {
+      const { outcome } = nodeAnswer;
+      const down = outcome === 'unavailable' || (outcome === 'unknown' && treatedAsUnavailable);
+      const availability = outcome === 'answered' ? 'healthy' : down ? 'unavailable' : undefined;
+      const connections = nodeAnswer.outcome === 'answered' ? nodeAnswer.status.connections.length : null;
+      if (node.recordCheck(outcome, availability, connections, checkedAt)) {
+        this.deps.onNodeChange?.(node.view());
+      }
+    }
+    const reconciliation = holdsLock ? this.reconciliationFor(nodeAnswers, checkStartedAt, treatedAsUnavailable) : {};
 
     let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };
     let error = lockError ?? (answer.outcome === 'answered' ? null : describe(answer.error));
@@ -83,8 +117,21 @@ export class ConnectionHealthCheckJob {
       try {
         // one EntityManager per check, never the global one
         result = await reconcileConnections(this.deps.orm.em.fork(), reconciliation);
-        if (answer.outcome === 'answered' && this.deps.wanted) {
-          wanted = await this.deps.wanted.reconcile(answer.status.connections, answer.status.failed ?? []);
+        const answered = nodeAnswers.filter(({ answer: nodeAnswer }) => nodeAnswer.outcome === 'answered');
+        if (answered.length > 0 && this.deps.wanted) {
+          // nodes that neither answered nor are known to be down may still hold their servers: leave those be
+          const undecided = nodeAnswers.flatMap(({ node, name }) =>
+            node.availability !== 'unavailable' && !answered.some((live) => live.node === node) && name !== null
+              ? [name]
+              : [],
+          );
+          wanted = await this.deps.wanted.reconcile(liveIdsOf(answered), failedIdsOf(answered), {
+            undecidedNodes: undecided,
+            liveOnNodes: answered.map(({ name, answer: nodeAnswer }) => ({
+              node: name,
+              liveIds: nodeAnswer.outcome === 'answered' ? nodeAnswer.status.connections : [],
+            })),
+          });
         }
       } catch (databaseError) {
         // rolled back: nothing changed, so nothing is broadcast
@@ -120,39 +167,60 @@ export class ConnectionHealthCheckJob {
     return report;
   }
 
-  private async ask(): Promise<ServiceAnswer> {
+  /** One node's status, judged: an answer under another node's name is not trusted (reported, treated as unknown). */
+  private async askNode(node: IrcNode<StatusClient>): Promise<NodeAnswer> {
     try {
-      return { outcome: 'answered', status: await this.deps.client.status() };
+      const status = await node.client.status();
+      const verdict = node.judge(status);
+      if (verdict.trusted) return { node, name: verdict.name, answer: { outcome: 'answered', status } };
+      const message = `the IRC service at ${node.url} answered as node "${verdict.answered}", not "${verdict.expected}": its answers are not trusted; check IRC_SERVICE_URLS and its IRC_NODE_ID`;
+      this.deps.logger?.error({ url: node.url, expected: verdict.expected, answered: verdict.answered }, message);
+      return { node, name: verdict.expected, answer: { outcome: 'unknown', error: new Error(message) } };
     } catch (error) {
-      if (error instanceof ServiceUnavailable) return { outcome: 'unavailable', error };
-      if (error instanceof Unauthorized) return { outcome: 'unauthorized', error };
-      return { outcome: 'unknown', error: error instanceof Error ? error : new Error(String(error)) };
+      const name = node.name;
+      if (error instanceof ServiceUnavailable) return { node, name, answer: { outcome: 'unavailable', error } };
+      if (error instanceof Unauthorized) return { node, name, answer: { outcome: 'unauthorized', error } };
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return { node, name, answer: { outcome: 'unknown', error: failure } };
     }
   }
 
   private reconciliationFor(
-    answer: ServiceAnswer,
+    answers: readonly NodeAnswer[],
     checkStartedAt: Date,
     treatedAsUnavailable: boolean,
   ): ConnectionReconciliation {
-    if (answer.outcome === 'answered') {
-      const liveIds = answer.status.connections;
-      return {
-        disconnect: { kind: 'stale', connectedBefore: checkStartedAt, liveIds },
-        markConnected: { ids: liveIds, at: this.now() },
-      };
+    const live = answers.flatMap(({ name, answer }) =>
+      answer.outcome === 'answered' ? [{ node: name, liveIds: answer.status.connections }] : [],
+    );
+    const down = answers.filter(
+      ({ answer }) => answer.outcome === 'unavailable' || (answer.outcome === 'unknown' && treatedAsUnavailable),
+    );
+    if (live.length === 0 && down.length === 0) {
+      // unknown or unauthorized everywhere: the nodes may still hold connections, so nothing changes
+      return {};
     }
-    if (answer.outcome === 'unavailable' || treatedAsUnavailable) return { disconnect: { kind: 'all-connected' } };
-    // unknown or unauthorized: the service may still hold connections, so nothing changes
-    return {};
+    const names = this.cluster.nodes.map((node) => node.name);
+    return {
+      disconnect: {
+        kind: 'cluster',
+        connectedBefore: checkStartedAt,
+        answered: live,
+        unavailable: down.flatMap(({ name }) => (name === null ? [] : [name])),
+        configured: names.every((name) => name !== null) ? (names as string[]) : null,
+        everyNodeDefinitive: live.length + down.length === answers.length,
+      },
+      markConnectedOnNodes: { live, at: this.now() },
+    };
   }
 
   private broadcast(changes: ServerStatusChange[]): void {
-    for (const { serverId, connectedAt } of changes) {
+    for (const { serverId, connectedAt, node } of changes) {
       this.deps.events.publish('server-status', {
         serverId,
         connected: connectedAt !== null,
         connectedAt: connectedAt?.toISOString() ?? null,
+        ...(node ? { node } : {}),
       });
     }
   }
@@ -175,6 +243,33 @@ export class ConnectionHealthCheckJob {
       logger.debug(summary, 'health check done');
     }
   }
+}
+
+/** The check's outcome for the report and the supervisor: answered when every node answered, else the worst. */
+function overall(answers: readonly NodeAnswer[]): ServiceAnswer {
+  for (const outcome of OUTCOME_SEVERITY) {
+    const found = answers.find(({ answer }) => answer.outcome === outcome);
+    if (found && outcome !== 'answered') return found.answer;
+  }
+  return { outcome: 'answered', status: { connections: liveIdsOf(answers) } };
+}
+
+/** Every live server of the nodes that answered, ascending (once each). */
+function liveIdsOf(answers: readonly NodeAnswer[]): number[] {
+  const ids = new Set<number>();
+  for (const { answer } of answers) {
+    if (answer.outcome === 'answered') for (const id of answer.status.connections) ids.add(id);
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** Every server an answering node gave up on (its `failed`), ascending (once each). */
+function failedIdsOf(answers: readonly NodeAnswer[]): number[] {
+  const ids = new Set<number>();
+  for (const { answer } of answers) {
+    if (answer.outcome === 'answered') for (const id of answer.status.failed ?? []) ids.add(id);
+  }
+  return [...ids].sort((a, b) => a - b);
 }
 
 function describe(error: unknown): { name: string; message: string } {

@@ -21,18 +21,23 @@ export async function applyIrcEvent(
   em: EntityManager,
   event: IrcEvent,
   connections?: ConnectionStates,
+  /** The node whose stream it came from (its `IRC_NODE_ID`); null or left out when a lone node has no name. */
+  fromNode?: string | null,
 ): Promise<PendingWebEvent[]> {
   if (event.type === 'connection-state') {
     const change = connections?.apply(event.payload);
     return change ? [{ type: 'connection-state', payload: change }] : [];
   }
   return em.transactional(async (tx) => {
+    // a node's stream cannot overwrite the truth of the node the server is placed on now (a node that came
+    // back, or the old node of a moved server, still tells of its own connection)
+    if (fromNode && (await placedElsewhere(tx, event.payload.serverId, fromNode))) return [];
     switch (event.type) {
       case 'connected':
         return markConnected(tx, event.payload.serverId);
       case 'disconnected':
         return (await disconnectServers(tx, { kind: 'ids', ids: [event.payload.serverId] })).map((change) =>
-          serverStatus(change.serverId, null),
+          serverStatus(change.serverId, null, change.node ? { node: change.node } : {}),
         );
       case 'reconnecting':
         return [];
@@ -68,6 +73,15 @@ export function applyConnectionList(
   return connections.replace(states).map((payload) => ({ type: 'connection-state', payload }));
 }
 
+async function placedElsewhere(tx: EntityManager, serverId: number, node: string): Promise<boolean> {
+  const rows = await runSql<{ id: number }>(
+    tx,
+    'select id from servers where id = ? and irc_node is not null and irc_node <> ?',
+    [serverId, node],
+  );
+  return rows.length > 0;
+}
+
 function serverStatus(serverId: number, connectedAt: string | null, more: Partial<ServerStatusEvent> = {}) {
   return {
     type: 'server-status',
@@ -77,17 +91,23 @@ function serverStatus(serverId: number, connectedAt: string | null, more: Partia
 
 async function markConnected(tx: EntityManager, serverId: number): Promise<PendingWebEvent[]> {
   // registered again: a failure it had is over
-  const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean }>(
+  const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean; irc_node: string | null }>(
     tx,
     `update servers s set connected_at = coalesce(s.connected_at, now()), failure_reason = null, failed_at = null,
        updated_at = now()
      from (select id, failed_at from servers where id = ?) old
      where s.id = old.id and (s.connected_at is null or s.failed_at is not null)
-     returning s.id, s.connected_at, old.failed_at is not null as was_failed`,
+     returning s.id, s.connected_at, old.failed_at is not null as was_failed, s.irc_node`,
     [serverId],
   );
   // `failure` only when it changes, as `pending`
-  return rows.map((row) => serverStatus(row.id, row.connected_at, row.was_failed ? { failure: null } : {}));
+  // `node` while it is placed on one
+  return rows.map((row) =>
+    serverStatus(row.id, row.connected_at, {
+      ...(row.was_failed ? { failure: null } : {}),
+      ...(row.irc_node ? { node: row.irc_node } : {}),
+    }),
+  );
 }
 
 /**

@@ -28,6 +28,8 @@ export interface ServerView {
   failure: FailureView | null;
   /** The connection as the IRC service last reported it (state, since, nickname, attempt, next attempt, last error); null when it holds none. */
   connection: ConnectionView | null;
+  /** The IRC service node it is placed on (`servers.irc_node`); null when placed nowhere. */
+  node: string | null;
   createdAt: string;
   updatedAt: string;
   channels: ChannelView[];
@@ -74,7 +76,7 @@ export async function loadServerViews(
     em,
     `select id, name, host, port, tls, nickname, username, realname, password is not null as "hasPassword",
             autoconnect, connected_at as "connectedAt", pending_since as "pendingSince",
-            pending_reason as "pendingReason", failure_reason as "failureReason", failed_at as "failedAt", created_at as "createdAt", updated_at as "updatedAt"
+            pending_reason as "pendingReason", failure_reason as "failureReason", failed_at as "failedAt", irc_node as "node", created_at as "createdAt", updated_at as "updatedAt"
      from servers ${filter} order by id`,
     ids ? [[...ids]] : [],
   );

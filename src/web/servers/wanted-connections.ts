@@ -1,18 +1,22 @@
 /** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
 import type { MikroORM } from '../../db/orm.ts';
-import { runSql } from '../../db/sql.ts';
+import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
 import { pendingView } from './server-views.ts';
 
 export interface WantedConnectionsOptions {
   orm: MikroORM;
-  ircService: Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
+  /** The IRC service nodes; each server's requests go to the node it is placed on (`servers.irc_node`). */
+  cluster?: IrcCluster<ConvergeClient>;
+  /** The one node of a one-node cluster, when no `cluster` is given (tests). */
+  ircService?: ConvergeClient;
   /** Where `server-status` (with `pending`), `channel-removed` are told; none in tests that do not look. */
   events?: WebEventPublisher;
   logger?: Logger;
@@ -20,6 +24,14 @@ export interface WantedConnectionsOptions {
   staggerMs: number;
   /** Waits between connects; a timer by default (tests pass their own). */
   wait?: (ms: number) => Promise<void>;
+}
+
+/** What passing wishes on asks of a node. */
+type ConvergeClient = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
+
+/** Thrown (and recorded as pending) when a wanted server has no node to go to. */
+class NoNodeAvailable extends InternalApiError {
+  override name = 'NoNodeAvailable';
 }
 
 export interface WantedConnectionsPlan {
@@ -73,9 +85,13 @@ export class WantedConnections {
   private readonly running = new Map<number, Promise<void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly wait: (ms: number) => Promise<void>;
+  private readonly cluster: IrcCluster<ConvergeClient>;
 
   constructor(private readonly options: WantedConnectionsOptions) {
     this.wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    if (options.cluster) this.cluster = options.cluster;
+    else if (options.ircService) this.cluster = IrcCluster.single(options.ircService);
+    else throw new Error('WantedConnections needs a cluster or an ircService');
   }
 
   /**
@@ -95,21 +111,44 @@ export class WantedConnections {
   }
 
   /**
-   * Plans and starts the work for one check's list of live connections; resolves with the plan at once.
+   * Plans and starts the work for one check's list of live connections (of every node that answered); resolves
+   * with the plan at once.
    * `failedIds` (the status's `failed`), and servers whose failure is recorded (`failed_at`, which outlives an
    * IRC service restart): connections the IRC service gave up on (banned, password refused, no acceptable
    * nickname) are not asked for again, which would be a reconnect loop; only the operator's Connect retries them
-   * (it clears the failure). A failed one that is no longer wanted is closed.
+   * (it clears the failure). A failed one that is no longer wanted is closed. Servers placed on `undecidedNodes`
+   * (no answer, not known to be down) are left be: their node may still hold them.
    */
-  async reconcile(liveIds: readonly number[], failedIds: readonly number[] = []): Promise<WantedConnectionsPlan> {
+  async reconcile(
+    liveIds: readonly number[],
+    failedIds: readonly number[] = [],
+    {
+      undecidedNodes = [],
+      liveOnNodes = [],
+    }: {
+      undecidedNodes?: readonly string[];
+      /** Each answering node's live servers: a connection on a node its server is not placed on is closed there. */
+      liveOnNodes?: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>;
+    } = {},
+  ): Promise<WantedConnectionsPlan> {
     const em = this.options.orm.em.fork();
+    const named = liveOnNodes.flatMap(({ node, liveIds: ids }) => (node === null ? [] : [{ node, ids }]));
+    this.fence(
+      await runSql<{ node: string; id: number }>(
+        em,
+        `select live.node, live.id from unnest(?::text[], ?::int[]) as live(node, id)
+         join servers s on s.id = live.id where s.irc_node is not null and s.irc_node <> live.node`,
+        [named.flatMap(({ node, ids }) => ids.map(() => node)), named.flatMap(({ ids }) => ids)],
+      ),
+    );
     const live = [...liveIds];
     const failed = [...failedIds];
     const wanted = await runSql<{ id: number; host: string }>(
       em,
       `select id, host from servers
-       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[]) order by host, id`,
-      [live, failed],
+       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[])
+         and (irc_node is null or irc_node <> all(?::text[])) order by host, id`,
+      [live, failed, [...undecidedNodes]],
     );
     const unwanted = await runSql<{ id: number }>(
       em,
@@ -166,6 +205,24 @@ export class WantedConnections {
     return { restoring: restoring.map((server) => server.id), closing, joining, parting };
   }
 
+  /**
+   * Fencing: a node that came back (or the old node of a moved server) still holding a connection placed on
+   * another node closes it, so a server is never registered twice for longer than one check. Outside the
+   * server's queue: the request goes to a node the server's own work never asks.
+   */
+  private fence(stray: ReadonlyArray<{ node: string; id: number }>): void {
+    for (const { node: name, id } of stray) {
+      const node = this.cluster.nodeNamed(name);
+      if (!node) continue;
+      this.options.logger?.warn({ serverId: id, node: name }, 'fencing: closing a connection placed on another node');
+      void this.track(
+        tolerateNoConnection(node.client.disconnect(id)).catch((error: unknown) =>
+          this.report(error, id, 'could not close a connection placed on another node'),
+        ),
+      );
+    }
+  }
+
   /** Resolves when everything started so far is done (shutdown, tests). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
@@ -203,25 +260,28 @@ export class WantedConnections {
 
   /** One round of calls for one server, each after a fresh read of the wish; outside any transaction. */
   private async pass(serverId: number, work: QueuedWork): Promise<void> {
-    const { ircService } = this.options;
     const em = this.options.orm.em.fork();
     try {
-      const [server] = await runSql<{ autoconnect: boolean }>(em, 'select autoconnect from servers where id = ?', [
-        serverId,
-      ]);
+      const [server] = await runSql<{ autoconnect: boolean; irc_node: string | null }>(
+        em,
+        'select autoconnect, irc_node from servers where id = ?',
+        [serverId],
+      );
       if (work.server) {
         if (!server) {
-          // deleted: its connection, if any, goes
-          await tolerateNoConnection(ircService.disconnect(serverId));
+          // deleted: its connection, if any, goes, wherever it is
+          await this.disconnectEverywhere(serverId, null);
           return;
         }
         if (server.autoconnect && work.server !== 'close') {
           // read fresh right before the call: still wanted, with the current settings and channels
           const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-          if (settings) await ircService.connect(serverId, settings);
+          if (settings) await (await this.place(serverId, server.irc_node)).client.connect(serverId, settings);
           else this.requeue(serverId, { server: work.server });
         } else if (!server.autoconnect && work.server !== 'restore') {
-          await tolerateNoConnection(ircService.disconnect(serverId));
+          await this.disconnectEverywhere(serverId, server.irc_node);
+          // not wanted any more: placed nowhere
+          await runSql(em, 'update servers set irc_node = null where id = ? and not autoconnect', [serverId]);
           // the IRC service has let the connection go: show it at once (its `disconnected` event changes nothing more)
           for (const change of await disconnectServers(em, { kind: 'ids', ids: [serverId] })) {
             this.options.events?.publish('server-status', {
@@ -248,29 +308,81 @@ export class WantedConnections {
 
   private async passChannel(serverId: number, name: string): Promise<void> {
     const em = this.options.orm.em.fork();
-    const [row] = await runSql<{ id: number; wanted: boolean; connected: boolean; autoconnect: boolean }>(
+    const [row] = await runSql<{
+      id: number;
+      wanted: boolean;
+      connected: boolean;
+      autoconnect: boolean;
+      irc_node: string | null;
+    }>(
       em,
-      `select c.id, c.wanted, s.connected_at is not null as connected, s.autoconnect
+      `select c.id, c.wanted, s.connected_at is not null as connected, s.autoconnect, s.irc_node
        from channels c join servers s on s.id = c.server_id where c.server_id = ? and c.name = ?`,
       [serverId, name],
     );
     if (!row) return;
+    // the server's own node; placed nowhere yet (a cluster's wanted server before its connect), the connect
+    // to come carries its wanted channels
+    const ircService = this.cluster.nodeNamed(row.irc_node)?.client ?? this.noNode;
     // A wanted server not registered yet may have its connection on the way (Connect, then Join, before the
     // network's welcome): the IRC service keeps the change and applies it on registration, so it is told
     // now, or the next check would be the first to notice. With no connection it answers 404, and the next
     // connect carries the wanted channels.
     const mayHaveConnection = row.connected || row.autoconnect;
     if (row.wanted) {
-      if (mayHaveConnection) await tolerateNoConnection(this.options.ircService.join(serverId, name));
+      if (mayHaveConnection) await tolerateNoConnection(ircService.join(serverId, name));
       return;
     }
-    if (mayHaveConnection) await tolerateNoConnection(this.options.ircService.part(serverId, name));
+    if (mayHaveConnection) await tolerateNoConnection(ircService.part(serverId, name));
     // gone once parted, unless the operator wanted it back meanwhile
     const deleted = await runSql<{ id: number }>(em, 'delete from channels where id = ? and not wanted returning id', [
       row.id,
     ]);
     if (deleted.length > 0) this.options.events?.publish('channel-removed', { serverId, channelId: row.id });
   }
+
+  /**
+   * The node a wanted server's connection goes to: where it is placed while that node is not known to be down,
+   * otherwise the rendezvous choice among the nodes that are not, written to `servers.irc_node` in its own short
+   * statement before the node is asked (only while the server is still wanted).
+   */
+  private async place(serverId: number, current: string | null): Promise<IrcNode<ConvergeClient>> {
+    const node = this.cluster.placementFor(serverId, current);
+    if (!node) throw new NoNodeAvailable('no IRC service node is available');
+    if (node.name !== null && node.name !== current) {
+      const placed = await runSql<{ connected_at: string | null }>(
+        this.options.orm.em.fork(),
+        'update servers set irc_node = ? where id = ? and autoconnect returning connected_at',
+        [node.name, serverId],
+      );
+      // the dashboard shows where it went
+      for (const row of placed) {
+        this.options.events?.publish('server-status', {
+          serverId,
+          connected: row.connected_at !== null,
+          connectedAt: toIsoTimestamp(row.connected_at),
+          node: node.name,
+        });
+      }
+      this.options.logger?.info({ serverId, node: node.name, from: current }, 'server placed on an IRC service node');
+    }
+    return node;
+  }
+
+  /** Closes a connection on its node; placed nowhere (or deleted), on every node that may hold it. */
+  private async disconnectEverywhere(serverId: number, placed: string | null): Promise<void> {
+    const own = placed === null ? undefined : this.cluster.nodeNamed(placed);
+    const nodes = own
+      ? [own]
+      : this.cluster.nodes.filter((node) => node.availability !== 'unavailable' || this.cluster.nodes.length === 1);
+    for (const node of nodes) await tolerateNoConnection(node.client.disconnect(serverId));
+  }
+
+  /** Stands in for a node when a server has none: every request answers "no such connection". */
+  private readonly noNode: Pick<ConvergeClient, 'join' | 'part'> = {
+    join: () => Promise.reject(new BadServiceAnswer('the server is placed on no IRC service node', 404)),
+    part: () => Promise.reject(new BadServiceAnswer('the server is placed on no IRC service node', 404)),
+  };
 
   private requeue(serverId: number, work: ConvergeWork): void {
     const queued = this.queued.get(serverId) ?? { server: undefined, channels: new Set<string>() };

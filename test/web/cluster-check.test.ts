@@ -1,0 +1,236 @@
+import { HttpResponse, http } from 'msw';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MikroORM } from '../../src/db/orm.ts';
+import type { IrcEvent } from '../../src/shared/irc-events.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
+import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
+import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
+import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
+import { createTestOrm, type TestDatabase } from '../support/database.ts';
+import { mswServer } from '../support/msw.ts';
+import { insertServer, recordingPublisher, serverPicture, TOKEN } from './fixtures.ts';
+
+const NODES = { a: 'http://node-a.test', b: 'http://node-b.test', c: 'http://node-c.test' } as const;
+type NodeName = keyof typeof NODES;
+
+function disconnected(serverId: number): IrcEvent {
+  return { type: 'disconnected', payload: { serverId, reason: 'Closing Link' } };
+}
+
+describe('a check of a cluster of IRC service nodes', () => {
+  let db: TestDatabase;
+  let orm: MikroORM;
+  let closeDatabase: () => Promise<void>;
+  /** What each node was asked to connect or close: `a PUT 3`. */
+  let requests: string[];
+
+  beforeEach(async () => {
+    ({ db, orm, close: closeDatabase } = await createTestOrm());
+    requests = [];
+    for (const [name, url] of Object.entries(NODES)) {
+      mswServer.use(
+        http.put(`${url}/internal/irc/connections/:id`, ({ params }) => {
+          requests.push(`${name} PUT ${params.id}`);
+          return HttpResponse.json({ serverId: Number(params.id), outcome: 'started' }, { status: 202 });
+        }),
+        http.delete(`${url}/internal/irc/connections/:id`, ({ params }) => {
+          requests.push(`${name} DELETE ${params.id}`);
+          return HttpResponse.json({ serverId: Number(params.id) }, { status: 202 });
+        }),
+      );
+    }
+  });
+  afterEach(() => closeDatabase());
+
+  function answers(status: Partial<Record<NodeName, number[] | 'down' | { as: string; connections: number[] }>>) {
+    for (const [name, answer] of Object.entries(status) as [NodeName, (typeof status)[NodeName]][]) {
+      mswServer.use(
+        http.get(`${NODES[name]}/internal/irc/status`, () => {
+          if (answer === 'down') return HttpResponse.error();
+          if (Array.isArray(answer)) return HttpResponse.json({ node: name, connections: answer });
+          return HttpResponse.json({ node: answer?.as, connections: answer?.connections ?? [] });
+        }),
+      );
+    }
+  }
+
+  function assemble() {
+    const cluster = IrcCluster.fromConfig(
+      Object.entries(NODES).map(([name, url]) => ({ name, url })),
+      { token: TOKEN, timeoutMs: 2_000 },
+    );
+    const events = recordingPublisher();
+    const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
+    const job = new ConnectionHealthCheckJob({
+      orm,
+      cluster,
+      events,
+      wanted,
+      onNodeChange: (node) => events.publish('node-status', node),
+    });
+    return { job, wanted, events, cluster };
+  }
+
+  async function placedServer(node: string | null, options: { wanted?: boolean; connected?: boolean } = {}) {
+    const serverId = await insertServer(db, {
+      connectedAt: options.connected === false ? null : "now() - interval '1 hour'",
+      channels: [{ name: '#chan', users: ['alice'] }],
+    });
+    await db.query('update servers set irc_node = $2, autoconnect = $3 where id = $1', [
+      serverId,
+      node,
+      options.wanted ?? true,
+    ]);
+    return serverId;
+  }
+
+  async function placement(serverId: number): Promise<string | null> {
+    const [row] = await db.query<{ irc_node: string | null }>('select irc_node from servers where id = $1', [serverId]);
+    return row!.irc_node;
+  }
+
+  it('disconnects only the servers of a node that is down, then places its wanted ones on the others and connects them there', async () => {
+    const onA = await placedServer('a');
+    const onB = await placedServer('b');
+    const onC = await placedServer('c');
+    const untouched = await serverPicture(db, onA);
+    answers({ a: [onA], b: 'down', c: [onC] });
+    const { job, wanted, cluster, events } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report).toMatchObject({ outcome: 'unavailable', disconnected: [onB], restoring: [onB] });
+    expect(await serverPicture(db, onB)).toMatchObject({ connected: false, joinedChannels: 0, channelUsers: 0 });
+    expect(await serverPicture(db, onA)).toEqual(untouched);
+    expect((await serverPicture(db, onC)).connected).toBe(true);
+    const newNode = await placement(onB);
+    expect(['a', 'c']).toContain(newNode);
+    expect(requests).toEqual([`${newNode} PUT ${onB}`]);
+    // browsers hear that it went down on b, then where it went
+    const statuses = events.events.filter((event) => event.type === 'server-status').map((event) => event.payload);
+    expect(statuses).toEqual([
+      { serverId: onB, connected: false, connectedAt: null, node: 'b' },
+      { serverId: onB, connected: false, connectedAt: null, node: newNode },
+    ]);
+    expect(cluster.nodes.map((node) => node.view().state)).toEqual(['healthy', 'unavailable', 'healthy']);
+    const nodeEvents = events.events.filter((event) => event.type === 'node-status').map((event) => event.payload);
+    expect(nodeEvents).toEqual([
+      expect.objectContaining({ name: 'a', url: NODES.a, state: 'healthy', connections: 1 }),
+      expect.objectContaining({ name: 'b', url: NODES.b, state: 'unavailable', connections: 0 }),
+      expect.objectContaining({ name: 'c', url: NODES.c, state: 'healthy', connections: 1 }),
+    ]);
+
+    // a second check that finds the same tells browsers nothing new about the nodes
+    await job.perform();
+    expect(events.events.filter((event) => event.type === 'node-status')).toHaveLength(3);
+  });
+
+  it("lets a node's answer speak only for the servers placed on it", async () => {
+    const onA = await placedServer('a');
+    const onB = await placedServer('b');
+    // b holds no connection a should have, and a lists nothing of b's
+    answers({ a: [], b: [onB], c: [] });
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report).toMatchObject({ outcome: 'answered', disconnected: [onA], kept: [onB] });
+    expect(requests).toEqual([`a PUT ${onA}`]);
+  });
+
+  it('leaves the servers of a node that answers with an error alone: it may still hold them', async () => {
+    const onB = await placedServer('b');
+    answers({ a: [], c: [] });
+    mswServer.use(http.get(`${NODES.b}/internal/irc/status`, () => new HttpResponse('busy', { status: 503 })));
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report).toMatchObject({ outcome: 'unknown', disconnected: [], kept: [onB], restoring: [] });
+    expect(requests).toEqual([]);
+  });
+
+  it('adopts a live server that was placed nowhere onto the node that holds it', async () => {
+    const unplaced = await placedServer(null, { connected: false });
+    answers({ a: [], b: [], c: [unplaced] });
+    const { job, events } = assemble();
+
+    const report = await job.perform();
+
+    expect(report.markedConnected).toEqual([unplaced]);
+    expect(await placement(unplaced)).toBe('c');
+    expect(events.events).toContainEqual(
+      expect.objectContaining({ type: 'server-status', payload: expect.objectContaining({ serverId: unplaced }) }),
+    );
+  });
+
+  it('does not trust a node that answers under another name: its servers stay as they are', async () => {
+    const onB = await placedServer('b');
+    const before = await serverPicture(db, onB);
+    answers({ a: [], b: { as: 'x', connections: [] }, c: [] });
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report.outcome).toBe('unknown');
+    expect(report.error?.message).toContain('answered as node "x", not "b"');
+    expect(await serverPicture(db, onB)).toEqual(before);
+    expect(requests).toEqual([]);
+  });
+
+  it('disconnects a server placed on a node no longer configured, and places it again', async () => {
+    const onGone = await placedServer('gone');
+    answers({ a: [], b: [], c: [] });
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report.disconnected).toEqual([onGone]);
+    const newNode = await placement(onGone);
+    expect(['a', 'b', 'c']).toContain(newNode);
+    expect(requests).toEqual([`${newNode} PUT ${onGone}`]);
+  });
+
+  it('fences: a node holding a connection placed on another node closes it, and the placed node keeps its own', async () => {
+    const onA = await placedServer('a');
+    answers({ a: [onA], b: [], c: [onA] });
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report).toMatchObject({ disconnected: [], kept: [onA] });
+    expect(requests).toEqual([`c DELETE ${onA}`]);
+    expect(await placement(onA)).toBe('a');
+  });
+
+  it("ignores a node's events for a server placed on another node", async () => {
+    const onA = await placedServer('a');
+    const before = await serverPicture(db, onA);
+
+    const fromC = await applyIrcEvent(orm.em.fork(), disconnected(onA), undefined, 'c');
+
+    expect(fromC).toEqual([]);
+    expect(await serverPicture(db, onA)).toEqual(before);
+    await applyIrcEvent(orm.em.fork(), disconnected(onA), undefined, 'a');
+    expect(await serverPicture(db, onA)).toMatchObject({ connected: false, joinedChannels: 0, channelUsers: 0 });
+  });
+
+  it('closes a server the operator disconnected on the node it is placed on, and places it nowhere', async () => {
+    const onC = await placedServer('c', { wanted: false });
+    answers({ a: [], b: [], c: [onC] });
+    const { job, wanted } = assemble();
+
+    const report = await job.perform();
+    await wanted.settled();
+
+    expect(report.closing).toEqual([onC]);
+    expect(requests).toEqual([`c DELETE ${onC}`]);
+    expect(await placement(onC)).toBeNull();
+  });
+});
