@@ -46,7 +46,8 @@ describe.skipIf(lacks('ngircd'))('IRC service process', () => {
     const second = await connectToChannel(2, 'svc2');
     await eventually(async () => {
       const response = await fetch(`${url}/internal/irc/status`, { headers: auth });
-      return JSON.stringify(await response.json()) === '{"connections":[1,2]}';
+      const { connections } = (await response.json()) as { connections: number[] };
+      return JSON.stringify(connections) === '[1,2]';
     });
 
     const stream = await openSse(`${url}/internal/irc/events`, auth);
