@@ -111,19 +111,41 @@ export const connectionRequestSchema = z
     channels: z.array(channelNameSchema).max(1_000).optional(),
   })
   .superRefine((body, context) => {
-    // a certificate and its key come together: one without the other cannot make a TLS handshake
-    if ((body.clientCertificate === undefined) !== (body.clientKey === undefined)) {
-      const path = body.clientCertificate === undefined ? 'clientCertificate' : 'clientKey';
-      context.addIssue({ code: 'custom', path: [path], message: 'clientCertificate and clientKey go together' });
-    }
-    if (body.sasl?.mechanism === 'EXTERNAL' && body.clientCertificate === undefined) {
-      context.addIssue({ code: 'custom', path: ['sasl'], message: 'EXTERNAL needs a clientCertificate and clientKey' });
-    }
-    if ((body.clientCertificate !== undefined || body.tlsFingerprint !== undefined) && body.tls === false) {
-      const path = body.clientCertificate !== undefined ? 'clientCertificate' : 'tlsFingerprint';
-      context.addIssue({ code: 'custom', path: [path], message: 'needs tls' });
-    }
+    const problem = connectionSecurityProblem(body);
+    if (problem) context.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
   });
+
+/** The TLS and SASL settings that must agree with one another. */
+export interface ConnectionSecurity {
+  tls?: boolean;
+  tlsFingerprint?: string | null;
+  clientCertificate?: string | null;
+  clientKey?: string | null;
+  sasl?: { mechanism: string } | null;
+}
+
+/**
+ * The first disagreement among a connection's TLS and SASL settings, with the field at fault, or undefined. One
+ * rule for both sides: the IRC service checks a PUT body with it, the web side a server as it would be saved.
+ */
+export function connectionSecurityProblem(
+  settings: ConnectionSecurity,
+): { field: string; message: string } | undefined {
+  const hasCertificate = settings.clientCertificate != null;
+  // a certificate and its key come together: one without the other cannot make a TLS handshake
+  if (hasCertificate !== (settings.clientKey != null)) {
+    return {
+      field: hasCertificate ? 'clientKey' : 'clientCertificate',
+      message: 'clientCertificate and clientKey go together',
+    };
+  }
+  if (settings.sasl?.mechanism === 'EXTERNAL' && !hasCertificate) {
+    return { field: 'sasl', message: 'EXTERNAL needs a clientCertificate and clientKey' };
+  }
+  if (!settings.tls && hasCertificate) return { field: 'clientCertificate', message: 'needs tls' };
+  if (!settings.tls && settings.tlsFingerprint != null) return { field: 'tlsFingerprint', message: 'needs tls' };
+  return undefined;
+}
 
 /** The PUT body as a sender writes it (`tls`, `tlsVerify`, `saslRequired` may be left out). */
 export type ConnectionRequest = z.input<typeof connectionRequestSchema>;
