@@ -32,6 +32,16 @@ export interface IrcConnectionSettings {
   username?: string;
   realname?: string;
   password?: string;
+  /** Verify the server's certificate (trust store and name); false accepts a self-signed one. Default true. */
+  tlsVerify?: boolean;
+  /** SHA-256 of the server's certificate (lower-case hex, no colons): only that certificate is accepted. */
+  tlsFingerprint?: string;
+  /** Client certificate and key (PEM) for CertFP and SASL EXTERNAL. */
+  clientCertificate?: string;
+  clientKey?: string;
+  sasl?: { mechanism: 'PLAIN'; account: string; password: string } | { mechanism: 'EXTERNAL' };
+  /** A SASL failure is fatal (default true); false continues unauthenticated, the failure kept as lastError. */
+  saslRequired?: boolean;
 }
 
 export interface IrcConnectionTiming {
@@ -589,7 +599,13 @@ export function sameConnection(a: IrcConnectionSettings, b: IrcConnectionSetting
     a.nickname === b.nickname &&
     a.username === b.username &&
     a.realname === b.realname &&
-    a.password === b.password
+    a.password === b.password &&
+    (a.tlsVerify ?? true) === (b.tlsVerify ?? true) &&
+    a.tlsFingerprint === b.tlsFingerprint &&
+    a.clientCertificate === b.clientCertificate &&
+    a.clientKey === b.clientKey &&
+    JSON.stringify(a.sasl) === JSON.stringify(b.sasl) &&
+    (a.saslRequired ?? true) === (b.saslRequired ?? true)
   );
 }
 

@@ -15,6 +15,15 @@ const REDACTED_PATHS = [
   'headers.authorization',
   'config.INTERNAL_API_TOKEN',
   'config.WEB_PASSWORD',
+  // a connection's TLS client key and SASL password, at the depths settings and bodies appear
+  'clientKey',
+  '*.clientKey',
+  '*.*.clientKey',
+  'sasl.password',
+  '*.sasl.password',
+  '*.*.sasl.password',
+  'saslPassword',
+  '*.saslPassword',
 ];
 
 export function createLogger(name: string, level = 'info'): Logger {

@@ -23,6 +23,7 @@ import { joinLines, joinTargetLimit } from './join-lines.ts';
 import { NicknameFallbacks } from './nickname-fallbacks.ts';
 import { NicknameRegain } from './nickname-regain.ts';
 import { DEFAULT_FLOOD_CONTROL, SendQueue } from './send-queue.ts';
+import { certificateFailure, fingerprintMismatch } from './tls-checks.ts';
 
 export interface IrcClientActorOptions {
   /** Per-host limit of connects in flight; the slot is held until registration or close. */
@@ -49,6 +50,22 @@ const NICKNAME_TAKEN_NUMERICS = new Set(['436', '437']);
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
 
+/** irc-framework's names for SASL failures, as the numerics an operator looks up. */
+const SASL_FAILURE_NUMERICS: Record<string, string> = {
+  fail: '904',
+  too_long: '905',
+  nick_locked: '902',
+  unsupported_mechanism: '908',
+};
+
+/** The connection's reason for a SASL failure, e.g. `SASL authentication failed (904): Invalid credentials`. */
+function saslFailureReason(event: { reason: string; message?: string }): string {
+  if (event.reason === 'capability_missing') return 'SASL authentication failed: the server does not offer SASL';
+  const numeric = SASL_FAILURE_NUMERICS[event.reason] ?? event.reason;
+  const text = event.message ?? (event.reason === 'unsupported_mechanism' ? 'mechanism not offered' : '');
+  return `SASL authentication failed (${numeric})${text ? `: ${text}` : ''}`;
+}
+
 export function createIrcClientActor(options: IrcClientActorOptions) {
   const { throttle } = options;
   return fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
@@ -68,8 +85,21 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       // the socket's own write, called once a line's token is there
       write: client.connection.write.bind(client.connection),
     });
+    // A pinned certificate is compared at the first write (the TLS handshake is over by then, and irc-framework's
+    // net transport offers no checkServerIdentity), so an impostor never sees a line, not even PASS.
+    let peerChecked = settings.tlsFingerprint === undefined;
+    let peerRefused = false;
     // Every line irc-framework writes (registration, PONG, QUIT, ours through raw()) passes the token bucket.
     client.connection.write = (line: string, done?: () => void) => {
+      if (!peerChecked && settings.tlsFingerprint !== undefined) {
+        peerChecked = true;
+        const mismatch = fingerprintMismatch(client.connection.transport?.socket, settings.tlsFingerprint);
+        if (mismatch !== undefined) {
+          peerRefused = true;
+          fail(mismatch);
+        }
+      }
+      if (peerRefused) return true;
       const space = line.indexOf(' ');
       const command = (space === -1 ? line : line.slice(0, space)).toUpperCase();
       // a late PING or PONG is a ping timeout, and after QUIT nothing queued matters
@@ -178,12 +208,21 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       const fatal = fatalErrorLine(event);
       if (fatal !== undefined) fail(fatal);
     });
+    // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
+    client.on('sasl failed', (event) => {
+      const reason = saslFailureReason(event);
+      if (settings.saslRequired === false) report({ type: 'SERVER_ERROR', message: reason });
+      else fail(reason);
+    });
     client.on('ping timeout', () => {
       pingTimedOut = true;
     });
     // With auto_reconnect off, the end of the socket is the end of this client.
     // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
     client.on('socket close', (error) => {
+      // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
+      const refused = certificateFailure(error);
+      if (refused !== undefined) return fail(refused);
       const reason = pingTimedOut
         ? `Ping timeout (${input.pingTimeoutMs} ms)`
         : (serverError ?? (error ? error.message : 'connection closed by the server'));
@@ -247,6 +286,20 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
           username: settings.username ?? settings.nickname,
           gecos: settings.realname ?? settings.nickname,
           password: settings.password,
+          // explicit, whatever irc-framework's default (it passes undefined, so Node verifies): the trust store and
+          // the server name are checked, unless turned off or replaced by a pinned fingerprint (checked at the first write)
+          rejectUnauthorized: (settings.tlsVerify ?? true) && settings.tlsFingerprint === undefined,
+          ...(settings.clientCertificate !== undefined && settings.clientKey !== undefined
+            ? { client_certificate: { certificate: settings.clientCertificate, private_key: settings.clientKey } }
+            : {}),
+          // an account without credentials when no SASL is set: irc-framework would otherwise send the server
+          // password as SASL PLAIN
+          account:
+            settings.sasl?.mechanism === 'PLAIN'
+              ? { account: settings.sasl.account, password: settings.sasl.password }
+              : {},
+          ...(settings.sasl?.mechanism === 'EXTERNAL' ? { sasl_mechanism: 'EXTERNAL' } : {}),
+          sasl_disconnect_on_fail: false,
           auto_reconnect: false,
           // irc-framework counts in seconds; fractions work, which lets tests use short timeouts
           ping_interval: input.pingIntervalMs / 1_000,

@@ -18,6 +18,16 @@ declare module 'irc-framework' {
     /** Seconds of silence from the server before the socket counts as dead. */
     ping_timeout?: number;
     version?: string;
+    /** Passed to tls.connect; irc-framework leaves it undefined unless given (Node then verifies). */
+    rejectUnauthorized?: boolean;
+    /** Client certificate and key (PEM), passed to tls.connect as `cert` and `key`. */
+    client_certificate?: { certificate: string; private_key: string };
+    /** SASL credentials; an object without `account` stops irc-framework from sending the server password as SASL PLAIN. */
+    account?: { account?: string; password?: string };
+    /** `PLAIN` (default) or `EXTERNAL`. */
+    sasl_mechanism?: string;
+    /** irc-framework may end the socket itself on a SASL failure; off here, the actor decides. */
+    sasl_disconnect_on_fail?: boolean;
   }
 
   export interface NickEvent {
@@ -46,6 +56,8 @@ declare module 'irc-framework' {
     'users offline': [event: { nicks: string[] }];
     /** `error` is `irc` for the server's ERROR line, else a name such as `password_mismatch` or `banned_from_network`. */
     'irc error': [event: { error: string; reason?: string; channel?: string }];
+    /** `reason`: fail (904), too_long (905), nick_locked (902), unsupported_mechanism, capability_missing. */
+    'sasl failed': [event: { reason: string; message?: string }];
     'ping timeout': [];
     'socket close': [error?: Error | false];
     close: [hadError: boolean];
@@ -64,7 +76,8 @@ declare module 'irc-framework' {
       write(line: string, done?: () => void): boolean;
       /** Writes `data`, then ends (or, with hadError, destroys) the socket. */
       end(data?: string | null, hadError?: boolean): void;
-      transport: { disposeSocket(): void } | null;
+      /** The net transport's socket: a TLSSocket when `tls` is on. */
+      transport: { disposeSocket(): void; socket?: import('node:tls').TLSSocket | import('node:net').Socket } | null;
     };
     connect(options?: ClientOptions): void;
     quit(message?: string): void;

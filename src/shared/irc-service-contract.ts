@@ -43,7 +43,45 @@ export const connectionFieldSchemas = {
   realname: ircSafe(200),
   password: ircSafe(200),
   channelName: channelNameSchema,
+  /** Verify the server's certificate against the system's trust store, with its name checked (default true). */
+  tlsVerify: z.boolean(),
+  /** SHA-256 of the server's certificate, hex with or without colons: the connection proceeds only on a match. */
+  tlsFingerprint: z
+    .string()
+    .regex(
+      /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/,
+      'must be a SHA-256 fingerprint (64 hex digits)',
+    ),
+  /** A client certificate (PEM) for CertFP and SASL EXTERNAL. */
+  clientCertificate: z
+    .string()
+    .max(20_000)
+    .regex(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, 'must be a PEM certificate'),
+  /** The client certificate's private key (PEM): a secret. */
+  clientKey: z
+    .string()
+    .max(20_000)
+    .regex(
+      /^-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----\s*$/,
+      'must be a PEM private key',
+    ),
+  /** SASL: PLAIN with an account and its password (a secret), or EXTERNAL with the client certificate. */
+  sasl: z.discriminatedUnion('mechanism', [
+    z.object({
+      mechanism: z.literal('PLAIN'),
+      account: ircSafe(100).regex(/^\S+$/, 'must not contain spaces'),
+      password: ircSafe(200),
+    }),
+    z.object({ mechanism: z.literal('EXTERNAL') }),
+  ]),
+  /** Whether a SASL failure ends the connection (`failed`), rather than continuing unauthenticated (default true). */
+  saslRequired: z.boolean(),
 } as const;
+
+/** A fingerprint as compared: lower-case hex without colons. */
+export function normalizeFingerprint(fingerprint: string): string {
+  return fingerprint.replaceAll(':', '').toLowerCase();
+}
 
 /** `:serverId` of `/internal/irc/connections/:serverId…`, a path segment, as a number. */
 export const serverIdParamSchema = z.object({
@@ -55,18 +93,61 @@ export const serverIdParamSchema = z.object({
 });
 
 /** `PUT /internal/irc/connections/:serverId`: starts the connection, or keeps it; idempotent. */
-export const connectionRequestSchema = z.object({
-  host: connectionFieldSchemas.host,
-  port: connectionFieldSchemas.port,
-  tls: connectionFieldSchemas.tls.default(false),
-  nickname: connectionFieldSchemas.nickname,
-  username: connectionFieldSchemas.username.optional(),
-  realname: connectionFieldSchemas.realname.optional(),
-  password: connectionFieldSchemas.password.optional(),
-  channels: z.array(channelNameSchema).max(1_000).optional(),
-});
+export const connectionRequestSchema = z
+  .object({
+    host: connectionFieldSchemas.host,
+    port: connectionFieldSchemas.port,
+    tls: connectionFieldSchemas.tls.default(false),
+    nickname: connectionFieldSchemas.nickname,
+    username: connectionFieldSchemas.username.optional(),
+    realname: connectionFieldSchemas.realname.optional(),
+    password: connectionFieldSchemas.password.optional(),
+    tlsVerify: connectionFieldSchemas.tlsVerify.default(true),
+    tlsFingerprint: connectionFieldSchemas.tlsFingerprint.optional(),
+    clientCertificate: connectionFieldSchemas.clientCertificate.optional(),
+    clientKey: connectionFieldSchemas.clientKey.optional(),
+    sasl: connectionFieldSchemas.sasl.optional(),
+    saslRequired: connectionFieldSchemas.saslRequired.default(true),
+    channels: z.array(channelNameSchema).max(1_000).optional(),
+  })
+  .superRefine((body, context) => {
+    const problem = connectionSecurityProblem(body);
+    if (problem) context.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+  });
 
-/** The PUT body as a sender writes it (`tls` may be left out). */
+/** The TLS and SASL settings that must agree with one another. */
+export interface ConnectionSecurity {
+  tls?: boolean;
+  tlsFingerprint?: string | null;
+  clientCertificate?: string | null;
+  clientKey?: string | null;
+  sasl?: { mechanism: string } | null;
+}
+
+/**
+ * The first disagreement among a connection's TLS and SASL settings, with the field at fault, or undefined. One
+ * rule for both sides: the IRC service checks a PUT body with it, the web side a server as it would be saved.
+ */
+export function connectionSecurityProblem(
+  settings: ConnectionSecurity,
+): { field: string; message: string } | undefined {
+  const hasCertificate = settings.clientCertificate != null;
+  // a certificate and its key come together: one without the other cannot make a TLS handshake
+  if (hasCertificate !== (settings.clientKey != null)) {
+    return {
+      field: hasCertificate ? 'clientKey' : 'clientCertificate',
+      message: 'clientCertificate and clientKey go together',
+    };
+  }
+  if (settings.sasl?.mechanism === 'EXTERNAL' && !hasCertificate) {
+    return { field: 'sasl', message: 'EXTERNAL needs a clientCertificate and clientKey' };
+  }
+  if (!settings.tls && hasCertificate) return { field: 'clientCertificate', message: 'needs tls' };
+  if (!settings.tls && settings.tlsFingerprint != null) return { field: 'tlsFingerprint', message: 'needs tls' };
+  return undefined;
+}
+
+/** The PUT body as a sender writes it (`tls`, `tlsVerify`, `saslRequired` may be left out). */
 export type ConnectionRequest = z.input<typeof connectionRequestSchema>;
 /** The PUT body as the IRC service reads it. */
 export type ConnectionRequestBody = z.output<typeof connectionRequestSchema>;

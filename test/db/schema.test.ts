@@ -116,6 +116,7 @@ describe('migrations', () => {
         '20261202000000-intent-first',
         '20261203000000-connection-failure',
         '20261203010000-irc-node',
+        '20261203020000-tls-sasl',
       ]);
       await orm.close();
       expect(await db.query('select count(*)::int as n from servers')).toEqual([{ n: 0 }]);

@@ -292,6 +292,14 @@ describe('IRC service app', () => {
       [{ ...server, password: 'secret\r\nQUIT' }, 'password'],
       [{ ...server, channels: ['#ok', 'no-prefix'] }, 'channels.1'],
       [{ ...server, tls: 'yes' }, 'tls'],
+      [{ ...server, tls: true, sasl: { mechanism: 'EXTERNAL' } }, 'sasl'],
+      [{ ...server, tls: true, sasl: { mechanism: 'SCRAM' } }, 'sasl.mechanism'],
+      [{ ...server, tls: true, tlsFingerprint: 'abcd' }, 'tlsFingerprint'],
+      [{ ...server, tls: false, tlsFingerprint: 'ab'.repeat(32) }, 'tlsFingerprint'],
+      [
+        { ...server, tls: true, clientKey: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----' },
+        'clientCertificate',
+      ],
     ];
     for (const [body, field] of cases) {
       const response = await put(app, 1, body);
@@ -306,6 +314,20 @@ describe('IRC service app', () => {
     const response = await put(app, 1, { ...server, password: 'hunter2-secret\n' });
     expect(response.status).toBe(400);
     expect(await response.text()).not.toContain('hunter2');
+  });
+
+  it('never echoes a SASL password or a client key in an error body', async () => {
+    const { app } = buildApp();
+    const response = await put(app, 1, {
+      ...server,
+      tls: true,
+      clientKey: '-----BEGIN PRIVATE KEY-----\nkeysecret\n-----END PRIVATE KEY-----',
+      sasl: { mechanism: 'PLAIN', account: 'me', password: 'sasl-hunter2\n' },
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).not.toContain('sasl-hunter2');
+    expect(text).not.toContain('keysecret');
   });
 
   it('refuses a body that is not JSON', async () => {

@@ -7,6 +7,9 @@ import { eventually, type RunningProcess, runProjectProcess } from '../support/p
 const TOKEN = 'internal-token-that-must-never-be-logged';
 const WEB_PASSWORD = 'web-password-that-must-never-be-logged';
 const SERVER_PASSWORD = 'irc-server-password-never-logged';
+const SASL_PASSWORD = 'sasl-secret-4c7e19';
+/** A private key's body: the armour is public, the middle is the secret. */
+const CLIENT_KEY_BODY = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7secretkeybody';
 const auth = { authorization: `Basic ${Buffer.from(`operator:${WEB_PASSWORD}`).toString('base64')}` };
 
 describe('the web process', () => {
@@ -41,7 +44,17 @@ describe('the web process', () => {
     const created = await fetch(`${url}/api/servers`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'n', host: 'irc.example', port: 6697, nickname: 'me', password: SERVER_PASSWORD }),
+      body: JSON.stringify({
+        name: 'n',
+        host: 'irc.example',
+        port: 6697,
+        tls: true,
+        nickname: 'me',
+        password: SERVER_PASSWORD,
+        clientCertificate: '-----BEGIN CERTIFICATE-----\nMIIBpublic\n-----END CERTIFICATE-----\n',
+        clientKey: `-----BEGIN PRIVATE KEY-----\n${CLIENT_KEY_BODY}\n-----END PRIVATE KEY-----\n`,
+        sasl: { mechanism: 'PLAIN', account: 'me', password: SASL_PASSWORD },
+      }),
     });
     const createdAnswer = await created.text();
     const { id } = JSON.parse(createdAnswer);
@@ -56,7 +69,8 @@ describe('the web process', () => {
     await web.waitForOutput(/ServiceUnavailable/);
     await web.waitForOutput(/--done\(check\)-->/);
 
-    for (const secret of [TOKEN, WEB_PASSWORD, SERVER_PASSWORD]) {
+    expect(JSON.parse(createdAnswer)).toMatchObject({ hasSaslPassword: true, hasClientKey: true });
+    for (const secret of [TOKEN, WEB_PASSWORD, SERVER_PASSWORD, SASL_PASSWORD, CLIENT_KEY_BODY]) {
       expect(web.output()).not.toContain(secret);
       for (const answer of answers) expect(answer).not.toContain(secret);
     }

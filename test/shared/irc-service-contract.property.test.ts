@@ -5,12 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeChannelName } from '../../src/shared/irc-events.ts';
-import { connectionRequestSchema } from '../../src/shared/irc-service-contract.ts';
+import { connectionRequestSchema, connectionSecurityProblem } from '../../src/shared/irc-service-contract.ts';
 import { connectionRequest, type SettingsRow } from '../../src/web/servers/connection-settings.ts';
 import {
   type CreateServerInput,
   createServerInput,
   joinChannelInput,
+  securityColumns,
   type UpdateServerInput,
   updateServerInput,
 } from '../../src/web/servers/server-input.ts';
@@ -52,6 +53,38 @@ const channelName = accepted(
   fc.tuple(fc.constantFrom('#', '&', '+', '!', ' #'), text(50)).map(([prefix, name]) => prefix + name),
 );
 
+const tlsFingerprint = accepted(
+  fields.tlsFingerprint,
+  fc
+    .tuple(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(':', ''), fc.boolean())
+    .map(([bytes, separator, upper]) => {
+      const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(separator);
+      return upper ? hex.toUpperCase() : hex;
+    }),
+);
+/** PEM-shaped text (the contract checks the armour, TLS the rest). */
+const pem = (label: string) =>
+  fc
+    .base64String({ minLength: 4, maxLength: 200 })
+    .map((body) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`);
+const clientCertificate = accepted(fields.clientCertificate, pem('CERTIFICATE'));
+const clientKey = accepted(fields.clientKey, fc.oneof(pem('PRIVATE KEY'), pem('RSA PRIVATE KEY')));
+const sasl = accepted(
+  fields.sasl,
+  fc.oneof(
+    fc.record({ mechanism: fc.constant('PLAIN' as const), account: text(100), password: text(200) }),
+    fc.constant({ mechanism: 'EXTERNAL' as const }),
+  ),
+);
+const security = {
+  tlsVerify: fc.boolean(),
+  tlsFingerprint: fc.option(tlsFingerprint),
+  clientCertificate: fc.option(clientCertificate),
+  clientKey: fc.option(clientKey),
+  sasl: fc.option(sasl),
+  saslRequired: fc.boolean(),
+};
+
 const createInput: fc.Arbitrary<CreateServerInput> = fc.record(
   {
     name: fc.constant('net'),
@@ -63,6 +96,7 @@ const createInput: fc.Arbitrary<CreateServerInput> = fc.record(
     realname: fc.option(realname),
     password: fc.option(password),
     autoconnect: fc.boolean(),
+    ...security,
   },
   { requiredKeys: ['name', 'host', 'port', 'nickname'] },
 );
@@ -75,12 +109,14 @@ const updateInput: fc.Arbitrary<UpdateServerInput> = fc.record(
     username: fc.option(username),
     realname: fc.option(realname),
     password: fc.option(password),
+    ...security,
   },
   { requiredKeys: [] },
 );
 
 /** The row as `POST /api/servers` writes it (absent is null) and as `PATCH` then assigns the parsed fields. */
 function savedRow(created: CreateServerInput, updated: UpdateServerInput | undefined): SettingsRow {
+  const columns = securityColumns(created);
   const row: SettingsRow = {
     host: created.host,
     port: created.port,
@@ -89,8 +125,28 @@ function savedRow(created: CreateServerInput, updated: UpdateServerInput | undef
     username: created.username ?? null,
     realname: created.realname ?? null,
     password: created.password ?? null,
+    tlsVerify: columns.tlsVerify ?? true,
+    tlsFingerprint: columns.tlsFingerprint ?? null,
+    clientCertificate: columns.clientCertificate ?? null,
+    clientKey: columns.clientKey ?? null,
+    saslMechanism: columns.saslMechanism ?? null,
+    saslAccount: columns.saslAccount ?? null,
+    saslPassword: columns.saslPassword ?? null,
+    saslRequired: columns.saslRequired ?? true,
   };
-  return { ...row, ...updated };
+  if (!updated) return row;
+  const { tlsVerify, tlsFingerprint, clientCertificate, clientKey, sasl, saslRequired, ...plain } = updated;
+  return {
+    ...row,
+    ...plain,
+    ...securityColumns({ tlsVerify, tlsFingerprint, clientCertificate, clientKey, sasl, saslRequired }),
+  };
+}
+
+/** Whether the routes would save this row: they answer 400 to TLS and SASL settings that disagree. */
+function routesSave(row: SettingsRow): boolean {
+  const sasl = row.saslMechanism ? { mechanism: row.saslMechanism } : null;
+  return connectionSecurityProblem({ ...row, sasl }) === undefined;
 }
 
 describe('the IRC service contract (property-based)', () => {
@@ -108,7 +164,9 @@ describe('the IRC service contract (property-based)', () => {
             ...new Set(channels.map((name) => normalizeChannelName(joinChannelInput.parse({ name }).name))),
           ];
 
-          const body = connectionRequest(savedRow(created, updated), wanted);
+          const row = savedRow(created, updated);
+          fc.pre(routesSave(row));
+          const body = connectionRequest(row, wanted);
 
           const verdict = connectionRequestSchema.safeParse(JSON.parse(JSON.stringify(body)));
           expect(verdict.error?.issues ?? []).toEqual([]);

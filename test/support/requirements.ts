@@ -1,5 +1,5 @@
 /**
- * End-to-end tests need real programs (ngircd, Chromium, Prometheus and its promtool). On a developer's machine without them those
+ * End-to-end tests need real programs (ngircd, Chromium, Prometheus and its promtool, openssl). On a developer's machine without them those
  * tests skip; CI sets IRC_SUPERVISOR_REQUIRE_E2E=1, which turns a missing program into a failure.
  */
 import { accessSync, constants } from 'node:fs';
@@ -28,6 +28,7 @@ export const NGIRCD = findProgram('ngircd', ['/usr/sbin/ngircd', '/usr/bin/ngirc
 export const CHROMIUM = findProgram('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
 export const PROMTOOL = findProgram('promtool', ['/usr/bin/promtool', '/usr/local/bin/promtool']);
 export const PROMETHEUS = findProgram('prometheus', ['/usr/bin/prometheus', '/usr/local/bin/prometheus']);
+export const OPENSSL = findProgram('openssl', ['/usr/bin/openssl', '/usr/local/bin/openssl']);
 
 /** The programs end-to-end tests may need, with where each was found and how to install it. */
 const PROGRAMS = {
@@ -35,6 +36,7 @@ const PROGRAMS = {
   chromium: { path: CHROMIUM, install: 'apt-get install chromium' },
   promtool: { path: PROMTOOL, install: 'apt-get install prometheus' },
   prometheus: { path: PROMETHEUS, install: 'apt-get install prometheus' },
+  openssl: { path: OPENSSL, install: 'apt-get install openssl' },
 } as const;
 
 export type ProgramName = keyof typeof PROGRAMS;

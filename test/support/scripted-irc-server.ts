@@ -1,7 +1,7 @@
 /**
  * A scripted IRC server for replies a stock server cannot give without services or operators (465 banned, a
- * K-line ERROR): a loopback TCP listener that answers each client's lines from a script, and counts the sockets
- * it accepted (so a test can tell that nobody reconnected).
+ * K-line ERROR, SASL): a loopback TCP (or TLS) listener that answers each client's lines from a script, and counts
+ * the sockets it accepted (so a test can tell that nobody reconnected).
  *
  * ```ts
  * const server = await startScriptedIrcServer((line, client) => {
@@ -10,6 +10,7 @@
  * ```
  */
 import { createServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { Watched } from './watched.ts';
 
 export interface ScriptedClient {
@@ -17,6 +18,15 @@ export interface ScriptedClient {
   send(...lines: string[]): void;
   /** Sends these lines, then closes the socket, as a server ends a connection it refuses. */
   close(lines?: string[]): void;
+  /** Over TLS with `requestClientCertificate`: the SHA-256 fingerprint of the certificate the client presented. */
+  readonly clientCertificateFingerprint: string | undefined;
+}
+
+/** Listen over TLS with this certificate and key (PEM); optionally ask each client for its certificate. */
+export interface ScriptedTlsOptions {
+  cert: string;
+  key: string;
+  requestClientCertificate?: boolean;
 }
 
 /** Called for every line a client sends (without CR LF). */
@@ -34,14 +44,18 @@ export interface ScriptedIrcServer {
   dispose(): Promise<void>;
 }
 
-export async function startScriptedIrcServer(script: IrcScript): Promise<ScriptedIrcServer> {
+export async function startScriptedIrcServer(
+  script: IrcScript,
+  options: { tls?: ScriptedTlsOptions } = {},
+): Promise<ScriptedIrcServer> {
   const sockets = new Set<Socket>();
   const lines: string[] = [];
   const watched = new Watched();
   let accepted = 0;
 
-  const server = createServer((socket) => {
-    accepted += 1;
+  const onSocket = (socket: Socket) => {
+    // over TLS the TCP connection was counted already (a refused handshake is an attempt too)
+    if (!(socket instanceof TLSSocket)) accepted += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -53,6 +67,10 @@ export async function startScriptedIrcServer(script: IrcScript): Promise<Scripte
       close: (out = []) => {
         client.send(...out);
         socket.end();
+      },
+      get clientCertificateFingerprint() {
+        if (!(socket instanceof TLSSocket)) return undefined;
+        return socket.getPeerCertificate()?.fingerprint256 || undefined;
       },
     };
     let buffered = '';
@@ -67,7 +85,23 @@ export async function startScriptedIrcServer(script: IrcScript): Promise<Scripte
       watched.changed();
     });
     watched.changed();
-  });
+  };
+  const { tls } = options;
+  const server = tls
+    ? createTlsServer(
+        // the client's certificate is asked for, not verified: the script looks at what was presented
+        { cert: tls.cert, key: tls.key, requestCert: tls.requestClientCertificate ?? false, rejectUnauthorized: false },
+        onSocket,
+      )
+    : createServer(onSocket);
+  // a handshake the client refuses (an untrusted certificate) is an outcome of the test, not an error here
+  server.on('tlsClientError', () => {});
+  if (tls) {
+    server.on('connection', () => {
+      accepted += 1;
+      watched.changed();
+    });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('scripted IRC server: no port');

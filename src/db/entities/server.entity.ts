@@ -16,6 +16,21 @@ export const Server = defineEntity({
     /** The IRC server password (PASS); never serialized or logged. */
     password: p.string().length(255).nullable().hidden(),
     tls: p.boolean().default(false),
+    /** Verify the server's certificate (trust store, name); false accepts a self-signed one. */
+    tlsVerify: p.boolean().default(true),
+    /** SHA-256 of the one certificate accepted (lower-case hex, no colons). */
+    tlsFingerprint: p.text().nullable(),
+    /** Client certificate (PEM) for CertFP and SASL EXTERNAL. */
+    clientCertificate: p.text().nullable(),
+    /** Its private key (PEM); never serialized or logged. */
+    clientKey: p.text().nullable().hidden(),
+    /** `PLAIN` or `EXTERNAL`; null: no SASL. */
+    saslMechanism: p.text().nullable(),
+    saslAccount: p.text().nullable(),
+    /** SASL PLAIN's password; never serialized or logged. */
+    saslPassword: p.text().nullable().hidden(),
+    /** A SASL failure fails the connection; false continues unauthenticated. */
+    saslRequired: p.boolean().default(true),
     /** Observed: set while the IRC service reports the connection registered. */
     connectedAt: p.datetime().columnType('timestamptz').nullable().index('servers_connected_at_index'),
     /** Wanted: the operator wants this server connected. */

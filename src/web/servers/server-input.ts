@@ -4,7 +4,7 @@
  * is a setting the IRC service accepts: the web side may be stricter, never looser.
  */
 import { z } from 'zod';
-import { connectionFieldSchemas as contract } from '../../shared/irc-service-contract.ts';
+import { connectionFieldSchemas as contract, normalizeFingerprint } from '../../shared/irc-service-contract.ts';
 import { IRC_NICKNAME_PATTERN } from '../../shared/nicknames.ts';
 
 const NO_CONTROL_CHARS = /^\P{Cc}*$/u;
@@ -46,6 +46,12 @@ const serverFields = {
     .nullable(),
   password: z.string().regex(NO_CONTROL_CHARS, 'expected no control characters').pipe(contract.password).nullable(),
   autoconnect: z.boolean(),
+  tlsVerify: contract.tlsVerify,
+  tlsFingerprint: contract.tlsFingerprint.nullable(),
+  clientCertificate: contract.clientCertificate.nullable(),
+  clientKey: contract.clientKey.nullable(),
+  sasl: contract.sasl.nullable(),
+  saslRequired: contract.saslRequired,
 };
 
 export const createServerInput = z.strictObject({
@@ -58,6 +64,12 @@ export const createServerInput = z.strictObject({
   realname: serverFields.realname.optional(),
   password: serverFields.password.optional(),
   autoconnect: serverFields.autoconnect.optional(),
+  tlsVerify: serverFields.tlsVerify.optional(),
+  tlsFingerprint: serverFields.tlsFingerprint.optional(),
+  clientCertificate: serverFields.clientCertificate.optional(),
+  clientKey: serverFields.clientKey.optional(),
+  sasl: serverFields.sasl.optional(),
+  saslRequired: serverFields.saslRequired.optional(),
 });
 
 export const updateServerInput = z
@@ -71,6 +83,12 @@ export const updateServerInput = z
     realname: serverFields.realname,
     password: serverFields.password,
     autoconnect: serverFields.autoconnect,
+    tlsVerify: serverFields.tlsVerify,
+    tlsFingerprint: serverFields.tlsFingerprint,
+    clientCertificate: serverFields.clientCertificate,
+    clientKey: serverFields.clientKey,
+    sasl: serverFields.sasl,
+    saslRequired: serverFields.saslRequired,
   })
   .partial()
   .refine((input) => Object.keys(input).length > 0, { message: 'expected at least one field to change' });
@@ -82,3 +100,40 @@ export type UpdateServerInput = z.infer<typeof updateServerInput>;
 
 /** Fields that the IRC service's connection uses: changing one of a live server reconnects it. */
 export const CONNECTION_FIELDS = ['host', 'port', 'nickname', 'tls', 'username', 'realname', 'password'] as const;
+
+/** TLS and SASL fields: changing one of a live server reconnects it too (compared as columns, see securityColumns). */
+export const SECURITY_FIELDS = [
+  'tlsVerify',
+  'tlsFingerprint',
+  'clientCertificate',
+  'clientKey',
+  'sasl',
+  'saslRequired',
+] as const;
+
+/** The `servers` columns (entity properties) of the TLS and SASL fields of an input; fields left out stay out. */
+export function securityColumns(input: Partial<Pick<CreateServerInput, (typeof SECURITY_FIELDS)[number]>>) {
+  const columns: {
+    tlsVerify?: boolean;
+    tlsFingerprint?: string | null;
+    clientCertificate?: string | null;
+    clientKey?: string | null;
+    saslMechanism?: string | null;
+    saslAccount?: string | null;
+    saslPassword?: string | null;
+    saslRequired?: boolean;
+  } = {};
+  if (input.tlsVerify !== undefined) columns.tlsVerify = input.tlsVerify;
+  if (input.tlsFingerprint !== undefined) {
+    columns.tlsFingerprint = input.tlsFingerprint === null ? null : normalizeFingerprint(input.tlsFingerprint);
+  }
+  if (input.clientCertificate !== undefined) columns.clientCertificate = input.clientCertificate;
+  if (input.clientKey !== undefined) columns.clientKey = input.clientKey;
+  if (input.sasl !== undefined) {
+    columns.saslMechanism = input.sasl?.mechanism ?? null;
+    columns.saslAccount = input.sasl?.mechanism === 'PLAIN' ? input.sasl.account : null;
+    columns.saslPassword = input.sasl?.mechanism === 'PLAIN' ? input.sasl.password : null;
+  }
+  if (input.saslRequired !== undefined) columns.saslRequired = input.saslRequired;
+  return columns;
+}

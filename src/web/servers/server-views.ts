@@ -17,6 +17,18 @@ export interface ServerView {
   username: string | null;
   realname: string | null;
   hasPassword: boolean;
+  /** Verify the server's certificate (trust store, name); false accepts a self-signed one. */
+  tlsVerify: boolean;
+  /** SHA-256 of the one certificate accepted (lower-case hex); null: none pinned. */
+  tlsFingerprint: string | null;
+  /** A client certificate is set (CertFP, SASL EXTERNAL); the certificate and its key are never shown. */
+  hasClientCertificate: boolean;
+  hasClientKey: boolean;
+  /** The SASL mechanism and PLAIN's account; the SASL password is never shown. */
+  sasl: { mechanism: 'PLAIN'; account: string } | { mechanism: 'EXTERNAL' } | null;
+  hasSaslPassword: boolean;
+  /** A SASL failure fails the connection; false continues unauthenticated. */
+  saslRequired: boolean;
   /** Wanted: the operator wants it connected. */
   autoconnect: boolean;
   /** Observed: the IRC service reports it registered. */
@@ -46,7 +58,9 @@ export interface ChannelView {
 }
 
 /** A server as read, columns named as in the view; timestamps come back as text (see toIsoTimestamp). */
-type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'failure' | 'connection'> & {
+type ServerRow = Omit<ServerView, 'connected' | 'channels' | 'pending' | 'failure' | 'connection' | 'sasl'> & {
+  saslMechanism: string | null;
+  saslAccount: string | null;
   pendingSince: string | null;
   pendingReason: string | null;
   failureReason: string | null;
@@ -75,6 +89,10 @@ export async function loadServerViews(
   const servers = await runSql<ServerRow>(
     em,
     `select id, name, host, port, tls, nickname, username, realname, password is not null as "hasPassword",
+            tls_verify as "tlsVerify", tls_fingerprint as "tlsFingerprint",
+            client_certificate is not null as "hasClientCertificate", client_key is not null as "hasClientKey",
+            sasl_mechanism as "saslMechanism", sasl_account as "saslAccount",
+            sasl_password is not null as "hasSaslPassword", sasl_required as "saslRequired",
             autoconnect, connected_at as "connectedAt", pending_since as "pendingSince",
             pending_reason as "pendingReason", failure_reason as "failureReason", failed_at as "failedAt", irc_node as "node", created_at as "createdAt", updated_at as "updatedAt"
      from servers ${filter} order by id`,
@@ -92,17 +110,20 @@ export async function loadServerViews(
     list.push(channel);
     byServer.set(serverId, list);
   }
-  return servers.map(({ pendingSince, pendingReason, failureReason, failedAt, ...row }) => ({
-    ...row,
-    connected: row.connectedAt !== null,
-    connectedAt: toIsoTimestamp(row.connectedAt),
-    pending: pendingView(pendingSince, pendingReason),
-    failure: failureView(failedAt, failureReason),
-    connection: connections?.get(row.id) ?? null,
-    createdAt: toIsoTimestamp(row.createdAt),
-    updatedAt: toIsoTimestamp(row.updatedAt),
-    channels: byServer.get(row.id) ?? [],
-  }));
+  return servers.map(
+    ({ pendingSince, pendingReason, failureReason, failedAt, saslMechanism, saslAccount, ...row }) => ({
+      ...row,
+      sasl: saslView(saslMechanism, saslAccount),
+      connected: row.connectedAt !== null,
+      connectedAt: toIsoTimestamp(row.connectedAt),
+      pending: pendingView(pendingSince, pendingReason),
+      failure: failureView(failedAt, failureReason),
+      connection: connections?.get(row.id) ?? null,
+      createdAt: toIsoTimestamp(row.createdAt),
+      updatedAt: toIsoTimestamp(row.updatedAt),
+      channels: byServer.get(row.id) ?? [],
+    }),
+  );
 }
 
 export async function loadServerView(
@@ -119,6 +140,12 @@ export type ServerChannelView = ChannelView & { serverId: number };
 /** The `channel` browser event of a channel view. */
 export function channelEvent({ id, serverId, name, wanted, joined, userCount }: ServerChannelView) {
   return { serverId, channelId: id, name, joined, userCount, wanted };
+}
+
+/** The `sasl` of a server's view from its columns (never its password). */
+function saslView(mechanism: string | null, account: string | null): ServerView['sasl'] {
+  if (mechanism === 'PLAIN') return { mechanism, account: account ?? '' };
+  return mechanism === 'EXTERNAL' ? { mechanism } : null;
 }
 
 /** The `pending` of a server's view from its two columns. */

@@ -6,11 +6,18 @@ import type { MikroORM } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import { normalizeChannelName } from '../../shared/irc-events.ts';
+import { connectionSecurityProblem } from '../../shared/irc-service-contract.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
-import { idParam, parseJsonBody, validationError } from '../http/json-body.ts';
+import { badRequest, idParam, parseJsonBody, validationError } from '../http/json-body.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { ConnectionStates } from './connection-states.ts';
-import { CONNECTION_FIELDS, createServerInput, joinChannelInput, updateServerInput } from './server-input.ts';
+import {
+  CONNECTION_FIELDS,
+  createServerInput,
+  joinChannelInput,
+  securityColumns,
+  updateServerInput,
+} from './server-input.ts';
 import { channelEvent, loadServerViews, loadServerView as loadView, queryChannels } from './server-views.ts';
 import { type ConvergeWork, WantedConnections } from './wanted-connections.ts';
 
@@ -70,11 +77,16 @@ export function serversRoutes({
 
   routes.post('/', async (c) => {
     const input = await parseJsonBody(c, createServerInput);
+    const problem = connectionSecurityProblem({ ...input, tls: input.tls ?? false });
+    if (problem) throw badRequest(`${problem.field}: ${problem.message}`, problem.field);
+    const security = securityColumns(input);
     const em = fork();
     const [created] = await runSql<{ id: number }>(
       em,
-      `insert into servers (name, host, port, nickname, tls, username, realname, password, autoconnect)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+      `insert into servers (name, host, port, nickname, tls, username, realname, password, autoconnect,
+                            tls_verify, tls_fingerprint, client_certificate, client_key, sasl_mechanism,
+                            sasl_account, sasl_password, sasl_required)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
       [
         input.name,
         input.host,
@@ -85,6 +97,14 @@ export function serversRoutes({
         input.realname ?? null,
         input.password ?? null,
         input.autoconnect ?? false,
+        security.tlsVerify ?? true,
+        security.tlsFingerprint ?? null,
+        security.clientCertificate ?? null,
+        security.clientKey ?? null,
+        security.saslMechanism ?? null,
+        security.saslAccount ?? null,
+        security.saslPassword ?? null,
+        security.saslRequired ?? true,
       ],
     );
     const view = await loadServerView(em, created!.id);
@@ -108,9 +128,22 @@ export function serversRoutes({
     const work = await em.transactional(async (tx): Promise<ConvergeWork | undefined> => {
       const server = await tx.findOne(Server, id);
       if (!server) throw notFound(id);
-      const settingsChanged = CONNECTION_FIELDS.some((field) => field in input && input[field] !== server[field]);
+      const { tlsVerify, tlsFingerprint, clientCertificate, clientKey, sasl, saslRequired, ...plain } = input;
+      const security = securityColumns({ tlsVerify, tlsFingerprint, clientCertificate, clientKey, sasl, saslRequired });
+      const settingsChanged =
+        CONNECTION_FIELDS.some((field) => field in input && input[field] !== server[field]) ||
+        Object.entries(security).some(([column, value]) => server[column as keyof typeof security] !== value);
       const wishChanged = 'autoconnect' in input && input.autoconnect !== server.autoconnect;
-      tx.assign(server, input);
+      tx.assign(server, { ...plain, ...security });
+      // the server as it would be saved must hold together (EXTERNAL needs a client certificate, …)
+      const problem = connectionSecurityProblem({
+        tls: server.tls,
+        tlsFingerprint: server.tlsFingerprint,
+        clientCertificate: server.clientCertificate,
+        clientKey: server.clientKey,
+        sasl: server.saslMechanism ? { mechanism: server.saslMechanism } : null,
+      });
+      if (problem) throw badRequest(`${problem.field}: ${problem.message}`, problem.field);
       await tx.flush();
       // a changed wish connects or closes it; a wanted connection follows its new settings
       if (wishChanged) return { server: 'sync' };

@@ -1,0 +1,235 @@
+/**
+ * TLS verification and SASL through the real client actor, against a scripted IRC server over TLS with a
+ * self-signed certificate made by openssl: refused by default with its reason, accepted with `tlsVerify: false`
+ * or a matching `tlsFingerprint`, refused with a wrong one; SASL PLAIN success and failure, EXTERNAL with a
+ * client certificate; one case through the IRC service's HTTP API.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { IrcConnectionSettings } from '../../machines/irc-connection.machine.ts';
+import { ConnectThrottle } from '../../src/irc-service/connect-throttle.ts';
+import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts';
+import { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
+import type { IrcEventPayload } from '../../src/shared/irc-events.ts';
+import { ircEvent, startInProcessIrcService } from '../support/in-process-irc-service.ts';
+import { eventually } from '../support/process.ts';
+import { lacks } from '../support/requirements.ts';
+import { type IrcScript, type ScriptedClient, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
+import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../support/self-signed-certificate.ts';
+
+/** Long enough for several reconnects had the connection not failed. */
+const QUIET_WINDOW_MS = 1_000;
+
+/**
+ * A server that offers SASL (PLAIN and EXTERNAL) and welcomes a client once its NICK, USER and CAP END have come.
+ * `authenticate` judges the client's PLAIN payload (decoded) or its EXTERNAL certificate: true answers 900/903,
+ * false 904.
+ */
+function saslServer(authenticate: (credentials: string | undefined, client: ScriptedClient) => boolean): IrcScript {
+  const clients = new WeakMap<
+    ScriptedClient,
+    { nick?: string; user?: boolean; capEnd?: boolean; mechanism?: string }
+  >();
+  return (line, client) => {
+    const seen = clients.get(client) ?? {};
+    clients.set(client, seen);
+    const [command, ...params] = line.split(' ');
+    if (command === 'PING') client.send(`PONG irc.test ${params.join(' ')}`);
+    else if (command === 'NICK') seen.nick = params[0];
+    else if (command === 'USER') seen.user = true;
+    else if (line.startsWith('CAP LS')) client.send(':irc.test CAP * LS :sasl=PLAIN,EXTERNAL');
+    else if (line.startsWith('CAP REQ')) client.send(`:irc.test CAP * ACK ${params.slice(1).join(' ')}`);
+    else if (line === 'CAP END') seen.capEnd = true;
+    else if (command === 'AUTHENTICATE' && seen.mechanism === undefined) {
+      seen.mechanism = params[0];
+      client.send('AUTHENTICATE +');
+    } else if (command === 'AUTHENTICATE') {
+      const payload = seen.mechanism === 'PLAIN' ? Buffer.from(params[0] ?? '', 'base64').toString('utf8') : undefined;
+      if (authenticate(payload, client)) {
+        client.send(
+          `:irc.test 900 * ${seen.nick}!u@h account :You are now logged in as account`,
+          ':irc.test 903 * :SASL authentication successful',
+        );
+      } else client.send(':irc.test 904 * :SASL authentication failed: Invalid account credentials');
+    }
+    if (seen.nick && seen.user && seen.capEnd) {
+      seen.capEnd = false;
+      client.send(`:irc.test 001 ${seen.nick} :Welcome`, `:irc.test 422 ${seen.nick} :MOTD File is missing`);
+    }
+  };
+}
+
+describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted server', () => {
+  let serverCertificate: SelfSignedCertificate;
+  let clientCertificate: SelfSignedCertificate;
+  beforeAll(async () => {
+    [serverCertificate, clientCertificate] = await Promise.all([
+      makeSelfSignedCertificate(),
+      makeSelfSignedCertificate('tester'),
+    ]);
+  });
+
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** A TLS server with the self-signed certificate, and one connection to it through the real client actor. */
+  async function connect(
+    settings: Partial<IrcConnectionSettings>,
+    script: IrcScript = saslServer(() => true),
+    requestClientCertificate = false,
+  ) {
+    const server = await startScriptedIrcServer(script, {
+      tls: { cert: serverCertificate.cert, key: serverCertificate.key, requestClientCertificate },
+    });
+    const states: Array<IrcEventPayload<'connection-state'>> = [];
+    const registry = new IrcConnectionRegistry({
+      clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8), sendIntervalMs: 10 }),
+      onEvent: (event) => {
+        if (event.type === 'connection-state') states.push(event.payload);
+      },
+      // a retried connection would show within the quiet window
+      timing: { reconnectBaseMs: 100, reconnectMaxMs: 200, reconnectJitter: 0 },
+    });
+    cleanups.push(
+      () => server.dispose(),
+      () => registry.stopAll(1_000),
+    );
+    registry.put(1, {
+      settings: { host: server.host, port: server.port, tls: true, nickname: 'tester', ...settings },
+    });
+    const state = () => registry.connectionStates()[0];
+    return { server, registry, states, state };
+  }
+
+  it('refuses a self-signed certificate by default: failed with the reason, not retried', async () => {
+    const { server, state } = await connect({});
+
+    await eventually(() => state()?.state === 'failed');
+
+    expect(state()?.lastError?.message).toBe('self-signed certificate');
+    await expect(server.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
+    expect(server.lines).toEqual([]);
+  });
+
+  it('accepts a self-signed certificate with tlsVerify false', async () => {
+    const { state } = await connect({ tlsVerify: false });
+
+    await eventually(() => state()?.state === 'socket.registered');
+  });
+
+  it('accepts the certificate its tlsFingerprint pins', async () => {
+    const pinned = serverCertificate.fingerprint256.replaceAll(':', '').toLowerCase();
+    const { state } = await connect({ tlsFingerprint: pinned });
+
+    await eventually(() => state()?.state === 'socket.registered');
+  });
+
+  it('refuses a certificate other than the pinned one before writing a line, not retried', async () => {
+    const { server, state } = await connect({ tlsFingerprint: 'ab'.repeat(32), password: 'server-secret' });
+
+    await eventually(() => state()?.state === 'failed');
+
+    expect(state()?.lastError?.message).toMatch(/^certificate fingerprint mismatch/);
+    // not even PASS reached the impostor
+    expect(server.lines).toEqual([]);
+    await expect(server.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
+  });
+
+  it('SASL PLAIN: the account and password reach the server, then registered', async () => {
+    const payloads: Array<string | undefined> = [];
+    const script = saslServer((payload) => {
+      payloads.push(payload);
+      return payload === 'bot\0bot\0sasl-secret';
+    });
+    const { state } = await connect(
+      { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'sasl-secret' } },
+      script,
+    );
+
+    await eventually(() => state()?.state === 'socket.registered');
+
+    expect(payloads).toEqual(['bot\0bot\0sasl-secret']);
+  });
+
+  it('SASL PLAIN refused (904): failed with the reason, not retried', async () => {
+    const script = saslServer(() => false);
+    const { server, state } = await connect(
+      { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'wrong' } },
+      script,
+    );
+
+    await eventually(() => state()?.state === 'failed');
+
+    expect(state()?.lastError?.message).toBe(
+      'SASL authentication failed (904): SASL authentication failed: Invalid account credentials',
+    );
+    await expect(server.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
+  });
+
+  it('SASL PLAIN refused with saslRequired false: registered unauthenticated, the failure kept as lastError', async () => {
+    const { state } = await connect(
+      { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'wrong' }, saslRequired: false },
+      saslServer(() => false),
+    );
+
+    await eventually(() => state()?.state === 'socket.registered');
+
+    expect(state()?.lastError?.message).toMatch(/^SASL authentication failed \(904\)/);
+  });
+
+  it('SASL EXTERNAL: the client certificate is presented, then registered', async () => {
+    const presented: Array<string | undefined> = [];
+    const script = saslServer((_payload, client) => {
+      presented.push(client.clientCertificateFingerprint);
+      return client.clientCertificateFingerprint === clientCertificate.fingerprint256;
+    });
+    const { state } = await connect(
+      {
+        tlsVerify: false,
+        clientCertificate: clientCertificate.cert,
+        clientKey: clientCertificate.key,
+        sasl: { mechanism: 'EXTERNAL' },
+      },
+      script,
+      true,
+    );
+
+    await eventually(() => state()?.state === 'socket.registered');
+
+    expect(presented).toEqual([clientCertificate.fingerprint256]);
+  });
+
+  it('through the HTTP API: a PUT with a pinned fingerprint and SASL registers; a bad body is a 400 naming the field', async () => {
+    const server = await startScriptedIrcServer(
+      saslServer((payload) => payload === 'bot\0bot\0sasl-secret'),
+      {
+        tls: { cert: serverCertificate.cert, key: serverCertificate.key },
+      },
+    );
+    const service = await startInProcessIrcService();
+    cleanups.push(
+      () => server.dispose(),
+      () => service.close(),
+    );
+    const body = {
+      host: server.host,
+      port: server.port,
+      tls: true,
+      nickname: 'tester',
+      tlsFingerprint: serverCertificate.fingerprint256,
+      sasl: { mechanism: 'PLAIN', account: 'bot', password: 'sasl-secret' },
+    };
+
+    const refused = await service.request('PUT', '/internal/irc/connections/3', {
+      ...body,
+      sasl: { mechanism: 'EXTERNAL' },
+    });
+    const answer = await service.request('PUT', '/internal/irc/connections/3', body);
+
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { field: 'sasl' } });
+    expect(answer).toEqual({ status: 202, body: { serverId: 3, outcome: 'started' } });
+    await service.stream.waitFor(ircEvent('connection-state', { serverId: 3, state: 'socket.registered' }));
+  });
+});
