@@ -41,6 +41,25 @@ function postmasterPid(dataDir: string): number {
   return Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
+/**
+ * Removes a data folder once its PostgreSQL has exited: a start killed outright (the cleanup's SIGKILL) has
+ * its database child stop PostgreSQL after the fact, and PostgreSQL writes into the folder until it is gone.
+ */
+async function removeAfterPostgres(dir: { path: string; remove(): Promise<void> }): Promise<void> {
+  // the file may go between a look and a read: PostgreSQL removes it as it exits
+  const postmaster = existsSync(join(dir.path, 'postgres', 'postmaster.pid'))
+    ? (() => {
+        try {
+          return postmasterPid(dir.path);
+        } catch {
+          return undefined;
+        }
+      })()
+    : undefined;
+  if (postmaster !== undefined) await eventually(() => !isAlive(postmaster), 15_000);
+  await dir.remove();
+}
+
 describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
   const running: RunningProcess[] = [];
   const cleanups: Array<() => Promise<void>> = [];
@@ -75,7 +94,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
 
   it('serves both sides, stops everything on Ctrl-C, and reuses the data on the next start', async () => {
     const dir = await makeTempDir('start-e2e');
-    cleanups.push(dir.remove);
+    cleanups.push(() => removeAfterPostgres(dir));
 
     const first = await start(dir.path);
     await first.started.waitForOutput(/irc-supervisor is running/);
@@ -114,7 +133,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
 
   it('restarts the IRC service alone when it is killed, while the web side keeps serving', async () => {
     const dir = await makeTempDir('start-e2e-restart');
-    cleanups.push(dir.remove);
+    cleanups.push(() => removeAfterPostgres(dir));
     const { started, webUrl, ircUrl } = await start(dir.path);
     await started.waitForOutput(/irc-supervisor is running/);
     const web = sidePid(started.child.pid!, 'web/main.ts');
@@ -147,7 +166,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
 
   it('gives up with one line and exit 1 when a side keeps failing, stopping the rest', async () => {
     const dir = await makeTempDir('start-e2e-give-up');
-    cleanups.push(dir.remove);
+    cleanups.push(() => removeAfterPostgres(dir));
     const { started, webUrl, ircUrl } = await start(dir.path);
     await started.waitForOutput(/irc-supervisor is running/);
     const everything = [...descendantPids(started.child.pid!), postmasterPid(dir.path)];
@@ -171,7 +190,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
 
   it('takes both sides down with it when killed outright, and the next start recovers its database', async () => {
     const dir = await makeTempDir('start-e2e-kill');
-    cleanups.push(dir.remove);
+    cleanups.push(() => removeAfterPostgres(dir));
     const first = await start(dir.path);
     await first.started.waitForOutput(/irc-supervisor is running/);
     const sides = sidePids(first.started.child.pid!);
@@ -190,7 +209,7 @@ describe('npm start (src/start.ts) on an embedded PostgreSQL', () => {
     [{ IRC_SERVICE_URL: 'ftp://x' }, 'IRC_SERVICE_URL is invalid'],
   ])('refuses bad configuration (%o) with one line naming the variable, before anything starts', async (bad, line) => {
     const dir = await makeTempDir('start-e2e-bad');
-    cleanups.push(dir.remove);
+    cleanups.push(() => removeAfterPostgres(dir));
     const dataDir = join(dir.path, 'data');
     const { started } = await start(dataDir, bad);
 
