@@ -21,11 +21,25 @@ const CERTIFICATE_ERROR_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** The failure reason when a socket error is a refused certificate, else undefined. */
+/** What Node's checkServerIdentity error carries besides its message. */
+interface NameMismatchError extends NodeJS.ErrnoException {
+  host?: string;
+  cert?: { subject?: { CN?: string }; subjectaltname?: string };
+}
+
+/**
+ * The failure reason when a socket error is a refused certificate, else undefined: Node's own message (such as
+ * `certificate has expired`), except for a name mismatch, whose message can end in an empty list (an IP address
+ * checked against a certificate that names only hosts), so it says which name was asked for and which the
+ * certificate has.
+ */
 export function certificateFailure(error: Error | false | undefined): string | undefined {
   if (!error) return undefined;
-  const code = (error as NodeJS.ErrnoException).code;
-  return code !== undefined && CERTIFICATE_ERROR_CODES.has(code) ? error.message : undefined;
+  const { code, host, cert } = error as NameMismatchError;
+  if (code === undefined || !CERTIFICATE_ERROR_CODES.has(code)) return undefined;
+  if (code !== 'ERR_TLS_CERT_ALTNAME_INVALID' || host === undefined) return error.message;
+  const names = cert?.subjectaltname || (cert?.subject?.CN ? `CN=${cert.subject.CN}` : 'none');
+  return `certificate name mismatch: ${host} is not among the certificate's names (${names})`;
 }
 
 /** The failure reason when the socket's peer certificate is not the pinned one (lower-case hex), else undefined. */

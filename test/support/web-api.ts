@@ -34,7 +34,13 @@ export function webApi(baseUrl: string) {
     return seen!;
   };
   return {
-    async createServer(server: { host: string; port: number; nickname: string; name?: string }): Promise<number> {
+    async createServer(server: {
+      host: string;
+      port: number;
+      nickname: string;
+      name?: string;
+      tls?: boolean;
+    }): Promise<number> {
       const view = await call<{ id: number }>(
         `${baseUrl}/api/servers`,
         { method: 'POST', body: JSON.stringify({ name: server.name ?? server.nickname, tls: false, ...server }) },
