@@ -22,6 +22,7 @@ import { fatalErrorLine } from './fatal-replies.ts';
 import { joinLines, joinTargetLimit } from './join-lines.ts';
 import { NicknameFallbacks } from './nickname-fallbacks.ts';
 import { NicknameRegain } from './nickname-regain.ts';
+import { type SaslFailureEvent, saslAbortedLine, saslFailureReason } from './sasl-failures.ts';
 import { DEFAULT_FLOOD_CONTROL, SendQueue } from './send-queue.ts';
 import { certificateFailure, fingerprintMismatch } from './tls-checks.ts';
 
@@ -49,22 +50,6 @@ const NICKNAME_TAKEN_NUMERICS = new Set(['436', '437']);
 
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
-
-/** irc-framework's names for SASL failures, as the numerics an operator looks up. */
-const SASL_FAILURE_NUMERICS: Record<string, string> = {
-  fail: '904',
-  too_long: '905',
-  nick_locked: '902',
-  unsupported_mechanism: '908',
-};
-
-/** The connection's reason for a SASL failure, e.g. `SASL authentication failed (904): Invalid credentials`. */
-function saslFailureReason(event: { reason: string; message?: string }): string {
-  if (event.reason === 'capability_missing') return 'SASL authentication failed: the server does not offer SASL';
-  const numeric = SASL_FAILURE_NUMERICS[event.reason] ?? event.reason;
-  const text = event.message ?? (event.reason === 'unsupported_mechanism' ? 'mechanism not offered' : '');
-  return `SASL authentication failed (${numeric})${text ? `: ${text}` : ''}`;
-}
 
 export function createIrcClientActor(options: IrcClientActorOptions) {
   const { throttle } = options;
@@ -111,6 +96,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let regain: NicknameRegain | undefined;
     /** The server's ERROR line: it says why the server is about to close the socket (a K-line, a kill). */
     let serverError: string | undefined;
+    /** The SASL mechanisms the server listed in a 908. */
+    let saslOffered: string | undefined;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
@@ -147,6 +134,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       nicknameRefused(event.nick, 'erroneous');
     });
     client.on('unknown command', (command) => {
+      // 908 (RPL_SASLMECHS): the mechanisms the server offers, just before its 904
+      if (command.command === '908') saslOffered = command.params[1];
       if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
       const nick = command.params[1] ?? '';
       if (!registered) report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
@@ -209,11 +198,23 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       if (fatal !== undefined) fail(fatal);
     });
     // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
-    client.on('sasl failed', (event) => {
-      const reason = saslFailureReason(event);
+    const saslFailed = (event: SaslFailureEvent) => {
+      const offered = event.reason === 'unsupported_mechanism' ? client.network.cap.available.get('sasl') : saslOffered;
+      const reason = saslFailureReason(event, settings.sasl?.mechanism ?? 'PLAIN', offered);
       if (settings.saslRequired === false) report({ type: 'SERVER_ERROR', message: reason });
       else fail(reason);
-    });
+    };
+    client.on('sasl failed', saslFailed);
+    if (settings.sasl !== undefined) {
+      // irc-framework ends the negotiation on a 906 (aborted) without a word: read that line ourselves, until
+      // registration (listened to only by SASL connections, and only until then: memory per connection, bench P5)
+      const onRaw = (event: { line: string; from_server: boolean }) => {
+        const aborted = event.from_server ? saslAbortedLine(event.line) : undefined;
+        if (aborted !== undefined) saslFailed(aborted);
+      };
+      client.on('raw', onRaw);
+      client.once('registered', () => client.removeListener('raw', onRaw));
+    }
     client.on('ping timeout', () => {
       pingTimedOut = true;
     });

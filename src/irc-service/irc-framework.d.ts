@@ -56,7 +56,9 @@ declare module 'irc-framework' {
     'users offline': [event: { nicks: string[] }];
     /** `error` is `irc` for the server's ERROR line, else a name such as `password_mismatch` or `banned_from_network`. */
     'irc error': [event: { error: string; reason?: string; channel?: string }];
-    /** `reason`: fail (904), too_long (905), nick_locked (902), unsupported_mechanism, capability_missing. */
+    /** Every line read or written (`from_server` tells which). */
+    raw: [event: { line: string; from_server: boolean }];
+    /** `reason`: fail (904), too_long (905), nick_locked (902), unsupported_mechanism, capability_missing (906 emits none). */
     'sasl failed': [event: { reason: string; message?: string }];
     'ping timeout': [];
     'socket close': [error?: Error | false];
@@ -70,6 +72,8 @@ declare module 'irc-framework' {
     readonly network: {
       /** An ISUPPORT (005) token's value (`true` for a token without one), undefined when not sent. */
       supports(name: string): string | boolean | undefined;
+      /** Capabilities the server listed in CAP LS, by name, with their values (`sasl` → its mechanisms, if any). */
+      cap: { available: Map<string, string> };
     };
     readonly connection: {
       /** Writes one line (irc-framework's every write goes through here); replaced to add flood control. */
@@ -88,6 +92,8 @@ declare module 'irc-framework' {
     changeNick(nick: string): void;
     caseCompare(a: string, b: string): boolean;
     on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
+    once<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
+    removeListener<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
     removeAllListeners(): this;
   }
 

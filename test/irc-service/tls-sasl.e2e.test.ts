@@ -1,8 +1,8 @@
 /**
  * TLS verification and SASL through the real client actor, against a scripted IRC server over TLS with a
  * self-signed certificate made by openssl: refused by default with its reason, accepted with `tlsVerify: false`
- * or a matching `tlsFingerprint`, refused with a wrong one; SASL PLAIN success and failure, EXTERNAL with a
- * client certificate; one case through the IRC service's HTTP API.
+ * or a matching `tlsFingerprint`, refused with a wrong one; SASL PLAIN success and failure (904, 906 aborted, 908
+ * a mechanism not offered), EXTERNAL with a client certificate; one case through the IRC service's HTTP API.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IrcConnectionSettings } from '../../machines/irc-connection.machine.ts';
@@ -19,12 +19,22 @@ import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../suppor
 /** Long enough for several reconnects had the connection not failed. */
 const QUIET_WINDOW_MS = 1_000;
 
+/** The SASL mechanisms a scripted server offers, and how it lists them in CAP LS. */
+interface SaslOffer {
+  /** Mechanisms it takes (default PLAIN and EXTERNAL); another is answered 908 (the list), then 904. */
+  mechanisms?: string[];
+  /** `sasl=PLAIN,EXTERNAL` (SASL 3.2, the default) or a bare `sasl` (3.1: the client learns the list from a 908). */
+  listInCap?: boolean;
+}
+
 /**
- * A server that offers SASL (PLAIN and EXTERNAL) and welcomes a client once its NICK, USER and CAP END have come.
- * `authenticate` judges the client's PLAIN payload (decoded) or its EXTERNAL certificate: true answers 900/903,
- * false 904.
+ * A server that offers SASL and welcomes a client once its NICK, USER and CAP END have come. `authenticate` judges
+ * the client's PLAIN payload (decoded) or its EXTERNAL certificate: true answers 900/903, false 904, `abort` 906.
  */
-function saslServer(authenticate: (credentials: string | undefined, client: ScriptedClient) => boolean): IrcScript {
+function saslServer(
+  authenticate: (credentials: string | undefined, client: ScriptedClient) => boolean | 'abort',
+  { mechanisms = ['PLAIN', 'EXTERNAL'], listInCap = true }: SaslOffer = {},
+): IrcScript {
   const clients = new WeakMap<
     ScriptedClient,
     { nick?: string; user?: boolean; capEnd?: boolean; mechanism?: string }
@@ -36,15 +46,22 @@ function saslServer(authenticate: (credentials: string | undefined, client: Scri
     if (command === 'PING') client.send(`PONG irc.test ${params.join(' ')}`);
     else if (command === 'NICK') seen.nick = params[0];
     else if (command === 'USER') seen.user = true;
-    else if (line.startsWith('CAP LS')) client.send(':irc.test CAP * LS :sasl=PLAIN,EXTERNAL');
+    else if (line.startsWith('CAP LS')) client.send(`:irc.test CAP * LS :sasl${listInCap ? `=${mechanisms}` : ''}`);
     else if (line.startsWith('CAP REQ')) client.send(`:irc.test CAP * ACK ${params.slice(1).join(' ')}`);
     else if (line === 'CAP END') seen.capEnd = true;
-    else if (command === 'AUTHENTICATE' && seen.mechanism === undefined) {
+    else if (command === 'AUTHENTICATE' && seen.mechanism === undefined && !mechanisms.includes(params[0] ?? '')) {
+      client.send(
+        `:irc.test 908 ${seen.nick} ${mechanisms} :are available SASL mechanisms`,
+        `:irc.test 904 ${seen.nick} :SASL authentication failed`,
+      );
+    } else if (command === 'AUTHENTICATE' && seen.mechanism === undefined) {
       seen.mechanism = params[0];
       client.send('AUTHENTICATE +');
     } else if (command === 'AUTHENTICATE') {
       const payload = seen.mechanism === 'PLAIN' ? Buffer.from(params[0] ?? '', 'base64').toString('utf8') : undefined;
-      if (authenticate(payload, client)) {
+      const verdict = authenticate(payload, client);
+      if (verdict === 'abort') client.send(`:irc.test 906 ${seen.nick} :SASL authentication aborted`);
+      else if (verdict) {
         client.send(
           `:irc.test 900 * ${seen.nick}!u@h account :You are now logged in as account`,
           ':irc.test 903 * :SASL authentication successful',
@@ -176,6 +193,77 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
     await eventually(() => state()?.state === 'socket.registered');
 
     expect(state()?.lastError?.message).toMatch(/^SASL authentication failed \(904\)/);
+  });
+
+  it('SASL aborted by the server (906): failed with the reason, not retried', async () => {
+    const { server, state } = await connect(
+      { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'sasl-secret' } },
+      saslServer(() => 'abort'),
+    );
+
+    await eventually(() => state()?.state === 'failed');
+
+    expect(state()?.lastError?.message).toBe('SASL authentication failed (906): SASL authentication aborted');
+    await expect(server.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
+  });
+
+  it('SASL aborted (906) with saslRequired false: registered unauthenticated, the 906 kept as lastError', async () => {
+    const { state } = await connect(
+      {
+        tlsVerify: false,
+        sasl: { mechanism: 'PLAIN', account: 'bot', password: 'sasl-secret' },
+        saslRequired: false,
+      },
+      saslServer(() => 'abort'),
+    );
+
+    await eventually(() => state()?.state === 'socket.registered');
+
+    expect(state()?.lastError?.message).toBe('SASL authentication failed (906): SASL authentication aborted');
+  });
+
+  it.each([
+    ['listed in a 908 (SASL 3.1)', false],
+    ['listed in its CAP value (SASL 3.2)', true],
+  ])(
+    'a mechanism the server does not offer, %s: failed, the reason names the ones it offers, not retried',
+    async (_name, listInCap) => {
+      const { server, state } = await connect(
+        {
+          tlsVerify: false,
+          clientCertificate: clientCertificate.cert,
+          clientKey: clientCertificate.key,
+          sasl: { mechanism: 'EXTERNAL' },
+        },
+        saslServer(() => true, { mechanisms: ['PLAIN', 'SCRAM-SHA-256'], listInCap }),
+      );
+
+      await eventually(() => state()?.state === 'failed');
+
+      expect(state()?.lastError?.message).toBe(
+        'SASL authentication failed (908): the server does not offer EXTERNAL; it offers PLAIN, SCRAM-SHA-256',
+      );
+      await expect(server.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
+    },
+  );
+
+  it('a mechanism the server does not offer (908) with saslRequired false: registered unauthenticated', async () => {
+    const { state } = await connect(
+      {
+        tlsVerify: false,
+        clientCertificate: clientCertificate.cert,
+        clientKey: clientCertificate.key,
+        sasl: { mechanism: 'EXTERNAL' },
+        saslRequired: false,
+      },
+      saslServer(() => true, { mechanisms: ['PLAIN'], listInCap: false }),
+    );
+
+    await eventually(() => state()?.state === 'socket.registered');
+
+    expect(state()?.lastError?.message).toBe(
+      'SASL authentication failed (908): the server does not offer EXTERNAL; it offers PLAIN',
+    );
   });
 
   it('SASL EXTERNAL: the client certificate is presented, then registered', async () => {

@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OPENSSL } from './requirements.ts';
+import { makeSelfSignedCertificate } from './self-signed-certificate.ts';
 import { makeTempDir } from './temp-dir.ts';
 
 export interface IssuedCertificate {
@@ -40,21 +41,9 @@ export async function makeCertificateAuthority(): Promise<CertificateAuthority> 
   const dir = await makeTempDir('test-ca');
   const certPath = join(dir.path, 'ca.pem');
   const keyPath = join(dir.path, 'ca-key.pem');
-  await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=irc-supervisor test CA',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  );
+  // a self-signed certificate is a root authority (openssl's `req -x509` marks it CA:TRUE)
+  const root = await makeSelfSignedCertificate('irc-supervisor test CA');
+  await Promise.all([writeFile(certPath, root.cert), writeFile(keyPath, root.key)]);
   let issued = 0;
   return {
     certPath,
