@@ -13,67 +13,11 @@ import type { IrcEventPayload } from '../../src/shared/irc-events.ts';
 import { ircEvent, startInProcessIrcService } from '../support/in-process-irc-service.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
-import { type IrcScript, type ScriptedClient, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
+import { type IrcScript, saslScript, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { makeSelfSignedCertificate, type SelfSignedCertificate } from '../support/self-signed-certificate.ts';
 
 /** Long enough for several reconnects had the connection not failed. */
 const QUIET_WINDOW_MS = 1_000;
-
-/** The SASL mechanisms a scripted server offers, and how it lists them in CAP LS. */
-interface SaslOffer {
-  /** Mechanisms it takes (default PLAIN and EXTERNAL); another is answered 908 (the list), then 904. */
-  mechanisms?: string[];
-  /** `sasl=PLAIN,EXTERNAL` (SASL 3.2, the default) or a bare `sasl` (3.1: the client learns the list from a 908). */
-  listInCap?: boolean;
-}
-
-/**
- * A server that offers SASL and welcomes a client once its NICK, USER and CAP END have come. `authenticate` judges
- * the client's PLAIN payload (decoded) or its EXTERNAL certificate: true answers 900/903, false 904, `abort` 906.
- */
-function saslServer(
-  authenticate: (credentials: string | undefined, client: ScriptedClient) => boolean | 'abort',
-  { mechanisms = ['PLAIN', 'EXTERNAL'], listInCap = true }: SaslOffer = {},
-): IrcScript {
-  const clients = new WeakMap<
-    ScriptedClient,
-    { nick?: string; user?: boolean; capEnd?: boolean; mechanism?: string }
-  >();
-  return (line, client) => {
-    const seen = clients.get(client) ?? {};
-    clients.set(client, seen);
-    const [command, ...params] = line.split(' ');
-    if (command === 'PING') client.send(`PONG irc.test ${params.join(' ')}`);
-    else if (command === 'NICK') seen.nick = params[0];
-    else if (command === 'USER') seen.user = true;
-    else if (line.startsWith('CAP LS')) client.send(`:irc.test CAP * LS :sasl${listInCap ? `=${mechanisms}` : ''}`);
-    else if (line.startsWith('CAP REQ')) client.send(`:irc.test CAP * ACK ${params.slice(1).join(' ')}`);
-    else if (line === 'CAP END') seen.capEnd = true;
-    else if (command === 'AUTHENTICATE' && seen.mechanism === undefined && !mechanisms.includes(params[0] ?? '')) {
-      client.send(
-        `:irc.test 908 ${seen.nick} ${mechanisms} :are available SASL mechanisms`,
-        `:irc.test 904 ${seen.nick} :SASL authentication failed`,
-      );
-    } else if (command === 'AUTHENTICATE' && seen.mechanism === undefined) {
-      seen.mechanism = params[0];
-      client.send('AUTHENTICATE +');
-    } else if (command === 'AUTHENTICATE') {
-      const payload = seen.mechanism === 'PLAIN' ? Buffer.from(params[0] ?? '', 'base64').toString('utf8') : undefined;
-      const verdict = authenticate(payload, client);
-      if (verdict === 'abort') client.send(`:irc.test 906 ${seen.nick} :SASL authentication aborted`);
-      else if (verdict) {
-        client.send(
-          `:irc.test 900 * ${seen.nick}!u@h account :You are now logged in as account`,
-          ':irc.test 903 * :SASL authentication successful',
-        );
-      } else client.send(':irc.test 904 * :SASL authentication failed: Invalid account credentials');
-    }
-    if (seen.nick && seen.user && seen.capEnd) {
-      seen.capEnd = false;
-      client.send(`:irc.test 001 ${seen.nick} :Welcome`, `:irc.test 422 ${seen.nick} :MOTD File is missing`);
-    }
-  };
-}
 
 describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted server', () => {
   let serverCertificate: SelfSignedCertificate;
@@ -93,7 +37,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
   /** A TLS server with the self-signed certificate, and one connection to it through the real client actor. */
   async function connect(
     settings: Partial<IrcConnectionSettings>,
-    script: IrcScript = saslServer(() => true),
+    script: IrcScript = saslScript(() => true),
     requestClientCertificate = false,
   ) {
     const server = await startScriptedIrcServer(script, {
@@ -155,7 +99,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
 
   it('SASL PLAIN: the account and password reach the server, then registered', async () => {
     const payloads: Array<string | undefined> = [];
-    const script = saslServer((payload) => {
+    const script = saslScript((payload) => {
       payloads.push(payload);
       return payload === 'bot\0bot\0sasl-secret';
     });
@@ -170,7 +114,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
   });
 
   it('SASL PLAIN refused (904): failed with the reason, not retried', async () => {
-    const script = saslServer(() => false);
+    const script = saslScript(() => false);
     const { server, state } = await connect(
       { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'wrong' } },
       script,
@@ -187,7 +131,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
   it('SASL PLAIN refused with saslRequired false: registered unauthenticated, the failure kept as lastError', async () => {
     const { state } = await connect(
       { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'wrong' }, saslRequired: false },
-      saslServer(() => false),
+      saslScript(() => false),
     );
 
     await eventually(() => state()?.state === 'socket.registered');
@@ -198,7 +142,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
   it('SASL aborted by the server (906): failed with the reason, not retried', async () => {
     const { server, state } = await connect(
       { tlsVerify: false, sasl: { mechanism: 'PLAIN', account: 'bot', password: 'sasl-secret' } },
-      saslServer(() => 'abort'),
+      saslScript(() => 'abort'),
     );
 
     await eventually(() => state()?.state === 'failed');
@@ -214,7 +158,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
         sasl: { mechanism: 'PLAIN', account: 'bot', password: 'sasl-secret' },
         saslRequired: false,
       },
-      saslServer(() => 'abort'),
+      saslScript(() => 'abort'),
     );
 
     await eventually(() => state()?.state === 'socket.registered');
@@ -235,7 +179,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
           clientKey: clientCertificate.key,
           sasl: { mechanism: 'EXTERNAL' },
         },
-        saslServer(() => true, { mechanisms: ['PLAIN', 'SCRAM-SHA-256'], listInCap }),
+        saslScript(() => true, { mechanisms: ['PLAIN', 'SCRAM-SHA-256'], listInCap }),
       );
 
       await eventually(() => state()?.state === 'failed');
@@ -256,7 +200,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
         sasl: { mechanism: 'EXTERNAL' },
         saslRequired: false,
       },
-      saslServer(() => true, { mechanisms: ['PLAIN'], listInCap: false }),
+      saslScript(() => true, { mechanisms: ['PLAIN'], listInCap: false }),
     );
 
     await eventually(() => state()?.state === 'socket.registered');
@@ -268,7 +212,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
 
   it('SASL EXTERNAL: the client certificate is presented, then registered', async () => {
     const presented: Array<string | undefined> = [];
-    const script = saslServer((_payload, client) => {
+    const script = saslScript((_payload, client) => {
       presented.push(client.clientCertificateFingerprint);
       return client.clientCertificateFingerprint === clientCertificate.fingerprint256;
     });
@@ -290,7 +234,7 @@ describe.skipIf(lacks('openssl'))('TLS verification and SASL against a scripted 
 
   it('through the HTTP API: a PUT with a pinned fingerprint and SASL registers; a bad body is a 400 naming the field', async () => {
     const server = await startScriptedIrcServer(
-      saslServer((payload) => payload === 'bot\0bot\0sasl-secret'),
+      saslScript((payload) => payload === 'bot\0bot\0sasl-secret'),
       {
         tls: { cert: serverCertificate.cert, key: serverCertificate.key },
       },

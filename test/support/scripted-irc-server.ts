@@ -1,6 +1,6 @@
 /**
  * A scripted IRC server for replies a stock server cannot give without services or operators (465 banned, a
- * K-line ERROR, SASL): a loopback TCP (or TLS) listener that answers each client's lines from a script, and counts
+ * K-line ERROR, SASL: `saslScript`): a loopback TCP (or TLS) listener that answers each client's lines from a script, and counts
  * the sockets it accepted (so a test can tell that nobody reconnected).
  *
  * ```ts
@@ -149,5 +149,61 @@ export function answerRegistration(answer: (nickname: string) => RegistrationAns
     const { lines, close } = answer(seen.nickname);
     if (close) client.close(lines);
     else client.send(...lines);
+  };
+}
+
+/** The SASL mechanisms a scripted server offers, and how it lists them in CAP LS. */
+export interface SaslOffer {
+  /** Mechanisms it takes (default PLAIN and EXTERNAL); another is answered 908 (the list), then 904. */
+  mechanisms?: string[];
+  /** `sasl=PLAIN,EXTERNAL` (SASL 3.2, the default) or a bare `sasl` (3.1: the client learns the list from a 908). */
+  listInCap?: boolean;
+}
+
+/**
+ * A server that offers SASL and welcomes a client once its NICK, USER and CAP END have come. `authenticate` judges
+ * the client's PLAIN payload (decoded) or its EXTERNAL certificate: true answers 900/903, false 904, `abort` 906.
+ */
+export function saslScript(
+  authenticate: (credentials: string | undefined, client: ScriptedClient) => boolean | 'abort',
+  { mechanisms = ['PLAIN', 'EXTERNAL'], listInCap = true }: SaslOffer = {},
+): IrcScript {
+  const clients = new WeakMap<
+    ScriptedClient,
+    { nick?: string; user?: boolean; capEnd?: boolean; mechanism?: string }
+  >();
+  return (line, client) => {
+    const seen = clients.get(client) ?? {};
+    clients.set(client, seen);
+    const [command, ...params] = line.split(' ');
+    if (command === 'PING') client.send(`PONG irc.test ${params.join(' ')}`);
+    else if (command === 'NICK') seen.nick = params[0];
+    else if (command === 'USER') seen.user = true;
+    else if (line.startsWith('CAP LS')) client.send(`:irc.test CAP * LS :sasl${listInCap ? `=${mechanisms}` : ''}`);
+    else if (line.startsWith('CAP REQ')) client.send(`:irc.test CAP * ACK ${params.slice(1).join(' ')}`);
+    else if (line === 'CAP END') seen.capEnd = true;
+    else if (command === 'AUTHENTICATE' && seen.mechanism === undefined && !mechanisms.includes(params[0] ?? '')) {
+      client.send(
+        `:irc.test 908 ${seen.nick} ${mechanisms} :are available SASL mechanisms`,
+        `:irc.test 904 ${seen.nick} :SASL authentication failed`,
+      );
+    } else if (command === 'AUTHENTICATE' && seen.mechanism === undefined) {
+      seen.mechanism = params[0];
+      client.send('AUTHENTICATE +');
+    } else if (command === 'AUTHENTICATE') {
+      const payload = seen.mechanism === 'PLAIN' ? Buffer.from(params[0] ?? '', 'base64').toString('utf8') : undefined;
+      const verdict = authenticate(payload, client);
+      if (verdict === 'abort') client.send(`:irc.test 906 ${seen.nick} :SASL authentication aborted`);
+      else if (verdict) {
+        client.send(
+          `:irc.test 900 * ${seen.nick}!u@h account :You are now logged in as account`,
+          ':irc.test 903 * :SASL authentication successful',
+        );
+      } else client.send(':irc.test 904 * :SASL authentication failed: Invalid account credentials');
+    }
+    if (seen.nick && seen.user && seen.capEnd) {
+      seen.capEnd = false;
+      client.send(`:irc.test 001 ${seen.nick} :Welcome`, `:irc.test 422 ${seen.nick} :MOTD File is missing`);
+    }
   };
 }
