@@ -200,6 +200,160 @@ const EDIT_FIELDS = [
   { name: 'password', label: 'Password', type: 'password', optional: true },
 ];
 
+// TLS and SASL: the secrets (client key, SASL password) and the client certificate are write-only. The API
+// never answers them, only whether one is set, so their boxes start empty and a box left empty keeps what is stored.
+
+/** What a new server has when the add form leaves the TLS and SASL settings alone (the API's defaults). */
+const SECURITY_DEFAULTS = {
+  tlsVerify: true,
+  tlsFingerprint: null,
+  hasClientCertificate: false,
+  hasClientKey: false,
+  sasl: null,
+  hasSaslPassword: false,
+  saslRequired: true,
+};
+
+/** The TLS and SASL part of a server form; each box's error slot is named as the API names the field. */
+function createSecurityFields() {
+  const slot = (field) => element('span', { className: 'field-error', dataset: { fieldError: field } });
+  const labelled = (label, input, className = '') =>
+    input.type === 'checkbox'
+      ? element('label', { className: `inline ${className}` }, input, ` ${label}`)
+      : element('label', { className }, `${label} `, input);
+  const tlsVerify = element('input', { name: 'tlsVerify', type: 'checkbox', defaultChecked: true });
+  const tlsFingerprint = element('input', {
+    name: 'tlsFingerprint',
+    type: 'text',
+    placeholder: 'none',
+    spellcheck: false,
+    title: 'SHA-256 of the one certificate accepted (64 hex digits, colons allowed)',
+  });
+  const pem = (name) => element('textarea', { name, rows: 2, spellcheck: false, autocomplete: 'off' });
+  const clearClientCertificate = element('input', { name: 'clearClientCertificate', type: 'checkbox' });
+  const mechanism = element(
+    'select',
+    { name: 'saslMechanism' },
+    element('option', { value: '' }, 'none'),
+    element('option', { value: 'PLAIN' }, 'PLAIN (account, password)'),
+    element('option', { value: 'EXTERNAL' }, 'EXTERNAL (client certificate)'),
+  );
+  const account = element('input', { name: 'saslAccount', type: 'text', autocomplete: 'off' });
+  const password = element('input', { name: 'saslPassword', type: 'password', autocomplete: 'new-password' });
+  const saslRequired = element('input', { name: 'saslRequired', type: 'checkbox', defaultChecked: true });
+  const plainOnly = [labelled('SASL account', account, 'sasl-plain'), slot('sasl.account')];
+  const plainPassword = [labelled('SASL password', password, 'sasl-plain'), slot('sasl.password')];
+  const fieldset = element(
+    'fieldset',
+    { className: 'security', dataset: { testid: 'security-fields' } },
+    element('legend', {}, 'TLS and SASL'),
+    labelled('Verify the certificate', tlsVerify),
+    slot('tlsVerify'),
+    labelled('Pinned certificate (SHA-256)', tlsFingerprint),
+    slot('tlsFingerprint'),
+    labelled('Client certificate (PEM)', pem('clientCertificate')),
+    slot('clientCertificate'),
+    labelled('Client key (PEM)', pem('clientKey')),
+    slot('clientKey'),
+    labelled('Remove the client certificate', clearClientCertificate, 'clear-client-certificate'),
+    labelled('SASL', mechanism),
+    slot('sasl'),
+    ...plainOnly,
+    ...plainPassword,
+    labelled('Fail when SASL fails', saslRequired),
+    slot('saslRequired'),
+  );
+  // the account and password matter to PLAIN only
+  const showPlain = () => {
+    for (const label of fieldset.querySelectorAll('.sasl-plain')) label.hidden = mechanism.value !== 'PLAIN';
+  };
+  mechanism.addEventListener('change', showPlain);
+  fieldset.showPlain = showPlain;
+  return fieldset;
+}
+
+/** Fills the TLS and SASL part of `form` from a server's view; the write-only boxes start empty. */
+function fillSecurityFields(form, server) {
+  const { elements } = form;
+  elements.tlsVerify.checked = server.tlsVerify;
+  elements.tlsFingerprint.value = server.tlsFingerprint ?? '';
+  elements.clientCertificate.value = '';
+  elements.clientCertificate.placeholder = server.hasClientCertificate ? 'set (unchanged)' : 'none';
+  elements.clientKey.value = '';
+  elements.clientKey.placeholder = server.hasClientKey ? 'set (unchanged)' : 'none';
+  elements.clearClientCertificate.checked = false;
+  form.querySelector('.clear-client-certificate').hidden = !server.hasClientCertificate;
+  elements.saslMechanism.value = server.sasl?.mechanism ?? '';
+  elements.saslAccount.value = server.sasl?.mechanism === 'PLAIN' ? server.sasl.account : '';
+  elements.saslPassword.value = '';
+  elements.saslPassword.placeholder = server.hasSaslPassword ? 'set (unchanged)' : 'none';
+  elements.saslRequired.checked = server.saslRequired;
+  form.querySelector('fieldset.security').showPlain();
+}
+
+/**
+ * The TLS and SASL fields of `form` that differ from `server` (a view, or SECURITY_DEFAULTS for a new one), as
+ * the API takes them. The SASL password is never shown, so changing PLAIN's account needs it typed again.
+ */
+function securityChanges(form, server) {
+  const { elements } = form;
+  const changes = {};
+  if (elements.tlsVerify.checked !== server.tlsVerify) changes.tlsVerify = elements.tlsVerify.checked;
+  const fingerprint = elements.tlsFingerprint.value.trim();
+  const pinned = fingerprint === '' ? null : fingerprint.replaceAll(':', '').toLowerCase();
+  // sent as typed: the API names the field when it is no fingerprint
+  if (pinned !== server.tlsFingerprint) changes.tlsFingerprint = fingerprint === '' ? null : fingerprint;
+  if (elements.clearClientCertificate.checked) {
+    changes.clientCertificate = null;
+    changes.clientKey = null;
+  } else {
+    if (elements.clientCertificate.value.trim() !== '') changes.clientCertificate = elements.clientCertificate.value;
+    if (elements.clientKey.value.trim() !== '') changes.clientKey = elements.clientKey.value;
+  }
+  const mechanism = elements.saslMechanism.value;
+  const account = elements.saslAccount.value.trim();
+  const password = elements.saslPassword.value;
+  if (mechanism === '' && server.sasl) changes.sasl = null;
+  if (mechanism === 'EXTERNAL' && server.sasl?.mechanism !== 'EXTERNAL') changes.sasl = { mechanism };
+  if (
+    mechanism === 'PLAIN' &&
+    (server.sasl?.mechanism !== 'PLAIN' || account !== server.sasl.account || password !== '')
+  ) {
+    if (password === '') {
+      throw new ApiError(
+        'sasl.password: type the SASL password (it is never shown, so a change needs it)',
+        'sasl.password',
+      );
+    }
+    changes.sasl = { mechanism, account, password };
+  }
+  if (elements.saslRequired.checked !== server.saslRequired) changes.saslRequired = elements.saslRequired.checked;
+  return changes;
+}
+
+/**
+ * The TLS and SASL settings in a few words, for the card (never a secret: only whether one is set); empty for a
+ * plain connection without SASL, which the address line already says.
+ */
+function securityText(server) {
+  if (!server.tls && !server.sasl) return '';
+  const parts = [
+    !server.tls
+      ? 'no TLS'
+      : server.tlsFingerprint
+        ? `TLS pinned to ${server.tlsFingerprint.slice(0, 16)}…`
+        : server.tlsVerify
+          ? 'TLS verified'
+          : 'TLS not verified',
+  ];
+  if (server.hasClientCertificate) parts.push('client certificate set');
+  if (server.sasl?.mechanism === 'PLAIN') {
+    parts.push(`SASL PLAIN as ${server.sasl.account}${server.hasSaslPassword ? ' (password set)' : ''}`);
+  } else if (server.sasl?.mechanism === 'EXTERNAL') parts.push('SASL EXTERNAL');
+  if (server.sasl) parts.push(server.saslRequired ? 'required' : 'optional');
+  return parts.join(' · ');
+}
+
 function actionButton(label, testid, onclick, title = '') {
   return element('button', { type: 'button', title, dataset: { testid, action: testid }, onclick }, label);
 }
@@ -210,6 +364,7 @@ function createCard(server) {
   const current = () => state.servers.get(id);
   card.name = element('span', { className: 'server-name', dataset: { testid: 'server-name' } });
   card.address = element('span', { className: 'muted', dataset: { testid: 'server-address' } });
+  card.security = element('p', { className: 'muted security-summary', dataset: { testid: 'security' } });
   card.badge = element('span', { dataset: { testid: 'server-state' } });
   card.connection = element('p', { className: 'connection', dataset: { testid: 'connection-state' } });
   card.wantedObserved = element('p', { className: 'muted', dataset: { testid: 'wanted-observed' } });
@@ -274,6 +429,7 @@ function createCard(server) {
         remove,
       ),
     ),
+    card.security,
     card.connection,
     card.wantedObserved,
     card.failure,
@@ -308,6 +464,7 @@ function createEditForm(card) {
   const clearPassword = element('input', { name: 'clearPassword', type: 'checkbox' });
   form.append(
     element('label', { className: 'inline clear-password' }, clearPassword, ' Remove the password'),
+    createSecurityFields(),
     element('span', { className: 'field-error', dataset: { fieldError: 'body' } }),
     element(
       'span',
@@ -336,8 +493,13 @@ function createEditForm(card) {
       }
     }
     if (form.elements.clearPassword.checked) changes.password = null;
-    if (Object.keys(changes).length === 0) return toggleEdit(card, false);
-    const saved = await act(() => api('PATCH', `/api/servers/${card.id}`, changes), { form });
+    const saved = await act(
+      async () => {
+        Object.assign(changes, securityChanges(form, server));
+        if (Object.keys(changes).length > 0) await api('PATCH', `/api/servers/${card.id}`, changes);
+      },
+      { form },
+    );
     if (saved) toggleEdit(card, false);
   });
   return form;
@@ -358,6 +520,7 @@ function toggleEdit(card, open = card.editForm.hidden) {
     }
     form.elements.clearPassword.checked = false;
     form.querySelector('.clear-password').hidden = !server.hasPassword;
+    fillSecurityFields(form, server);
     for (const slot of form.querySelectorAll('[data-field-error]')) setText(slot, '');
   }
   form.hidden = !open;
@@ -445,6 +608,8 @@ function updateCard(card, server) {
   setData(card.root, 'name', server.name);
   setText(card.name, server.name);
   setText(card.address, `${server.host}:${server.port}${server.tls ? ' (TLS)' : ''} as ${server.nickname}`);
+  setText(card.security, securityText(server));
+  setHidden(card.security, card.security.textContent === '');
   setText(card.badge, server.connected ? 'connected' : 'disconnected');
   setClass(card.badge, `badge ${server.connected ? 'connected' : 'disconnected'}`);
   setData(card.root, 'connectionState', server.connection?.state ?? '');
@@ -717,6 +882,9 @@ function follow() {
   });
 }
 
+$('add-server').querySelector('[data-field-error="body"]').before(createSecurityFields());
+fillSecurityFields($('add-server'), SECURITY_DEFAULTS);
+
 $('add-server').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = event.target;
@@ -731,10 +899,14 @@ $('add-server').addEventListener('submit', async (event) => {
         port: port === '' ? port : Number(port),
         nickname: fields.get('nickname'),
         tls: fields.get('tls') === 'on',
+        ...securityChanges(form, SECURITY_DEFAULTS),
       }),
     { form },
   );
-  if (added) form.reset();
+  if (added) {
+    form.reset();
+    fillSecurityFields(form, SECURITY_DEFAULTS);
+  }
 });
 
 $('check-now').addEventListener('click', () =>
