@@ -8,8 +8,8 @@
  * Networks as they are: a refused nickname (433, 432, 436, 437) is reported as SERVER_ERROR (so an operator
  * sees why) and replaced by a fallback that fits the network's NICKLEN; once registered under a fallback the
  * wanted nickname is taken back when it frees; a reply that retrying cannot fix (465, 464, a K-line ERROR,
- * no acceptable nickname) is reported as FATAL; every line written waits its turn in the connection's token
- * bucket (send-queue.ts).
+ * no acceptable nickname, a refused certificate, a SASL failure unless `saslRequired` is false) is reported as
+ * FATAL; every line written waits its turn in the connection's token bucket (send-queue.ts).
  */
 import IRC from 'irc-framework';
 import { fromCallback } from 'xstate';

@@ -3,7 +3,7 @@
  * certificate authority (`NODE_EXTRA_CA_CERTS`, as an operator trusts a private network's CA), and scripted IRC
  * servers over TLS with certificates it signed. A valid one registers (so the authority is trusted); an expired
  * one and one for another name are refused by default, `failed` with the reason where an operator looks (the IRC
- * service's list and events, the web API), and not tried again within the window in which a lost socket would
+ * service's status, list and events, the web API), and not tried again within the window in which a lost socket would
  * have been retried several times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,12 @@ describe.skipIf(lacks('ngircd') || lacks('openssl'))('certificate failures, end 
 
       expect(event.lastError?.message).toBe(reason);
       expect((await listed(serverId))?.lastError?.message).toBe(reason);
+      const status = (await (await system.internalFetch(`${system.irc.url}/internal/irc/status`)).json()) as {
+        connections: number[];
+        failed?: number[];
+      };
+      expect(status.failed).toContain(serverId);
+      expect(status.connections).not.toContain(serverId);
       expect((await failureShown(serverId)).message).toBe(reason);
       // the refused handshake was the only attempt: no line written, no second connect within the window
       await expect(server.waitForAccepted(2, QUIET_WINDOW_MS)).rejects.toThrow(/accepted 1 sockets/);
