@@ -12,6 +12,7 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
+import type { IrcCluster } from './irc-service/irc-cluster.ts';
 import { ircNodesRoutes } from './irc-service/irc-nodes.routes.ts';
 import { machinesRoutes } from './machines/machines.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
@@ -35,6 +36,8 @@ export interface WebAppDeps {
   metrics: WebMetrics;
   /** Each server's connection as the IRC service last reported it (kept by the IRC event consumer). */
   connections?: ConnectionStates;
+  /** The IRC service nodes, where a route's wish to connect places its server; a one-node cluster of `ircService` by default. */
+  cluster?: IrcCluster<unknown>;
   /** The IRC service nodes as `GET /api/irc-nodes` lists them; none without it (tests that do not look). */
   ircNodes?: () => readonly IrcNodeView[];
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
@@ -57,6 +60,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
       events: deps.publisher ?? deps.events,
       reconciler: deps.reconciler,
       connections: deps.connections,
+      cluster: deps.cluster,
       logger: deps.logger,
     }),
   );

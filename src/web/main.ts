@@ -115,6 +115,7 @@ await runMain('web', async (onShutdown) => {
     // the routes pass wishes on through the reconciler, which asks each server's node
     ircService: cluster.nodes[0]!.client,
     reconciler: wanted,
+    cluster,
     ircNodes: () => cluster.nodes.map((node) => node.view()),
     metrics,
     connections,
