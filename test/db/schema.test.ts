@@ -14,7 +14,13 @@ describe('database schema', () => {
     const rows = await db.query<{ table_name: string }>(
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(rows.map((row) => row.table_name)).toEqual(['channel_users', 'channels', 'irc_nodes', 'mikro_orm_migrations', 'servers']);
+    expect(rows.map((row) => row.table_name)).toEqual([
+      'channel_users',
+      'channels',
+      'irc_nodes',
+      'mikro_orm_migrations',
+      'servers',
+    ]);
   });
 
   it('has the contract columns with their nullability and defaults', async () => {

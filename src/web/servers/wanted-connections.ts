@@ -444,7 +444,7 @@ function mergeServerWork(a: ConvergeWork['server'], b: ConvergeWork['server']): 
 }
 
 /** The IRC service answered 404: it holds no such connection, so there is nothing to join, part or close. */
-async function tolerateNoConnection(call: Promise<unknown>): Promise<void> {
+export async function tolerateNoConnection(call: Promise<unknown>): Promise<void> {
   try {
     await call;
   } catch (error) {
