@@ -50,6 +50,7 @@ describe('database schema', () => {
     expect(column('channel_users', 'modes')).toMatchObject({ is_nullable: 'NO', column_default: "''::text" });
     expect(column('irc_nodes', 'name')).toMatchObject({ is_nullable: 'NO', column_default: null });
     expect(column('irc_nodes', 'draining_since')).toMatchObject({ is_nullable: 'YES', column_default: null });
+    expect(column('irc_nodes', 'drain_problem')).toMatchObject({ is_nullable: 'YES', column_default: null });
     for (const name of ['id', 'name', 'host', 'port', 'nickname', 'created_at', 'updated_at']) {
       expect(column('servers', name), name).toBeDefined();
     }

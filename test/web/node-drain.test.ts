@@ -57,7 +57,7 @@ describe('drain of an IRC service node', () => {
     const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
     const drain = new NodeDrain({ orm, cluster, wanted, events, moveTimeoutMs });
     const job = new ConnectionHealthCheckJob({ orm, cluster, events, wanted, drain });
-    return { job, wanted, drain, events };
+    return { job, wanted, drain, events, cluster };
   }
 
   /** A wanted server registered on `a`, in `#chan` with alice. */
@@ -116,7 +116,7 @@ describe('drain of an IRC service node', () => {
     const serverId = await liveOnA();
     const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
     const before = await serverPicture(db, serverId);
-    const { job, drain } = assemble(150);
+    const { job, drain, events } = assemble(150);
     await drain.drain('a');
 
     await job.perform();
@@ -126,6 +126,15 @@ describe('drain of an IRC service node', () => {
     expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
     expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
     expect(await serverPicture(db, serverId)).toEqual(before);
+    // the operator sees why, on every web instance (GET /api/irc-nodes, node-status)
+    const problem = `server ${serverId} stays on a: the new node did not register and join within 150 ms`;
+    expect(events.events).toContainEqual({
+      type: 'node-status',
+      payload: expect.objectContaining({ name: 'a', state: 'draining', drainProblem: problem }),
+    });
+    const elsewhere = assemble();
+    await elsewhere.drain.refresh();
+    expect(elsewhere.cluster.nodes[0]!.view()).toMatchObject({ state: 'draining', drainProblem: problem });
   });
 
   it('places a wanted server of the drained node that is not live on another node and connects it there', async () => {

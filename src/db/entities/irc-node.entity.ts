@@ -9,6 +9,8 @@ export const IrcNodeRecord = defineEntity({
     name: p.text().primary(),
     /** Since when it is draining: nothing new is placed on it and its servers are moved away; null when not. */
     drainingSince: p.datetime().columnType('timestamptz').nullable(),
+    /** Why the drain's last move from it was given up (the server stayed); null once a move succeeds. */
+    drainProblem: p.text().nullable(),
   },
 });
 

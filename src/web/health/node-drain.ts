@@ -126,14 +126,31 @@ export class NodeDrain {
   /** The node takes placements again (idempotent); servers moved away stay where they are. */
   async undrain(name: string): Promise<void> {
     this.known(name);
-    await runSql(this.options.orm.em.fork(), 'update irc_nodes set draining_since = null where name = ?', [name]);
+    await runSql(
+      this.options.orm.em.fork(),
+      'update irc_nodes set draining_since = null, drain_problem = null where name = ?',
+      [name],
+    );
     this.options.logger?.info({ node: name }, 'IRC service node no longer draining');
     await this.refresh();
   }
 
-  /** Reads which nodes are draining (another instance may have changed it); a changed node is told (`node-status`). */
+  /**
+   * Reads which nodes are draining, and their drain's last problem (another instance may have changed them); a
+   * node whose view changed is told (`node-status`).
+   */
   async refresh(): Promise<void> {
-    const changed = this.options.cluster.markDraining(await drainingNodes(this.options.orm.em.fork()));
+    const { cluster } = this.options;
+    const rows = await runSql<{ name: string; drain_problem: string | null }>(
+      this.options.orm.em.fork(),
+      'select name, drain_problem from irc_nodes where draining_since is not null',
+    );
+    const changed = new Set(cluster.markDraining(new Set(rows.map((row) => row.name))));
+    for (const node of cluster.nodes) {
+      const problem = rows.find((row) => row.name === node.name)?.drain_problem ?? null;
+      if (problem !== node.drainProblem) changed.add(node);
+      node.drainProblem = problem;
+    }
     for (const node of changed) this.options.events?.publish('node-status', node.view());
   }
 
@@ -312,6 +329,7 @@ export class NodeDrain {
     // its users as the new connection sees them (its own events were ignored until the switch)
     await to.client.resync([serverId]).catch(() => []);
     logger?.info({ serverId, from: from.name, to: to.name }, 'drain: server moved');
+    await this.recordProblem(from, null);
     return true;
   }
 
@@ -354,6 +372,7 @@ export class NodeDrain {
       'update servers set moving_to = null, moving_since = null where id = ? and moving_to = ? returning irc_node',
       [serverId, to.name],
     );
+    await this.recordProblem(from, `server ${serverId} stays on ${from.name}: ${reason}`);
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
         logger?.warn(
@@ -363,6 +382,16 @@ export class NodeDrain {
       );
     }
     return false;
+  }
+
+  /** Shows why the drain's last move from `node` was given up (null: it went well), on every instance. */
+  private async recordProblem(node: IrcNode<DrainClient>, problem: string | null): Promise<void> {
+    await runSql(
+      this.options.orm.em.fork(),
+      'update irc_nodes set drain_problem = ? where name = ? and drain_problem is distinct from ?',
+      [problem, node.name, problem],
+    );
+    await this.refresh();
   }
 
   /** Resolves when the node's events show the server registered and in every one of `channels`. */

@@ -22,6 +22,8 @@ export class IrcNode<Client = InternalApiClient> {
   availability: IrcNodeAvailability = 'unknown';
   /** An operator drained it (`irc_nodes.draining_since`, read from the database): nothing new goes there. */
   draining = false;
+  /** Why the drain's last move from it was given up (`irc_nodes.drain_problem`); null once one succeeds. */
+  drainProblem: string | null = null;
   private lastOutcome: HealthCheckOutcome | null = null;
   private lastConnections: number | null = null;
   private lastCheckAt: string | null = null;
@@ -89,6 +91,7 @@ export class IrcNode<Client = InternalApiClient> {
       state,
       connections: this.lastConnections,
       lastCheck: this.lastCheckAt,
+      ...(this.draining && this.drainProblem ? { drainProblem: this.drainProblem } : {}),
     };
   }
 
