@@ -129,7 +129,7 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
           if (event.type === 'server-status' && data.connected === false) cuts.push(`/events: ${JSON.stringify(data)}`);
           if (event.type === 'channel' && data.joined === false) cuts.push(`/events: ${JSON.stringify(data)}`);
         }
-        return { cuts, samples, events: browser.events };
+        return { cuts: [...new Set(cuts)], samples, events: browser.events };
       },
     };
   }
