@@ -229,8 +229,14 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
     );
     expect(placed.every((row) => row.irc_node !== null && row.irc_node !== drained.name)).toBe(true);
 
-    expect((await post(`/api/irc-nodes/${drained.name}/undrain`)).status).toBe(202);
+    // the drain is shared by every web instance: another one sees it, and may end it
+    const other = await system.startAnotherWeb();
+    const otherNodes = async () =>
+      ((await (await fetch(`${other.url}/api/irc-nodes`)).json()) as { nodes: NodeView[] }).nodes;
+    expect((await otherNodes()).find((node) => node.name === drained.name)?.state).toBe('draining');
+    expect((await fetch(`${other.url}/api/irc-nodes/${drained.name}/undrain`, { method: 'POST' })).status).toBe(202);
     expect((await nodes()).find((node) => node.name === drained.name)?.state).not.toBe('draining');
+    await other.signal('SIGTERM');
     await api.checkNow();
     // placement does not move back by itself
     const now = await rows();

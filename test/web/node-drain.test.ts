@@ -137,6 +137,22 @@ describe('drain of an IRC service node', () => {
     expect(elsewhere.cluster.nodes[0]!.view()).toMatchObject({ state: 'draining', drainProblem: problem });
   });
 
+  it('never places a server on a node another web instance drained, though this one has not read it yet', async () => {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query('update servers set autoconnect = true where id = $1', [serverId]);
+    const first = placeOnNode(serverId, Object.keys(NODES)) as NodeName;
+    // drained elsewhere: only the database knows
+    await db.query(`insert into irc_nodes (name, draining_since) values ($1, now())`, [first]);
+    const { wanted, cluster } = assemble();
+    expect(cluster.nodes.some((node) => node.draining)).toBe(false);
+
+    await wanted.converge(serverId, { server: 'restore' });
+
+    const others = Object.keys(NODES).filter((name) => name !== first);
+    expect(await row(serverId)).toEqual({ irc_node: placeOnNode(serverId, others), moving_to: null });
+    expect(requests).toEqual([`${placeOnNode(serverId, others)} PUT ${serverId}`]);
+  });
+
   it('places a wanted server of the drained node that is not live on another node and connects it there', async () => {
     const serverId = await insertServer(db, { connectedAt: null });
     await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);

@@ -350,13 +350,15 @@ export class WantedConnections {
    * (nor draining, for a server not live there), otherwise the rendezvous choice among the nodes that are
    * neither, written to `servers.irc_node` in its own short statement before the node is asked (only while the
    * server is still wanted). A route that commits a wish places the server in its own transaction: it is kept.
+   * The draining nodes are as last read (each check of the reconciler reads them; the write refuses a newer one).
    */
   private async place(serverId: number, current: string | null, connected: boolean): Promise<IrcNode<ConvergeClient>> {
-    const { node, moved } = await placeServer(this.options.orm.em.fork(), this.cluster, {
-      serverId,
-      current,
-      connected,
-    });
+    const { node, moved } = await placeServer(
+      this.options.orm.em.fork(),
+      this.cluster,
+      { serverId, current, connected },
+      { fresh: false },
+    );
     if (!node) throw new NoNodeAvailable('no IRC service node is available');
     if (moved && node.name !== null) {
       // the dashboard shows where it went
