@@ -153,6 +153,8 @@ await runMain('web', async (onShutdown) => {
   onShutdown(() => lock.close());
   onShutdown(() => supervisor.stop());
   for (const consumer of consumers) onShutdown(() => consumer.stop());
+  // first of all: a move under way is given up (the server stays on its node, its new connection goes)
+  onShutdown(() => drain.stop());
   logger.info(`web listening on ${server.url}`);
 
   // the boot check: the database may say "connected" for connections that died with the last run

@@ -137,6 +137,24 @@ describe('drain of an IRC service node', () => {
     expect(elsewhere.cluster.nodes[0]!.view()).toMatchObject({ state: 'draining', drainProblem: problem });
   });
 
+  it('gives the move under way up when the web side stops: the server stays, the new connection goes', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+    await drain.stop();
+
+    expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+    // and no move starts after
+    await job.perform();
+    await drain.settled();
+    expect(requests).toHaveLength(2);
+  });
+
   it('never places a server on a node another web instance drained, though this one has not read it yet', async () => {
     const serverId = await insertServer(db, { connectedAt: null });
     await db.query('update servers set autoconnect = true where id = $1', [serverId]);

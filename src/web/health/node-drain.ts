@@ -85,6 +85,7 @@ const DEFAULT_MOVE_TIMEOUT_MS = 60_000;
 export class NodeDrain {
   private readonly watches = new Set<MoveWatch>();
   private running: Promise<void> | undefined;
+  private stopped = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly moveTimeoutMs: number;
   private readonly lockRetryMs: number;
@@ -159,7 +160,7 @@ export class NodeDrain {
    * is left or a move is given up (the next check tries again). Never rejects; one run at a time per instance.
    */
   advance(): void {
-    if (this.running) return;
+    if (this.running || this.stopped) return;
     const run = this.run()
       .catch((error: unknown) => this.options.logger?.warn({ err: describe(error) }, 'drain: could not move a server'))
       .finally(() => {
@@ -196,6 +197,18 @@ export class NodeDrain {
     }
   }
 
+  /**
+   * Shutdown: a move waiting for its new node is given up now (the server stays where it is, the new connection
+   * is closed) rather than left for another instance to time out; no move starts after. Bounded by `maxWaitMs`.
+   */
+  async stop({ maxWaitMs = 3_000 }: { maxWaitMs?: number } = {}): Promise<void> {
+    this.stopped = true;
+    for (const watch of [...this.watches]) watch.settle(new Error('the web side is stopping'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled(), new Promise((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Resolves when everything started so far is done (shutdown, tests). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
@@ -210,7 +223,7 @@ export class NodeDrain {
   private async run(): Promise<void> {
     await this.refresh();
     let moved = 0;
-    for (; ; moved += 1) {
+    for (; !this.stopped; moved += 1) {
       const next = await this.claim();
       if (!next) break;
       if (next.kind === 'placed') {
