@@ -63,8 +63,8 @@ await runMain('web', async (onShutdown) => {
     wanted,
     events: publisher,
     logger,
-    // the drained node's count drops to 0 at the next check: run it now
-    onIdle: () => supervisor.requestCheck(),
+    // the moves start after a check of the reconciler, and the drained node's count drops to 0 at the next one
+    requestCheck: () => supervisor.requestCheck(),
   });
   const job = new ConnectionHealthCheckJob({
     orm,

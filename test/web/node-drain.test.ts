@@ -137,6 +137,31 @@ describe('drain of an IRC service node', () => {
     expect(elsewhere.cluster.nodes[0]!.view()).toMatchObject({ state: 'draining', drainProblem: problem });
   });
 
+  it('goes on with the other servers after a move is given up, and tries that one again only later', async () => {
+    const stuck = await liveOnA();
+    const next = await liveOnA();
+    const nextTarget = placeOnNode(next, ['b', 'c']) as NodeName;
+    const { job, drain } = assemble(150);
+    await drain.drain('a');
+
+    await job.perform();
+    // the first one's new node never registers; the second one's does
+    await vi.waitFor(() => expect(requests).toContain(`${nextTarget} PUT ${next}`));
+    drain.observe(nextTarget, { type: 'connected', payload: { serverId: next, nickname: 'me_' } });
+    drain.observe(nextTarget, { type: 'names', payload: { serverId: next, channel: '#chan', users: [] } });
+    await drain.settled();
+    expect(await row(next)).toEqual({ irc_node: nextTarget, moving_to: null });
+    expect(await row(stuck)).toEqual({ irc_node: 'a', moving_to: null });
+
+    // a check right after (the second one now lives on its new node only) does not try the first again yet
+    live.a = [stuck];
+    live[nextTarget].push(next);
+    const asked = requests.length;
+    await job.perform();
+    await drain.settled();
+    expect(requests.slice(asked)).toEqual([]);
+  });
+
   it('gives the move under way up when the web side stops: the server stays, the new connection goes', async () => {
     const serverId = await liveOnA();
     const target = placeOnNode(serverId, ['b', 'c']) as NodeName;

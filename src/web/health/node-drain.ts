@@ -32,10 +32,15 @@ export interface NodeDrainOptions {
    * (the server stays where it was) and tried again at a later check.
    */
   moveTimeoutMs?: number;
+  /** How long a server whose move was given up waits before it is tried again (the others go first). */
+  retryAfterMs?: number;
   /** Pause between two tries of the switch while a check holds the reconciler lock. */
   lockRetryMs?: number;
-  /** Told when a drain has nothing left to move (a check then shows the node's count drop to 0). */
-  onIdle?: () => void;
+  /**
+   * Asks for a check now (the supervisor's CHECK_NOW): after a drain, so that the moves start at once (the
+   * reconciler starts them after its check), and after a run that moved servers (the node's count drops to 0).
+   */
+  requestCheck?: () => void;
 }
 
 /** A server to move: from the drained node to the target. */
@@ -62,6 +67,7 @@ interface MoveWatch {
 }
 
 const DEFAULT_MOVE_TIMEOUT_MS = 60_000;
+const DEFAULT_RETRY_AFTER_MS = 5 * 60_000;
 
 /**
  * The drain (`POST /api/irc-nodes/:name/drain`), kept in `irc_nodes` so that it outlives a web restart and is
@@ -79,8 +85,8 @@ const DEFAULT_MOVE_TIMEOUT_MS = 60_000;
  *    the wanted nickname back when the old one leaves, and tells its channels' users again (resync).
  *
  * A server that is not live on the drained node is simply placed elsewhere and connected there. A move that
- * does not complete within `moveTimeoutMs` is given up: the server stays on the old node, the reason is logged,
- * and the new connection is closed. No transaction, lock or pool connection is held while a node is asked.
+ * does not complete within `moveTimeoutMs` is given up: the server stays on the old node, the reason is logged
+ * and shown (`drainProblem`), the new connection is closed, and the others go first. No transaction, lock or pool connection is held while a node is asked.
  */
 export class NodeDrain {
   private readonly watches = new Set<MoveWatch>();
@@ -89,10 +95,14 @@ export class NodeDrain {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly moveTimeoutMs: number;
   private readonly lockRetryMs: number;
+  private readonly retryAfter: number;
+  /** Servers whose move was given up, and until when they wait (this instance's memory: a hint, not a rule). */
+  private readonly gaveUp = new Map<number, number>();
 
   constructor(private readonly options: NodeDrainOptions) {
     this.moveTimeoutMs = options.moveTimeoutMs ?? DEFAULT_MOVE_TIMEOUT_MS;
     this.lockRetryMs = options.lockRetryMs ?? 25;
+    this.retryAfter = options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
   }
 
   /**
@@ -120,8 +130,9 @@ export class NodeDrain {
         [name],
       );
     });
-    this.options.logger?.info({ node: name, from: node.url }, 'IRC service node draining: its servers are moved away');
+    this.options.logger?.info({ node: name, url: node.url }, 'IRC service node draining: its servers are moved away');
     await this.refresh();
+    this.options.requestCheck?.();
   }
 
   /** The node takes placements again (idempotent); servers moved away stay where they are. */
@@ -157,7 +168,8 @@ export class NodeDrain {
 
   /**
    * After a check that held the reconciler lock: moves the servers of draining nodes, one at a time, until none
-   * is left or a move is given up (the next check tries again). Never rejects; one run at a time per instance.
+   * is left; a server whose move was given up is tried again after `retryAfterMs`, at a later check. Never
+   * rejects; one run at a time per instance.
    */
   advance(): void {
     if (this.running || this.stopped) return;
@@ -230,9 +242,10 @@ export class NodeDrain {
         if (next.restore) this.track(this.restoreElsewhere(next.restore));
         continue;
       }
-      if (!(await this.move(next.move))) return;
+      // a move given up waits its turn again; the others go on
+      if (!(await this.move(next.move))) this.gaveUp.set(next.move.serverId, Date.now() + this.retryAfter);
     }
-    if (moved > 0) this.options.onIdle?.();
+    if (moved > 0) this.options.requestCheck?.();
   }
 
   /**
@@ -256,7 +269,8 @@ export class NodeDrain {
         tx,
         `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected
          from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
-         order by s.id limit 1`,
+         where s.id <> all(?::int[]) order by s.id limit 1`,
+        [this.waiting()],
       );
       if (!server) return undefined;
       if (!server.autoconnect) {
@@ -275,6 +289,13 @@ export class NodeDrain {
       await runSql(tx, 'update servers set moving_to = ?, moving_since = now() where id = ?', [to.name, server.id]);
       return { kind: 'move', move: { serverId: server.id, from, to } };
     });
+  }
+
+  /** Servers whose move was given up lately: not claimed again before their time. */
+  private waiting(): number[] {
+    const now = Date.now();
+    for (const [serverId, until] of this.gaveUp) if (until <= now) this.gaveUp.delete(serverId);
+    return [...this.gaveUp.keys()];
   }
 
   /** A server that was not live on the drained node: its old connection (reconnecting, failed) goes, a new one starts. */
