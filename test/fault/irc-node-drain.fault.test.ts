@@ -37,7 +37,9 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
   beforeAll(async () => {
     system = await startSystem({
       ircNodes: 3,
-      env: { RECONNECT_STAGGER_MS: '10', HEALTH_CHECK_INTERVAL_MS: '1000' },
+      // checks every second, so that some run while a server is between its two connections; flood control
+      // at a test's pace (each move is then about half a second instead of four)
+      env: { RECONNECT_STAGGER_MS: '10', HEALTH_CHECK_INTERVAL_MS: '1000', IRC_SEND_INTERVAL_MS: '200' },
     });
     api = webApi(system.web.url);
     await api.settled();
@@ -149,7 +151,7 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
     expect(answer.status).toBe(202);
     expect((await nodes()).find((node) => node.name === nameOf(drained))?.state).toBe('draining');
 
-    await eventually(async () => (await rows()).every((row) => row.irc_node !== nameOf(drained)), 60_000, 100);
+    await eventually(async () => (await rows()).every((row) => row.irc_node !== nameOf(drained)), 90_000, 100);
     // the node holds nothing, and says so
     await eventually(async () => (await liveOn(drained)).length === 0, 10_000);
     await eventually(
@@ -203,7 +205,7 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
       );
       return seen.every((row) => row.listed);
     }, 10_000);
-  }, 120_000);
+  }, 150_000);
 
   it('places nothing new on a draining node; after undrain it takes placements again, and nothing moves back', async () => {
     const drained = (await nodes()).find((node) => node.state === 'draining')!;
