@@ -175,7 +175,11 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       else report({ type: 'USER_PARTED', channel, nickname: event.kicked });
     });
     client.on('quit', (event) => {
-      if (!isMe(event.nick)) report({ type: 'USER_QUIT', nickname: event.nick });
+      if (isMe(event.nick)) return;
+      report({ type: 'USER_QUIT', nickname: event.nick });
+      // the holder of the wanted nickname left a channel we share (a drain's old connection quitting): take it
+      // now, rather than at the next ISON
+      regain?.offline([event.nick]);
     });
     client.on('nick', (event) => {
       report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
@@ -183,6 +187,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       const ours =
         client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
       if (ours) regain?.update(event.new_nick);
+      // someone else gave the wanted nickname up
+      else regain?.offline([event.nick]);
     });
     client.on('userlist', (event) => {
       report({

@@ -63,6 +63,8 @@ export interface IrcNodeView {
   connections: number | null;
   /** When it was last checked (ISO 8601); null before the first check. */
   lastCheck: string | null;
+  /** While it drains, after a move from it was given up: which server stayed, and why. */
+  drainProblem?: string;
 }
 
 export interface WebEventMap {

@@ -12,7 +12,8 @@ import { healthCheckRoutes } from './health/health-check.routes.ts';
 import type { HealthSupervisorView } from './health/health-supervisor.ts';
 import { probeRoutes } from './http/probe.routes.ts';
 import { webPasswordAuth } from './http/web-password.ts';
-import { ircNodesRoutes } from './irc-service/irc-nodes.routes.ts';
+import type { IrcCluster } from './irc-service/irc-cluster.ts';
+import { ircNodesRoutes, type NodeDrainCommands } from './irc-service/irc-nodes.routes.ts';
 import { machinesRoutes } from './machines/machines.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import type { WebMetrics } from './metrics/web-metrics.ts';
@@ -35,8 +36,12 @@ export interface WebAppDeps {
   metrics: WebMetrics;
   /** Each server's connection as the IRC service last reported it (kept by the IRC event consumer). */
   connections?: ConnectionStates;
+  /** The IRC service nodes, where a route's wish to connect places its server; a one-node cluster of `ircService` by default. */
+  cluster?: IrcCluster<unknown>;
   /** The IRC service nodes as `GET /api/irc-nodes` lists them; none without it (tests that do not look). */
-  ircNodes?: () => readonly IrcNodeView[];
+  ircNodes?: () => readonly IrcNodeView[] | Promise<readonly IrcNodeView[]>;
+  /** Drain and undrain of a node (NodeDrain); without it they answer `404`. */
+  drain?: NodeDrainCommands;
   /** WEB_PASSWORD: when set, every route but /healthz needs it (HTTP basic auth). */
   webPassword?: string;
   logger?: Logger;
@@ -57,10 +62,11 @@ export function createWebApp(deps: WebAppDeps): Hono {
       events: deps.publisher ?? deps.events,
       reconciler: deps.reconciler,
       connections: deps.connections,
+      cluster: deps.cluster,
       logger: deps.logger,
     }),
   );
-  app.route('/', ircNodesRoutes(deps.ircNodes ?? (() => [])));
+  app.route('/', ircNodesRoutes({ nodes: deps.ircNodes ?? (() => []), drain: deps.drain }));
   app.route('/', machinesRoutes());
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', dashboardRoutes());

@@ -13,6 +13,7 @@ import { createWebApp } from './app.ts';
 import { PostgresEventFanout } from './browser-events/event-fanout.ts';
 import { ConnectionHealthCheckJob } from './health/connection-health-check-job.ts';
 import { HealthSupervisor } from './health/health-supervisor.ts';
+import { NodeDrain } from './health/node-drain.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
 import { applyConnectionList, applyIrcEvent } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
@@ -55,12 +56,23 @@ await runMain('web', async (onShutdown) => {
     logger,
     staggerMs: config.RECONNECT_STAGGER_MS,
   });
+  // a drained node's servers move away one at a time, make-before-break, driven by the reconciler
+  const drain = new NodeDrain({
+    orm,
+    cluster,
+    wanted,
+    events: publisher,
+    logger,
+    // the moves start after a check of the reconciler, and the drained node's count drops to 0 at the next one
+    requestCheck: () => supervisor.requestCheck(),
+  });
   const job = new ConnectionHealthCheckJob({
     orm,
     cluster,
     events: publisher,
     lock,
     wanted,
+    drain,
     onNodeChange: (node) => publisher.publish('node-status', node),
     // each node tells the servers it holds; one that holds none of them answers with an empty list
     resync: (serverIds) => Promise.allSettled(cluster.nodes.map((node) => node.client.resync(serverIds))),
@@ -85,7 +97,11 @@ await runMain('web', async (onShutdown) => {
       new IrcEventConsumer({
         baseUrl: node.url,
         token,
-        apply: (event) => applyIrcEvent(orm.em.fork(), event, connections, node.name),
+        apply: (event) => {
+          // a move in progress waits for its new node's events (which the applier ignores until the switch)
+          drain.observe(node.name, event);
+          return applyIrcEvent(orm.em.fork(), event, connections, node.name);
+        },
         // memory starts empty and a reset means changes were missed: every node's connection states are
         // listed afresh (a node that cannot answer lists none)
         relist: async () => {
@@ -115,7 +131,13 @@ await runMain('web', async (onShutdown) => {
     // the routes pass wishes on through the reconciler, which asks each server's node
     ircService: cluster.nodes[0]!.client,
     reconciler: wanted,
-    ircNodes: () => cluster.nodes.map((node) => node.view()),
+    cluster,
+    // the drain as the database has it (another web instance may have drained a node)
+    ircNodes: async () => {
+      await drain.refresh();
+      return cluster.nodes.map((node) => node.view());
+    },
+    drain,
     metrics,
     connections,
     webPassword: config.WEB_PASSWORD,
@@ -131,6 +153,8 @@ await runMain('web', async (onShutdown) => {
   onShutdown(() => lock.close());
   onShutdown(() => supervisor.stop());
   for (const consumer of consumers) onShutdown(() => consumer.stop());
+  // first of all: a move under way is given up (the server stays on its node, its new connection goes)
+  onShutdown(() => drain.stop());
   logger.info(`web listening on ${server.url}`);
 
   // the boot check: the database may say "connected" for connections that died with the last run

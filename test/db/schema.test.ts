@@ -14,7 +14,13 @@ describe('database schema', () => {
     const rows = await db.query<{ table_name: string }>(
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(rows.map((row) => row.table_name)).toEqual(['channel_users', 'channels', 'mikro_orm_migrations', 'servers']);
+    expect(rows.map((row) => row.table_name)).toEqual([
+      'channel_users',
+      'channels',
+      'irc_nodes',
+      'mikro_orm_migrations',
+      'servers',
+    ]);
   });
 
   it('has the contract columns with their nullability and defaults', async () => {
@@ -25,7 +31,7 @@ describe('database schema', () => {
       column_default: string | null;
     }>(
       `select table_name, column_name, is_nullable, column_default from information_schema.columns
-       where table_schema = 'public' and table_name in ('servers', 'channels', 'channel_users')`,
+       where table_schema = 'public' and table_name in ('servers', 'channels', 'channel_users', 'irc_nodes')`,
     );
     const column = (table: string, name: string) =>
       rows.find((row) => row.table_name === table && row.column_name === name);
@@ -39,7 +45,12 @@ describe('database schema', () => {
     expect(column('servers', 'failure_reason')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('servers', 'failed_at')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('servers', 'irc_node')).toMatchObject({ is_nullable: 'YES', column_default: null });
+    expect(column('servers', 'moving_to')).toMatchObject({ is_nullable: 'YES', column_default: null });
+    expect(column('servers', 'moving_since')).toMatchObject({ is_nullable: 'YES', column_default: null });
     expect(column('channel_users', 'modes')).toMatchObject({ is_nullable: 'NO', column_default: "''::text" });
+    expect(column('irc_nodes', 'name')).toMatchObject({ is_nullable: 'NO', column_default: null });
+    expect(column('irc_nodes', 'draining_since')).toMatchObject({ is_nullable: 'YES', column_default: null });
+    expect(column('irc_nodes', 'drain_problem')).toMatchObject({ is_nullable: 'YES', column_default: null });
     for (const name of ['id', 'name', 'host', 'port', 'nickname', 'created_at', 'updated_at']) {
       expect(column('servers', name), name).toBeDefined();
     }
@@ -109,7 +120,7 @@ describe('migrations', () => {
   it('creates the schema on an empty database', async () => {
     const db = await createTestDatabase();
     try {
-      await db.query('drop table channel_users, channels, servers, mikro_orm_migrations');
+      await db.query('drop table channel_users, channels, servers, irc_nodes, mikro_orm_migrations');
       const orm = await openOrm(db.url);
       expect(await migrate(orm)).toEqual([
         '20261129000000-initial-schema',
@@ -117,6 +128,7 @@ describe('migrations', () => {
         '20261203000000-connection-failure',
         '20261203010000-irc-node',
         '20261203020000-tls-sasl',
+        '20261203030000-node-drain',
       ]);
       await orm.close();
       expect(await db.query('select count(*)::int as n from servers')).toEqual([{ n: 0 }]);

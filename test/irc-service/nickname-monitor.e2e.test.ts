@@ -1,7 +1,8 @@
 /**
  * Taking the wanted nickname back through MONITOR, against a scripted server that offers it (ngircd does not):
  * registered under a fallback, the connection watches the wanted nickname and takes it the moment the server
- * says it went offline, without polling ISON.
+ * says it went offline, without polling ISON. Without MONITOR, the holder seen quitting in a shared channel (a
+ * drain's old connection) frees it as well.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type InProcessIrcService, ircEvent, startInProcessIrcService } from '../support/in-process-irc-service.ts';
@@ -48,5 +49,43 @@ describe('IRC service on a network that offers MONITOR', () => {
     await service.stream.waitFor(ircEvent('nick-changed', { serverId: 4, nickname: 'keeper_', newNickname: 'keeper' }));
     expect(ircd.lines.filter((line) => line.startsWith('ISON'))).toEqual([]);
     await expect.poll(() => ircd?.lines.includes('MONITOR - keeper')).toBe(true);
+  });
+
+  it('without MONITOR, takes the wanted nickname the moment its holder quits a channel they share, not at the next ISON', async () => {
+    let connection: ScriptedClient | undefined;
+    ircd = await startScriptedIrcServer((line, client) => {
+      connection = client;
+      if (line === 'NICK mover' && !ircd?.lines.some((seen) => seen.startsWith('JOIN'))) {
+        client.send(':irc.scripted 433 * mover :Nickname is already in use');
+      } else if (line === 'NICK mover_') {
+        client.send(
+          ':irc.scripted 001 mover_ :Welcome',
+          ':irc.scripted 005 mover_ NICKLEN=9 CASEMAPPING=rfc1459 :are supported by this server',
+          ':irc.scripted 422 mover_ :MOTD File is missing',
+        );
+      } else if (line.startsWith('JOIN')) {
+        client.send(
+          ':mover_!m@127.0.0.1 JOIN #shared',
+          ':irc.scripted 353 mover_ = #shared :mover_ mover',
+          ':irc.scripted 366 mover_ #shared :End',
+        );
+      } else if (line === 'NICK mover') {
+        client.send(':mover_!m@127.0.0.1 NICK :mover');
+      }
+    });
+    // an hour between two ISON: only the quit can free the nickname within the test
+    service = await startInProcessIrcService({ client: { nickRegainIntervalMs: 3_600_000 } });
+    await service.request('PUT', '/internal/irc/connections/5', {
+      host: ircd.host,
+      port: ircd.port,
+      nickname: 'mover',
+      channels: ['#shared'],
+    });
+    await service.stream.waitFor(ircEvent('joined', { serverId: 5, channel: '#shared' }));
+
+    connection?.send(':mover!m@elsewhere QUIT :irc-supervisor: disconnecting');
+
+    await service.stream.waitFor(ircEvent('nick-changed', { serverId: 5, nickname: 'mover_', newNickname: 'mover' }));
+    expect(ircd.lines.filter((line) => line.startsWith('ISON'))).toEqual([]);
   });
 });

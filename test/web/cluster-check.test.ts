@@ -5,6 +5,7 @@ import type { IrcEvent } from '../../src/shared/irc-events.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
 import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
+import { ConnectionStates } from '../../src/web/servers/connection-states.ts';
 import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
@@ -219,6 +220,27 @@ describe('a check of a cluster of IRC service nodes', () => {
     expect(await serverPicture(db, onA)).toEqual(before);
     await applyIrcEvent(orm.em.fork(), disconnected(onA), undefined, 'a');
     expect(await serverPicture(db, onA)).toMatchObject({ connected: false, joinedChannels: 0, channelUsers: 0 });
+  });
+
+  it("ignores a node's connection states for a server placed on another node (the old node of a moved server)", async () => {
+    const onA = await placedServer('a');
+    const connections = new ConnectionStates();
+    const state = (nickname: string, value: string): IrcEvent => ({
+      type: 'connection-state',
+      payload: {
+        serverId: onA,
+        state: value,
+        since: new Date().toISOString(),
+        nickname,
+        attempt: 0,
+        nextAttemptAt: null,
+        lastError: null,
+      },
+    });
+    await applyIrcEvent(orm.em.fork(), state('me', 'socket.registered'), connections, 'a');
+
+    expect(await applyIrcEvent(orm.em.fork(), state('me', 'stopped'), connections, 'c')).toEqual([]);
+    expect(connections.get(onA)).toMatchObject({ state: 'socket.registered', nickname: 'me' });
   });
 
   it('closes a server the operator disconnected on the node it is placed on, and places it nowhere', async () => {

@@ -45,6 +45,10 @@ export const Server = defineEntity({
     failedAt: p.datetime().columnType('timestamptz').nullable(),
     /** Placed: the IRC service node (`IRC_NODE_ID`) this server's connection belongs on; null when placed nowhere. */
     ircNode: p.text().nullable().index('servers_irc_node_index'),
+    /** Being moved (a drain, make-before-break): the node its new connection is on until it takes over. */
+    movingTo: p.text().nullable(),
+    /** Since when it is being moved; a move that lasts too long is given up. */
+    movingSince: p.datetime().columnType('timestamptz').nullable(),
     createdAt: p.datetime().columnType('timestamptz').defaultRaw('now()'),
     updatedAt: p
       .datetime()

@@ -16,6 +16,7 @@ import {
   type ServerStatusChange,
 } from '../servers/disconnect-transition.ts';
 import type { WantedConnections, WantedConnectionsPlan } from '../servers/wanted-connections.ts';
+import type { NodeDrain } from './node-drain.ts';
 import type { ReconcilerLock } from './reconciler-lock.ts';
 
 export interface ConnectionHealthCheckJobDeps {
@@ -29,6 +30,8 @@ export interface ConnectionHealthCheckJobDeps {
   resync?: (serverIds: number[]) => Promise<unknown>;
   /** Converges wishes and observations (connect, close, join, part) after a check that got the list. */
   wanted?: Pick<WantedConnections, 'reconcile'>;
+  /** Moves the servers of draining nodes (make-before-break), started after each check that held the lock. */
+  drain?: Pick<NodeDrain, 'advance'>;
   /** Every node of the cluster (`IRC_SERVICE_URLS`); each node's answer speaks only for its own servers. */
   cluster?: IrcCluster<StatusClient>;
   /** The one node of a one-node cluster, when no `cluster` is given (`IRC_SERVICE_URL`; tests). */
@@ -138,6 +141,8 @@ export class ConnectionHealthCheckJob {
         error = describe(databaseError);
         this.deps.logger?.error({ err: databaseError }, 'health check: the database update failed');
       }
+      // the reconciler's: one move at a time, after the check (it never waits on a node under the lock)
+      this.deps.drain?.advance();
     }
     this.broadcast([...result.disconnected, ...result.markedConnected]);
     if (result.markedConnected.length > 0 && this.deps.resync) {

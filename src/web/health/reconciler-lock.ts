@@ -2,7 +2,7 @@
 import pg from 'pg';
 
 /** Key of the advisory lock that one web instance at a time holds while it reconciles (the text's hash). */
-const RECONCILER_LOCK_SQL_KEY = "hashtext('irc-supervisor:reconciler')";
+export const RECONCILER_LOCK_SQL_KEY = "hashtext('irc-supervisor:reconciler')";
 
 /**
  * One reconciler at a time across web instances: a PostgreSQL session advisory lock, held on a

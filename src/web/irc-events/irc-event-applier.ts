@@ -15,7 +15,8 @@ export type PendingWebEvent = { [T in WebEventType]: { type: T; payload: WebEven
  * Applies one IRC service event to the database in one transaction and answers the browser events it
  * caused. Every statement is conditional, so a replayed (duplicate) event changes nothing and causes no
  * event; an event for a server the database no longer knows changes nothing either. A `connection-state`
- * goes to the states kept in memory (`connections`; without them it changes nothing), no transaction.
+ * goes to the states kept in memory (`connections`; without them it changes nothing), no transaction; like
+ * every event, not when it comes from a node the server is not placed on.
  */
 export async function applyIrcEvent(
   em: EntityManager,
@@ -25,7 +26,10 @@ export async function applyIrcEvent(
   fromNode?: string | null,
 ): Promise<PendingWebEvent[]> {
   if (event.type === 'connection-state') {
-    const change = connections?.apply(event.payload);
+    if (!connections) return [];
+    // the old node of a moved server (a drain, a failover) tells of a connection that is no longer the server's
+    if (fromNode && (await placedElsewhere(em, event.payload.serverId, fromNode))) return [];
+    const change = connections.apply(event.payload);
     return change ? [{ type: 'connection-state', payload: change }] : [];
   }
   return em.transactional(async (tx) => {

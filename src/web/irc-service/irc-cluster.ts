@@ -20,6 +20,10 @@ export type StatusVerdict =
 /** One IRC service node: where it is, its client, its name, and what the last check found. */
 export class IrcNode<Client = InternalApiClient> {
   availability: IrcNodeAvailability = 'unknown';
+  /** An operator drained it (`irc_nodes.draining_since`, read from the database): nothing new goes there. */
+  draining = false;
+  /** Why the drain's last move from it was given up (`irc_nodes.drain_problem`); null once one succeeds. */
+  drainProblem: string | null = null;
   private lastOutcome: HealthCheckOutcome | null = null;
   private lastConnections: number | null = null;
   private lastCheckAt: string | null = null;
@@ -74,13 +78,20 @@ export class IrcNode<Client = InternalApiClient> {
    */
   view(): IrcNodeView {
     const state =
-      this.availability === 'unavailable' ? 'unavailable' : this.lastOutcome === 'answered' ? 'healthy' : 'degraded';
+      this.availability === 'unavailable'
+        ? 'unavailable'
+        : this.draining
+          ? 'draining'
+          : this.lastOutcome === 'answered'
+            ? 'healthy'
+            : 'degraded';
     return {
       name: this.expectedName,
       url: this.url,
       state,
       connections: this.lastConnections,
       lastCheck: this.lastCheckAt,
+      ...(this.draining && this.drainProblem ? { drainProblem: this.drainProblem } : {}),
     };
   }
 
@@ -124,18 +135,39 @@ export class IrcCluster<Client = InternalApiClient> {
   }
 
   /**
-   * Where a wanted server belongs: its current node while that one is not known to be down, otherwise the
-   * rendezvous choice among the nodes that are not; undefined when every node is down.
+   * Where a wanted server belongs: its current node while that one is not known to be down (nor draining, unless
+   * the server may be live there: the drain moves it make-before-break), otherwise the rendezvous choice among
+   * the nodes that are neither down nor draining; undefined when there is none.
    */
-  placementFor(serverId: number, current: string | null): IrcNode<Client> | undefined {
-    const candidates = this.nodes.filter((node) => node.availability !== 'unavailable');
-    const kept = current === null ? undefined : candidates.find((node) => node.name === current);
+  placementFor(
+    serverId: number,
+    current: string | null,
+    { keepDraining = false }: { keepDraining?: boolean } = {},
+  ): IrcNode<Client> | undefined {
+    const up = this.nodes.filter((node) => node.availability !== 'unavailable');
+    const kept =
+      current === null ? undefined : up.find((node) => node.name === current && (keepDraining || !node.draining));
     if (kept) return kept;
+    const candidates = up.filter((node) => !node.draining);
     const key = placeOnNode(
       serverId,
       candidates.map((node) => node.placementKey),
     );
     return candidates.find((node) => node.placementKey === key);
+  }
+
+  /**
+   * Marks the draining nodes (the names read from `irc_nodes`); answers the nodes whose view changed, so that a
+   * browser hears of it (`node-status`).
+   */
+  markDraining(names: ReadonlySet<string>): IrcNode<Client>[] {
+    const changed: IrcNode<Client>[] = [];
+    for (const node of this.nodes) {
+      const draining = node.name !== null && names.has(node.name);
+      if (draining !== node.draining) changed.push(node);
+      node.draining = draining;
+    }
+    return changed;
   }
 
   /** The lone node of an `IRC_SERVICE_URL` cluster, when a row was placed by its name before it was learnt here. */

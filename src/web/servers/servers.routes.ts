@@ -10,7 +10,9 @@ import { connectionSecurityProblem } from '../../shared/irc-service-contract.ts'
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { badRequest, idParam, parseJsonBody, validationError } from '../http/json-body.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import { IrcCluster } from '../irc-service/irc-cluster.ts';
 import { ConnectionStates } from './connection-states.ts';
+import { placeServer } from './placement.ts';
 import {
   CONNECTION_FIELDS,
   createServerInput,
@@ -34,6 +36,11 @@ export interface ServersRoutesDependencies {
   reconciler?: Pick<WantedConnections, 'converge'>;
   /** Each server's connection as the IRC service last reported it (the IRC event consumer keeps them); none by default. */
   connections?: ConnectionStates;
+  /**
+   * The IRC service nodes: a wish to connect places its server (`servers.irc_node`) in the wish's own
+   * transaction. A one-node cluster of `ircService` by default.
+   */
+  cluster?: IrcCluster<unknown>;
   logger?: Logger;
 }
 
@@ -60,12 +67,31 @@ export function serversRoutes({
   events,
   reconciler,
   connections = new ConnectionStates(),
+  cluster = IrcCluster.single<unknown>(ircService),
   logger,
 }: ServersRoutesDependencies): Hono {
   const routes = new Hono();
   const loadServerView = (em: ReturnType<typeof fork>, id: number) => loadView(em, id, connections);
   const fork = () => orm.em.fork();
   const converger = reconciler ?? new WantedConnections({ orm, ircService, events, logger, staggerMs: 0 });
+  /**
+   * In the wish's transaction: a server wanted connected is placed on its node (the reconciler's rule, over the
+   * nodes that are up and not draining); `node` for the `server-status` event when it moved.
+   */
+  const placeWanted = async (tx: ReturnType<typeof fork>, serverId: number): Promise<{ node?: string }> => {
+    const [row] = await runSql<{ irc_node: string | null; connected: boolean }>(
+      tx,
+      'select irc_node, connected_at is not null as connected from servers where id = ? and autoconnect',
+      [serverId],
+    );
+    if (!row) return {};
+    const { node, moved } = await placeServer(tx, cluster, {
+      serverId,
+      current: row.irc_node,
+      connected: row.connected,
+    });
+    return moved && node?.name ? { node: node.name } : {};
+  };
   /** Fired after the commit, never awaited: the answer does not wait on the IRC service. */
   const passOn = (serverId: number, work: ConvergeWork) => void converger.converge(serverId, work);
 
@@ -81,34 +107,46 @@ export function serversRoutes({
     if (problem) throw badRequest(`${problem.field}: ${problem.message}`, problem.field);
     const security = securityColumns(input);
     const em = fork();
-    const [created] = await runSql<{ id: number }>(
-      em,
-      `insert into servers (name, host, port, nickname, tls, username, realname, password, autoconnect,
+    // the server and, when it is wanted connected, its placement: one short transaction
+    const created = await em.transactional(async (tx) => {
+      const [inserted] = await runSql<{ id: number }>(
+        tx,
+        `insert into servers (name, host, port, nickname, tls, username, realname, password, autoconnect,
                             tls_verify, tls_fingerprint, client_certificate, client_key, sasl_mechanism,
                             sasl_account, sasl_password, sasl_required)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
-      [
-        input.name,
-        input.host,
-        input.port,
-        input.nickname,
-        input.tls ?? false,
-        input.username ?? null,
-        input.realname ?? null,
-        input.password ?? null,
-        input.autoconnect ?? false,
-        security.tlsVerify ?? true,
-        security.tlsFingerprint ?? null,
-        security.clientCertificate ?? null,
-        security.clientKey ?? null,
-        security.saslMechanism ?? null,
-        security.saslAccount ?? null,
-        security.saslPassword ?? null,
-        security.saslRequired ?? true,
-      ],
-    );
-    const view = await loadServerView(em, created!.id);
-    if (view) events.publish('server-status', { serverId: view.id, connected: false, connectedAt: null });
+        [
+          input.name,
+          input.host,
+          input.port,
+          input.nickname,
+          input.tls ?? false,
+          input.username ?? null,
+          input.realname ?? null,
+          input.password ?? null,
+          input.autoconnect ?? false,
+          security.tlsVerify ?? true,
+          security.tlsFingerprint ?? null,
+          security.clientCertificate ?? null,
+          security.clientKey ?? null,
+          security.saslMechanism ?? null,
+          security.saslAccount ?? null,
+          security.saslPassword ?? null,
+          security.saslRequired ?? true,
+        ],
+      );
+      const placed = await placeWanted(tx, inserted!.id);
+      return { id: inserted!.id, ...placed };
+    });
+    const view = await loadServerView(em, created.id);
+    if (view) {
+      events.publish('server-status', {
+        serverId: view.id,
+        connected: false,
+        connectedAt: null,
+        ...(created.node ? { node: created.node } : {}),
+      });
+    }
     if (view?.autoconnect) passOn(view.id, { server: 'sync' });
     return c.json(view, 201);
   });
@@ -124,7 +162,8 @@ export function serversRoutes({
     const id = idParam(c);
     const input = await parseJsonBody(c, updateServerInput);
     const em = fork();
-    // a short transaction of its own; the IRC service is asked after it commits
+    let placedOn: string | undefined;
+    // a short transaction of its own (the wish, and where a wanted server goes); the IRC service is asked after it commits
     const work = await em.transactional(async (tx): Promise<ConvergeWork | undefined> => {
       const server = await tx.findOne(Server, id);
       if (!server) throw notFound(id);
@@ -146,11 +185,23 @@ export function serversRoutes({
       if (problem) throw badRequest(`${problem.field}: ${problem.message}`, problem.field);
       await tx.flush();
       // a changed wish connects or closes it; a wanted connection follows its new settings
-      if (wishChanged) return { server: 'sync' };
+      if (wishChanged) {
+        if (server.autoconnect) placedOn = (await placeWanted(tx, id)).node;
+        return { server: 'sync' };
+      }
       return settingsChanged && server.autoconnect ? { server: 'restore' } : undefined;
     });
+    const view = await loadServerView(em, id);
+    if (placedOn && view) {
+      events.publish('server-status', {
+        serverId: id,
+        connected: view.connected,
+        connectedAt: view.connectedAt,
+        node: placedOn,
+      });
+    }
     if (work) passOn(id, work);
-    return c.json(await loadServerView(em, id));
+    return c.json(view);
   });
 
   routes.delete('/:id', async (c) => {
@@ -167,22 +218,26 @@ export function serversRoutes({
     const id = idParam(c);
     const em = fork();
     // the operator's Connect is also the retry of a failed connection (a ban, a refused password): the
-    // failure is cleared with the wish, so that the reconciler passes it on too if the IRC service is away
-    const updated = await runSql<{ id: number; connected_at: string | null; was_failed: boolean }>(
-      em,
-      `update servers s set autoconnect = true, failure_reason = null, failed_at = null, updated_at = now()
-       from (select id, failed_at from servers where id = ?) old where s.id = old.id
-       returning s.id, s.connected_at, old.failed_at is not null as was_failed`,
-      [id],
-    );
-    const [row] = updated;
-    if (!row) throw notFound(id);
-    if (row.was_failed) {
+    // failure is cleared with the wish, so that the reconciler passes it on too if the IRC service is away;
+    // the server is placed on its node in the same short transaction
+    const changed = await em.transactional(async (tx) => {
+      const [updated] = await runSql<{ id: number; connected_at: string | null; was_failed: boolean }>(
+        tx,
+        `update servers s set autoconnect = true, failure_reason = null, failed_at = null, updated_at = now()
+         from (select id, failed_at from servers where id = ?) old where s.id = old.id
+         returning s.id, s.connected_at, old.failed_at is not null as was_failed`,
+        [id],
+      );
+      if (!updated) throw notFound(id);
+      return { ...updated, ...(await placeWanted(tx, id)) };
+    });
+    if (changed.was_failed || changed.node) {
       events.publish('server-status', {
         serverId: id,
-        connected: row.connected_at !== null,
-        connectedAt: toIsoTimestamp(row.connected_at),
-        failure: null,
+        connected: changed.connected_at !== null,
+        connectedAt: toIsoTimestamp(changed.connected_at),
+        ...(changed.was_failed ? { failure: null } : {}),
+        ...(changed.node ? { node: changed.node } : {}),
       });
     }
     passOn(id, { server: 'sync' });

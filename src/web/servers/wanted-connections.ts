@@ -9,6 +9,7 @@ import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
+import { placeServer } from './placement.ts';
 import { pendingView } from './server-views.ts';
 
 export interface WantedConnectionsOptions {
@@ -137,7 +138,8 @@ export class WantedConnections {
       await runSql<{ node: string; id: number }>(
         em,
         `select live.node, live.id from unnest(?::text[], ?::int[]) as live(node, id)
-         join servers s on s.id = live.id where s.irc_node is not null and s.irc_node <> live.node`,
+         join servers s on s.id = live.id where s.irc_node is not null and s.irc_node <> live.node
+         and s.moving_to is distinct from live.node`,
         [named.flatMap(({ node, ids }) => ids.map(() => node)), named.flatMap(({ ids }) => ids)],
       ),
     );
@@ -207,7 +209,8 @@ export class WantedConnections {
 
   /**
    * Fencing: a node that came back (or the old node of a moved server) still holding a connection placed on
-   * another node closes it, so a server is never registered twice for longer than one check. Outside the
+   * another node closes it, so a server is never registered twice for longer than one check; but not the new
+   * connection of a server being moved there (`moving_to`, a drain's make-before-break). Outside the
    * server's queue: the request goes to a node the server's own work never asks.
    */
   private fence(stray: ReadonlyArray<{ node: string; id: number }>): void {
@@ -262,9 +265,9 @@ export class WantedConnections {
   private async pass(serverId: number, work: QueuedWork): Promise<void> {
     const em = this.options.orm.em.fork();
     try {
-      const [server] = await runSql<{ autoconnect: boolean; irc_node: string | null }>(
+      const [server] = await runSql<{ autoconnect: boolean; irc_node: string | null; connected: boolean }>(
         em,
-        'select autoconnect, irc_node from servers where id = ?',
+        'select autoconnect, irc_node, connected_at is not null as connected from servers where id = ?',
         [serverId],
       );
       if (work.server) {
@@ -276,7 +279,8 @@ export class WantedConnections {
         if (server.autoconnect && work.server !== 'close') {
           // read fresh right before the call: still wanted, with the current settings and channels
           const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-          if (settings) await (await this.place(serverId, server.irc_node)).client.connect(serverId, settings);
+          if (settings)
+            await (await this.place(serverId, server.irc_node, server.connected)).client.connect(serverId, settings);
           else this.requeue(serverId, { server: work.server });
         } else if (!server.autoconnect && work.server !== 'restore') {
           await this.disconnectEverywhere(serverId, server.irc_node);
@@ -342,28 +346,28 @@ export class WantedConnections {
   }
 
   /**
-   * The node a wanted server's connection goes to: where it is placed while that node is not known to be down,
-   * otherwise the rendezvous choice among the nodes that are not, written to `servers.irc_node` in its own short
-   * statement before the node is asked (only while the server is still wanted).
+   * The node a wanted server's connection goes to: where it is placed while that node is not known to be down
+   * (nor draining, for a server not live there), otherwise the rendezvous choice among the nodes that are
+   * neither, written to `servers.irc_node` in its own short statement before the node is asked (only while the
+   * server is still wanted). A route that commits a wish places the server in its own transaction: it is kept.
+   * The draining nodes are as last read (each check of the reconciler reads them; the write refuses a newer one).
    */
-  private async place(serverId: number, current: string | null): Promise<IrcNode<ConvergeClient>> {
-    const node = this.cluster.placementFor(serverId, current);
+  private async place(serverId: number, current: string | null, connected: boolean): Promise<IrcNode<ConvergeClient>> {
+    const { node, moved } = await placeServer(
+      this.options.orm.em.fork(),
+      this.cluster,
+      { serverId, current, connected },
+      { fresh: false },
+    );
     if (!node) throw new NoNodeAvailable('no IRC service node is available');
-    if (node.name !== null && node.name !== current) {
-      const placed = await runSql<{ connected_at: string | null }>(
-        this.options.orm.em.fork(),
-        'update servers set irc_node = ? where id = ? and autoconnect returning connected_at',
-        [node.name, serverId],
-      );
+    if (moved && node.name !== null) {
       // the dashboard shows where it went
-      for (const row of placed) {
-        this.options.events?.publish('server-status', {
-          serverId,
-          connected: row.connected_at !== null,
-          connectedAt: toIsoTimestamp(row.connected_at),
-          node: node.name,
-        });
-      }
+      this.options.events?.publish('server-status', {
+        serverId,
+        connected: moved.connectedAt !== null,
+        connectedAt: toIsoTimestamp(moved.connectedAt),
+        node: node.name,
+      });
       this.options.logger?.info({ serverId, node: node.name, from: current }, 'server placed on an IRC service node');
     }
     return node;
@@ -442,7 +446,7 @@ function mergeServerWork(a: ConvergeWork['server'], b: ConvergeWork['server']): 
 }
 
 /** The IRC service answered 404: it holds no such connection, so there is nothing to join, part or close. */
-async function tolerateNoConnection(call: Promise<unknown>): Promise<void> {
+export async function tolerateNoConnection(call: Promise<unknown>): Promise<void> {
   try {
     await call;
   } catch (error) {

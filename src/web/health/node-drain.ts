@@ -1,0 +1,467 @@
+/**
+ * Drain of an IRC service node: nothing new is placed on it, and its servers are moved to the other nodes one
+ * at a time, make-before-break, so that no moved server ever shows disconnected.
+ */
+import type { MikroORM } from '../../db/orm.ts';
+import { runSql, toIsoTimestamp } from '../../db/sql.ts';
+import type { Logger } from '../../logger.ts';
+import { type IrcEvent, normalizeChannelName } from '../../shared/irc-events.ts';
+import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
+import { LastNodeStanding } from '../irc-service/errors/last-node-standing.ts';
+import { UnknownNode } from '../irc-service/errors/unknown-node.ts';
+import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
+import type { IrcCluster, IrcNode } from '../irc-service/irc-cluster.ts';
+import { connectionSettings } from '../servers/connection-settings.ts';
+import { drainingNodes } from '../servers/placement.ts';
+import { tolerateNoConnection, type WantedConnections } from '../servers/wanted-connections.ts';
+import { RECONCILER_LOCK_SQL_KEY } from './reconciler-lock.ts';
+
+/** What a drain asks of the nodes. */
+export type DrainClient = Pick<InternalApiClient, 'connect' | 'disconnect' | 'resync'>;
+
+export interface NodeDrainOptions {
+  orm: MikroORM;
+  cluster: IrcCluster<DrainClient>;
+  /** Connects a server that was not live on the drained node where it is placed now. */
+  wanted?: Pick<WantedConnections, 'converge'>;
+  /** Where `server-status` (the new node) and `node-status` (draining) are told. */
+  events?: WebEventPublisher;
+  logger?: Logger;
+  /**
+   * The longest wait for the new node to register the server and join its channels; then the move is given up
+   * (the server stays where it was) and tried again at a later check.
+   */
+  moveTimeoutMs?: number;
+  /** How long a server whose move was given up waits before it is tried again (the others go first). */
+  retryAfterMs?: number;
+  /** Pause between two tries of the switch while a check holds the reconciler lock. */
+  lockRetryMs?: number;
+  /**
+   * Asks for a check now (the supervisor's CHECK_NOW): after a drain, so that the moves start at once (the
+   * reconciler starts them after its check), and after a run that moved servers (the node's count drops to 0).
+   */
+  requestCheck?: () => void;
+}
+
+/** A server to move: from the drained node to the target. */
+interface Move {
+  serverId: number;
+  from: IrcNode<DrainClient>;
+  to: IrcNode<DrainClient>;
+}
+
+/** What a claim found: a server to move, or one placed elsewhere at once (connected there when wanted). */
+type Claim = { kind: 'move'; move: Move } | { kind: 'placed'; restore?: Move };
+
+/** One drain or claim at a time across web instances (a transaction-level advisory lock). */
+const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
+
+/** The new connection of a move, as its node's events tell it. */
+interface MoveWatch {
+  node: string;
+  serverId: number;
+  registered: boolean;
+  /** Channels it must join before it takes over (joined on the old node now). */
+  channels: Set<string>;
+  settle(error?: Error): void;
+}
+
+const DEFAULT_MOVE_TIMEOUT_MS = 60_000;
+const DEFAULT_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * The drain (`POST /api/irc-nodes/:name/drain`), kept in `irc_nodes` so that it outlives a web restart and is
+ * seen by every web instance. The moves are driven by the reconciler (`advance()` after a check that held the
+ * reconciler lock), one server at a time:
+ *
+ * 1. claim: `servers.moving_to` = the target, the rendezvous choice among the nodes that are neither down nor
+ *    draining (one move at a time across instances, under a transaction-level advisory lock);
+ * 2. the target connects, registers (under a fallback nickname while the old connection holds the wanted one)
+ *    and joins the channels joined on the old node; meanwhile its events are ignored (the server is placed on
+ *    the old node) and the check's fencing spares it (`moving_to`);
+ * 3. switch: `irc_node` = the target, in a transaction that holds the reconciler lock, so that no check that
+ *    asked the target before it registered decides after the switch;
+ * 4. the old node is asked to disconnect (QUIT); its events are ignored from now on. The new connection takes
+ *    the wanted nickname back when the old one leaves, and tells its channels' users again (resync).
+ *
+ * A server that is not live on the drained node is simply placed elsewhere and connected there. A move that
+ * does not complete within `moveTimeoutMs` is given up: the server stays on the old node, the reason is logged
+ * and shown (`drainProblem`), the new connection is closed, and the others go first. No transaction, lock or pool connection is held while a node is asked.
+ */
+export class NodeDrain {
+  private readonly watches = new Set<MoveWatch>();
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly moveTimeoutMs: number;
+  private readonly lockRetryMs: number;
+  private readonly retryAfter: number;
+  /** Servers whose move was given up, and until when they wait (this instance's memory: a hint, not a rule). */
+  private readonly gaveUp = new Map<number, number>();
+
+  constructor(private readonly options: NodeDrainOptions) {
+    this.moveTimeoutMs = options.moveTimeoutMs ?? DEFAULT_MOVE_TIMEOUT_MS;
+    this.lockRetryMs = options.lockRetryMs ?? 25;
+    this.retryAfter = options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+  }
+
+  /**
+   * Marks the node draining (idempotent). Refused for a node not configured, and for the last node that is up and
+   * not draining. Serialized across web instances, so that two drains cannot each leave the other's node last.
+   */
+  async drain(name: string): Promise<void> {
+    const node = this.known(name);
+    await this.options.orm.em.fork().transactional(async (tx) => {
+      await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
+      const draining = await drainingNodes(tx);
+      draining.add(name);
+      const remaining = this.options.cluster.nodes.filter(
+        (other) => other.availability !== 'unavailable' && other.name !== null && !draining.has(other.name),
+      );
+      if (remaining.length === 0) {
+        throw new LastNodeStanding(
+          `node ${name} is the last IRC service node that is up and not draining: its servers would have nowhere to go`,
+        );
+      }
+      await runSql(
+        tx,
+        `insert into irc_nodes (name, draining_since) values (?, now())
+         on conflict (name) do update set draining_since = coalesce(irc_nodes.draining_since, now())`,
+        [name],
+      );
+    });
+    this.options.logger?.info({ node: name, url: node.url }, 'IRC service node draining: its servers are moved away');
+    await this.refresh();
+    this.options.requestCheck?.();
+  }
+
+  /** The node takes placements again (idempotent); servers moved away stay where they are. */
+  async undrain(name: string): Promise<void> {
+    this.known(name);
+    await runSql(
+      this.options.orm.em.fork(),
+      'update irc_nodes set draining_since = null, drain_problem = null where name = ?',
+      [name],
+    );
+    this.options.logger?.info({ node: name }, 'IRC service node no longer draining');
+    await this.refresh();
+  }
+
+  /**
+   * Reads which nodes are draining, and their drain's last problem (another instance may have changed them); a
+   * node whose view changed is told (`node-status`).
+   */
+  async refresh(): Promise<void> {
+    const { cluster } = this.options;
+    const rows = await runSql<{ name: string; drain_problem: string | null }>(
+      this.options.orm.em.fork(),
+      'select name, drain_problem from irc_nodes where draining_since is not null',
+    );
+    const changed = new Set(cluster.markDraining(new Set(rows.map((row) => row.name))));
+    for (const node of cluster.nodes) {
+      const problem = rows.find((row) => row.name === node.name)?.drain_problem ?? null;
+      if (problem !== node.drainProblem) changed.add(node);
+      node.drainProblem = problem;
+    }
+    for (const node of changed) this.options.events?.publish('node-status', node.view());
+  }
+
+  /**
+   * After a check that held the reconciler lock: moves the servers of draining nodes, one at a time, until none
+   * is left; a server whose move was given up is tried again after `retryAfterMs`, at a later check. Never
+   * rejects; one run at a time per instance.
+   */
+  advance(): void {
+    if (this.running || this.stopped) return;
+    const run = this.run()
+      .catch((error: unknown) => this.options.logger?.warn({ err: describe(error) }, 'drain: could not move a server'))
+      .finally(() => {
+        this.running = undefined;
+      });
+    this.running = run;
+    this.track(run);
+  }
+
+  /**
+   * Feeds the moves with the events of a node's stream (called for every event, before it is applied): a move
+   * waits for its target's `connected` and `joined` events.
+   */
+  observe(node: string | null, event: IrcEvent): void {
+    if (node === null || this.watches.size === 0 || event.type === 'connection-state') return;
+    for (const watch of this.watches) {
+      if (watch.node !== node || watch.serverId !== event.payload.serverId) continue;
+      switch (event.type) {
+        case 'connected':
+          watch.registered = true;
+          break;
+        case 'disconnected':
+          watch.registered = false;
+          break;
+        case 'joined':
+        case 'names':
+          watch.channels.delete(normalizeChannelName(event.payload.channel));
+          break;
+        case 'failed':
+          watch.settle(new Error(`the new node gave the connection up: ${event.payload.reason}`));
+          continue;
+      }
+      if (watch.registered && watch.channels.size === 0) watch.settle();
+    }
+  }
+
+  /**
+   * Shutdown: a move waiting for its new node is given up now (the server stays where it is, the new connection
+   * is closed) rather than left for another instance to time out; no move starts after. Bounded by `maxWaitMs`.
+   */
+  async stop({ maxWaitMs = 3_000 }: { maxWaitMs?: number } = {}): Promise<void> {
+    this.stopped = true;
+    for (const watch of [...this.watches]) watch.settle(new Error('the web side is stopping'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settled(), new Promise((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Resolves when everything started so far is done (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private known(name: string): IrcNode<DrainClient> {
+    const node = this.options.cluster.nodes.find((each) => each.name === name);
+    if (!node) throw new UnknownNode(`no IRC service node named ${name}`);
+    return node;
+  }
+
+  private async run(): Promise<void> {
+    await this.refresh();
+    let moved = 0;
+    for (; !this.stopped; moved += 1) {
+      const next = await this.claim();
+      if (!next) break;
+      if (next.kind === 'placed') {
+        if (next.restore) this.track(this.restoreElsewhere(next.restore));
+        continue;
+      }
+      // a move given up waits its turn again; the others go on
+      if (!(await this.move(next.move))) this.gaveUp.set(next.move.serverId, Date.now() + this.retryAfter);
+    }
+    if (moved > 0) this.options.requestCheck?.();
+  }
+
+  /**
+   * The next server of a draining node: claimed for its move (`moving_to`), or, when nothing is live to keep,
+   * placed elsewhere at once (or nowhere, when it is not wanted). Undefined when there is none, no node to go to,
+   * or another move is under way. A claim left behind by a web instance that died is given up first.
+   */
+  private async claim(): Promise<Claim | undefined> {
+    const { cluster } = this.options;
+    return this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
+      await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
+      await runSql(
+        tx,
+        `update servers set moving_to = null, moving_since = null
+         where moving_to is not null and moving_since < now() - make_interval(secs => ?)`,
+        [(2 * this.moveTimeoutMs) / 1_000],
+      );
+      const [busy] = await runSql(tx, 'select id from servers where moving_to is not null limit 1');
+      if (busy) return undefined;
+      const [server] = await runSql<{ id: number; irc_node: string; autoconnect: boolean; connected: boolean }>(
+        tx,
+        `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected
+         from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
+         where s.id <> all(?::int[]) order by s.id limit 1`,
+        [this.waiting()],
+      );
+      if (!server) return undefined;
+      if (!server.autoconnect) {
+        // not wanted: placed nowhere; the reconciler closes a connection that is left
+        await runSql(tx, 'update servers set irc_node = null where id = ?', [server.id]);
+        return { kind: 'placed' };
+      }
+      const from = cluster.nodeNamed(server.irc_node);
+      const to = cluster.placementFor(server.id, null);
+      if (!from || !to || to.name === null) return undefined;
+      if (!server.connected) {
+        // nothing live to keep: placed on its new node at once, and connected there after the commit
+        await runSql(tx, 'update servers set irc_node = ? where id = ?', [to.name, server.id]);
+        return { kind: 'placed', restore: { serverId: server.id, from, to } };
+      }
+      await runSql(tx, 'update servers set moving_to = ?, moving_since = now() where id = ?', [to.name, server.id]);
+      return { kind: 'move', move: { serverId: server.id, from, to } };
+    });
+  }
+
+  /** Servers whose move was given up lately: not claimed again before their time. */
+  private waiting(): number[] {
+    const now = Date.now();
+    for (const [serverId, until] of this.gaveUp) if (until <= now) this.gaveUp.delete(serverId);
+    return [...this.gaveUp.keys()];
+  }
+
+  /** A server that was not live on the drained node: its old connection (reconnecting, failed) goes, a new one starts. */
+  private async restoreElsewhere({ serverId, from, to }: Move): Promise<void> {
+    this.options.logger?.info({ serverId, from: from.name, to: to.name }, 'drain: placed a server that was not live');
+    try {
+      await tolerateNoConnection(from.client.disconnect(serverId));
+    } catch (error) {
+      this.options.logger?.warn(
+        { serverId, node: from.name, err: describe(error) },
+        'drain: could not close an old connection',
+      );
+    }
+    await this.options.wanted?.converge(serverId, { server: 'restore' });
+  }
+
+  /** One make-before-break move; true when the server switched to its new node. */
+  private async move({ serverId, from, to }: Move): Promise<boolean> {
+    const { logger } = this.options;
+    const em = this.options.orm.em.fork();
+    const settings = await connectionSettings(em, serverId, { onlyWanted: true });
+    const joined = await runSql<{ name: string }>(
+      em,
+      'select name from channels where server_id = ? and wanted and joined',
+      [serverId],
+    );
+    if (!settings) return this.giveUp({ serverId, from, to }, 'the server is no longer wanted connected');
+    logger?.info({ serverId, from: from.name, to: to.name }, 'drain: moving a server (make-before-break)');
+    // watching before asking: the new connection may register before the request is answered
+    const ready = this.watch(
+      to.name!,
+      serverId,
+      joined.map((row) => row.name),
+    );
+    try {
+      await to.client.connect(serverId, settings);
+      // a connection the target already held (an earlier move given up) tells its state again
+      await to.client.resync([serverId]).catch(() => []);
+      await ready.promise;
+    } catch (error) {
+      ready.cancel();
+      return this.giveUp({ serverId, from, to }, describe(error));
+    }
+    const switched = await this.switchPlacement({ serverId, from, to });
+    if (!switched)
+      return this.giveUp(
+        { serverId, from, to },
+        'the server changed meanwhile (disconnected, deleted or placed again)',
+      );
+    this.options.events?.publish('server-status', {
+      serverId,
+      connected: switched.connectedAt !== null,
+      connectedAt: toIsoTimestamp(switched.connectedAt),
+      node: to.name!,
+    });
+    // break: the old connection sends QUIT; if it cannot be asked now, the next check fences it
+    try {
+      await tolerateNoConnection(from.client.disconnect(serverId));
+    } catch (error) {
+      logger?.warn(
+        { serverId, node: from.name, err: describe(error) },
+        'drain: the old node could not be asked to disconnect; the next check closes it',
+      );
+    }
+    // its users as the new connection sees them (its own events were ignored until the switch)
+    await to.client.resync([serverId]).catch(() => []);
+    logger?.info({ serverId, from: from.name, to: to.name }, 'drain: server moved');
+    await this.recordProblem(from, null);
+    return true;
+  }
+
+  /**
+   * The switch to the new node, in a transaction that holds the reconciler lock (tried again while a check holds
+   * it): a check that asked the new node before it registered cannot decide after the switch.
+   */
+  private async switchPlacement({ serverId, from, to }: Move): Promise<{ connectedAt: string | null } | undefined> {
+    const deadline = Date.now() + this.moveTimeoutMs;
+    for (;;) {
+      const outcome = await this.options.orm.em.fork().transactional(async (tx) => {
+        const [lock] = await runSql<{ acquired: boolean }>(
+          tx,
+          `select pg_try_advisory_xact_lock(${RECONCILER_LOCK_SQL_KEY}) as acquired`,
+        );
+        if (!lock?.acquired) return 'busy' as const;
+        const [row] = await runSql<{ connected_at: string | null }>(
+          tx,
+          `update servers set irc_node = moving_to, moving_to = null, moving_since = null
+           where id = ? and irc_node = ? and moving_to = ? and autoconnect returning connected_at`,
+          [serverId, from.name, to.name],
+        );
+        return row ? { connectedAt: row.connected_at } : undefined;
+      });
+      if (outcome !== 'busy') return outcome;
+      if (Date.now() > deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, this.lockRetryMs));
+    }
+  }
+
+  /** The server stays where it is; the new connection goes (unless the server was placed there meanwhile). */
+  private async giveUp({ serverId, from, to }: Move, reason: string): Promise<false> {
+    const { logger } = this.options;
+    logger?.warn(
+      { serverId, from: from.name, to: to.name, reason },
+      'drain: move given up, the server stays on its node',
+    );
+    const [row] = await runSql<{ irc_node: string | null }>(
+      this.options.orm.em.fork(),
+      'update servers set moving_to = null, moving_since = null where id = ? and moving_to = ? returning irc_node',
+      [serverId, to.name],
+    );
+    await this.recordProblem(from, `server ${serverId} stays on ${from.name}: ${reason}`);
+    if (row?.irc_node !== to.name) {
+      await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
+        logger?.warn(
+          { serverId, node: to.name, err: describe(error) },
+          'drain: could not close the new connection; the next check closes it',
+        ),
+      );
+    }
+    return false;
+  }
+
+  /** Shows why the drain's last move from `node` was given up (null: it went well), on every instance. */
+  private async recordProblem(node: IrcNode<DrainClient>, problem: string | null): Promise<void> {
+    await runSql(
+      this.options.orm.em.fork(),
+      'update irc_nodes set drain_problem = ? where name = ? and drain_problem is distinct from ?',
+      [problem, node.name, problem],
+    );
+    await this.refresh();
+  }
+
+  /** Resolves when the node's events show the server registered and in every one of `channels`. */
+  private watch(node: string, serverId: number, channels: readonly string[]) {
+    let settle!: (error?: Error) => void;
+    const promise = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
+    const timer = setTimeout(
+      () => watch.settle(new Error(`the new node did not register and join within ${this.moveTimeoutMs} ms`)),
+      this.moveTimeoutMs,
+    );
+    const watch: MoveWatch = {
+      node,
+      serverId,
+      registered: false,
+      channels: new Set(channels.map(normalizeChannelName)),
+      settle: (error) => {
+        clearTimeout(timer);
+        this.watches.delete(watch);
+        settle(error);
+      },
+    };
+    this.watches.add(watch);
+    // a rejection nobody awaits yet (the connect request still running) is not unhandled
+    promise.catch(() => undefined);
+    return { promise, cancel: () => watch.settle() };
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+    return promise;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,258 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
+import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
+import { eventually } from '../support/process.ts';
+import { lacks } from '../support/requirements.ts';
+import { openSse } from '../support/sse-client.ts';
+import { type SideProcess, type System, startSystem } from '../support/system.ts';
+import { type WebApi, webApi } from '../support/web-api.ts';
+
+/** Enough servers that each of three nodes surely gets some by rendezvous hashing. */
+const SERVERS = 12;
+const CHANNEL = '#drain';
+
+interface Row {
+  id: number;
+  irc_node: string | null;
+  connected_at: string | null;
+}
+
+interface NodeView {
+  name: string;
+  state: string;
+  connections: number | null;
+}
+
+/**
+ * Drain of one IRC service node of three, with ngircd, the web side and PostgreSQL as real processes: its
+ * servers move to the other nodes one at a time, make-before-break, so that none of them ever shows
+ * disconnected or out of its channels, and each ends under its own nickname; the node then holds nothing.
+ */
+describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
+  let system: System;
+  let api: WebApi;
+  let observer: IrcObserver;
+
+  beforeAll(async () => {
+    system = await startSystem({
+      ircNodes: 3,
+      // checks every second, so that some run while a server is between its two connections; flood control
+      // at a test's pace (each move is then about half a second instead of four)
+      env: { RECONNECT_STAGGER_MS: '10', HEALTH_CHECK_INTERVAL_MS: '1000', IRC_SEND_INTERVAL_MS: '200' },
+    });
+    api = webApi(system.web.url);
+    await api.settled();
+    for (let index = 0; index < SERVERS; index += 1) {
+      const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `drain${index}` });
+      await api.join(id, CHANNEL);
+      await api.connect(id);
+    }
+    await eventually(async () => {
+      const joined = await system.db.query<{ n: number }>(
+        'select count(*)::int as n from channels c join servers s on s.id = c.server_id where c.joined and s.connected_at is not null',
+      );
+      return joined[0]?.n === SERVERS;
+    }, 30_000);
+    observer = await connectObserver(system.ircd, 'drainwatch');
+    await observer.join(CHANNEL);
+  }, 90_000);
+  afterAll(async () => {
+    observer?.close();
+    await system?.dispose();
+  });
+
+  const nameOf = (node: SideProcess) => `node-${node.port}`;
+
+  async function rows(): Promise<Row[]> {
+    return system.db.query<Row>(
+      `select id, irc_node, to_json(connected_at) #>> '{}' as connected_at from servers order by id`,
+    );
+  }
+
+  async function nodes(): Promise<NodeView[]> {
+    return ((await (await fetch(`${system.web.url}/api/irc-nodes`)).json()) as { nodes: NodeView[] }).nodes;
+  }
+
+  async function liveOn(node: SideProcess): Promise<number[]> {
+    return (await (await system.internalFetch(`${node.url}/internal/irc/status`)).json()).connections;
+  }
+
+  const post = (path: string) => fetch(`${system.web.url}${path}`, { method: 'POST' });
+
+  /** The channel's members as ngircd tells them to the observer now (NAMES), without mode prefixes. */
+  async function membersOf(channel: string): Promise<string[]> {
+    const from = observer.lines.length;
+    observer.send(`NAMES ${channel}`);
+    await eventually(() => observer.lines.slice(from).some((line) => / 366 /.test(line)), 5_000);
+    return observer.lines
+      .slice(from)
+      .filter((line) => / 353 /.test(line))
+      .flatMap((line) => line.slice(line.indexOf(' :', 1) + 2).split(' '))
+      .map((nick) => nick.replace(/^[@+%~&]+/, ''))
+      .filter((nick) => nick.length > 0);
+  }
+
+  /**
+   * Samples what an operator would see while the drain runs, on the database and on `/events`: any moment a
+   * server of `ids` shows disconnected or one of its wanted channels not joined.
+   */
+  async function watchForCuts(ids: readonly number[]) {
+    const client = new pg.Client({ connectionString: system.db.url });
+    await client.connect();
+    const browser = await openSse(`${system.web.url}/events`);
+    const cuts: string[] = [];
+    let samples = 0;
+    let watching = true;
+    const loop = (async () => {
+      while (watching) {
+        const { rows: seen } = await client.query<{ id: number; connected: boolean; not_joined: number }>(
+          `select s.id, s.connected_at is not null as connected,
+                  (select count(*)::int from channels c where c.server_id = s.id and c.wanted and not c.joined) as not_joined
+           from servers s where s.id = any($1::int[])`,
+          [ids],
+        );
+        samples += 1;
+        for (const row of seen) {
+          if (!row.connected) cuts.push(`database: server ${row.id} disconnected`);
+          if (row.not_joined > 0) cuts.push(`database: server ${row.id} out of ${row.not_joined} channel(s)`);
+        }
+      }
+    })();
+    return {
+      async stop() {
+        watching = false;
+        await loop;
+        await client.end();
+        browser.close();
+        for (const event of browser.events) {
+          const data = event.data as { serverId?: number; connected?: boolean; joined?: boolean };
+          if (data.serverId === undefined || !ids.includes(data.serverId)) continue;
+          if (event.type === 'server-status' && data.connected === false) cuts.push(`/events: ${JSON.stringify(data)}`);
+          if (event.type === 'channel' && data.joined === false) cuts.push(`/events: ${JSON.stringify(data)}`);
+        }
+        return { cuts: [...new Set(cuts)], samples, events: browser.events };
+      },
+    };
+  }
+
+  it('moves every server of the drained node to the others without a disconnect, then the node holds nothing', async () => {
+    const before = await rows();
+    const counts = system.ircNodes.map((node) => before.filter((row) => row.irc_node === nameOf(node)).length);
+    const drained = system.ircNodes[counts.indexOf(Math.max(...counts))]!;
+    const others = system.ircNodes.filter((node) => node !== drained);
+    const moving = before.filter((row) => row.irc_node === nameOf(drained));
+    const staying = before.filter((row) => row.irc_node !== nameOf(drained));
+    expect(moving.length).toBeGreaterThan(0);
+    const ids = moving.map((row) => row.id);
+    const watcher = await watchForCuts(ids);
+
+    const answer = await post(`/api/irc-nodes/${nameOf(drained)}/drain`);
+    expect(answer.status).toBe(202);
+    expect((await nodes()).find((node) => node.name === nameOf(drained))?.state).toBe('draining');
+
+    await eventually(async () => (await rows()).every((row) => row.irc_node !== nameOf(drained)), 90_000, 100);
+    // the node holds nothing, and says so
+    await eventually(async () => (await liveOn(drained)).length === 0, 10_000);
+    await eventually(
+      async () => (await nodes()).find((node) => node.name === nameOf(drained))?.connections === 0,
+      10_000,
+    );
+    const { cuts, samples, events } = await watcher.stop();
+    expect(cuts).toEqual([]);
+    expect(samples).toBeGreaterThan(10);
+    expect(
+      events.some(
+        (event) =>
+          event.type === 'node-status' &&
+          (event.data as NodeView).name === nameOf(drained) &&
+          (event.data as NodeView).state === 'draining',
+      ),
+    ).toBe(true);
+
+    const after = await rows();
+    for (const row of moving) {
+      const now = after.find((each) => each.id === row.id);
+      expect(others.map(nameOf), `server ${row.id}`).toContain(now?.irc_node);
+      // observed connected all along: the same moment it first registered
+      expect(now?.connected_at, `server ${row.id}`).toBe(row.connected_at);
+    }
+    // the servers of the other nodes were never touched
+    for (const row of staying) expect(after.find((each) => each.id === row.id)).toEqual(row);
+    // each server is registered on exactly one node, the one it is placed on
+    const lists = await Promise.all(others.map(liveOn));
+    expect(lists.flat().sort((a, b) => a - b)).toEqual(after.map((row) => row.id));
+    others.forEach((node, index) => {
+      expect(lists[index]).toEqual(after.filter((row) => row.irc_node === nameOf(node)).map((row) => row.id));
+    });
+    // ngircd's own view: every server in the channel once, under its wanted nickname (taken back from the fallback)
+    const wanted = before.map((_, index) => `drain${index}`).sort();
+    await eventually(
+      async () => {
+        const members = (await membersOf(CHANNEL)).filter((nick) => nick !== observer.nickname).sort();
+        return JSON.stringify(members) === JSON.stringify(wanted);
+      },
+      15_000,
+      200,
+    );
+    // and the database's: each moved server's channel lists its own wanted nickname
+    await eventually(async () => {
+      const seen = await system.db.query<{ listed: boolean }>(
+        `select exists (select 1 from channel_users u join channels c on c.id = u.channel_id
+                        where c.server_id = s.id and u.nickname = s.nickname) as listed
+         from servers s where s.id = any($1::int[])`,
+        [ids],
+      );
+      return seen.every((row) => row.listed);
+    }, 10_000);
+  }, 150_000);
+
+  it('places nothing new on a draining node; after undrain it takes placements again, and nothing moves back', async () => {
+    const drained = (await nodes()).find((node) => node.state === 'draining')!;
+    expect(drained).toBeDefined();
+    const allNames = system.ircNodes.map(nameOf);
+    const placedBefore = await rows();
+
+    // servers created while it drains: none goes there, though some would have by rendezvous over all three
+    const created: number[] = [];
+    while (!created.some((id) => placeOnNode(id, allNames) === drained.name) && created.length < 20) {
+      const id = await api.createServer({
+        host: system.ircd.host,
+        port: system.ircd.port,
+        nickname: `new${created.length}`,
+      });
+      await api.connect(id);
+      created.push(id);
+    }
+    expect(created.some((id) => placeOnNode(id, allNames) === drained.name)).toBe(true);
+    const placed = await system.db.query<{ irc_node: string | null }>(
+      'select irc_node from servers where id = any($1::int[])',
+      [created],
+    );
+    expect(placed.every((row) => row.irc_node !== null && row.irc_node !== drained.name)).toBe(true);
+
+    // the drain is shared by every web instance: another one sees it, and may end it
+    const other = await system.startAnotherWeb();
+    const otherNodes = async () =>
+      ((await (await fetch(`${other.url}/api/irc-nodes`)).json()) as { nodes: NodeView[] }).nodes;
+    expect((await otherNodes()).find((node) => node.name === drained.name)?.state).toBe('draining');
+    expect((await fetch(`${other.url}/api/irc-nodes/${drained.name}/undrain`, { method: 'POST' })).status).toBe(202);
+    expect((await nodes()).find((node) => node.name === drained.name)?.state).not.toBe('draining');
+    await other.signal('SIGTERM');
+    await api.checkNow();
+    // placement does not move back by itself
+    const now = await rows();
+    for (const row of placedBefore) expect(now.find((each) => each.id === row.id)?.irc_node).toBe(row.irc_node);
+
+    // eligible again: a new server whose rendezvous choice is the undrained node goes there
+    let landed: number | undefined;
+    for (let index = 0; index < 30 && landed === undefined; index += 1) {
+      const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `back${index}` });
+      await api.connect(id);
+      if (placeOnNode(id, allNames) === drained.name) landed = id;
+    }
+    expect(landed).toBeDefined();
+    const [row] = await system.db.query<{ irc_node: string }>('select irc_node from servers where id = $1', [landed]);
+    expect(row?.irc_node).toBe(drained.name);
+  }, 60_000);
+});

@@ -1,0 +1,214 @@
+import { HttpResponse, http } from 'msw';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { MikroORM } from '../../src/db/orm.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
+import { NodeDrain } from '../../src/web/health/node-drain.ts';
+import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
+import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
+import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
+import { createTestOrm, type TestDatabase } from '../support/database.ts';
+import { mswServer } from '../support/msw.ts';
+import { insertServer, recordingPublisher, serverPicture, TOKEN } from './fixtures.ts';
+
+const NODES = { a: 'http://node-a.test', b: 'http://node-b.test', c: 'http://node-c.test' } as const;
+type NodeName = keyof typeof NODES;
+
+/**
+ * The drain's moves against msw stand-ins of three nodes and a real database: make-before-break (the server is
+ * switched only once its new connection registered and joined, and never fenced meanwhile), and a move that
+ * does not complete in time given up with the server left where it was.
+ */
+describe('drain of an IRC service node', () => {
+  let db: TestDatabase;
+  let orm: MikroORM;
+  let closeDatabase: () => Promise<void>;
+  /** What each node was asked: `b PUT 3`. */
+  let requests: string[];
+  /** Each node's status answer. */
+  let live: Record<NodeName, number[]>;
+
+  beforeEach(async () => {
+    ({ db, orm, close: closeDatabase } = await createTestOrm());
+    requests = [];
+    live = { a: [], b: [], c: [] };
+    for (const [name, url] of Object.entries(NODES) as [NodeName, string][]) {
+      mswServer.use(
+        http.get(`${url}/internal/irc/status`, () => HttpResponse.json({ node: name, connections: live[name] })),
+        http.put(`${url}/internal/irc/connections/:id`, ({ params }) => {
+          requests.push(`${name} PUT ${params.id}`);
+          return HttpResponse.json({}, { status: 202 });
+        }),
+        http.delete(`${url}/internal/irc/connections/:id`, ({ params }) => {
+          requests.push(`${name} DELETE ${params.id}`);
+          return HttpResponse.json({}, { status: 202 });
+        }),
+        http.post(`${url}/internal/irc/resync`, () => HttpResponse.json({ serverIds: [] }, { status: 202 })),
+      );
+    }
+  });
+  afterEach(() => closeDatabase());
+
+  function assemble(moveTimeoutMs = 10_000) {
+    const cluster = IrcCluster.fromConfig(
+      Object.entries(NODES).map(([name, url]) => ({ name, url })),
+      { token: TOKEN, timeoutMs: 2_000 },
+    );
+    const events = recordingPublisher();
+    const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
+    const drain = new NodeDrain({ orm, cluster, wanted, events, moveTimeoutMs });
+    const job = new ConnectionHealthCheckJob({ orm, cluster, events, wanted, drain });
+    return { job, wanted, drain, events, cluster };
+  }
+
+  /** A wanted server registered on `a`, in `#chan` with alice. */
+  async function liveOnA(): Promise<number> {
+    const serverId = await insertServer(db, { channels: [{ name: '#chan', users: ['alice', 'me'] }] });
+    await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);
+    live.a.push(serverId);
+    return serverId;
+  }
+
+  async function row(serverId: number) {
+    const [found] = await db.query<{ irc_node: string | null; moving_to: string | null }>(
+      'select irc_node, moving_to from servers where id = $1',
+      [serverId],
+    );
+    return found;
+  }
+
+  it('connects the new node first, switches once it registered and joined, then closes the old connection', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const before = await serverPicture(db, serverId);
+    const { job, wanted, drain, events } = assemble();
+    await drain.drain('a');
+
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: target });
+
+    // the new connection registers under a fallback: a check now sees it on both nodes, and fences neither
+    live[target].push(serverId);
+    const report = await job.perform();
+    await wanted.settled();
+    expect(report.disconnected).toEqual([]);
+    expect(requests).toEqual([`${target} PUT ${serverId}`]);
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: target });
+
+    // registered, not yet in its channel: still on a
+    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: target });
+    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#Chan' } });
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    expect(requests).toEqual([`${target} PUT ${serverId}`, `a DELETE ${serverId}`]);
+    // never shown disconnected, nor out of its channel
+    expect(await serverPicture(db, serverId)).toEqual(before);
+    expect(events.events).toContainEqual({
+      type: 'server-status',
+      payload: { serverId, connected: true, connectedAt: new Date(before.connectedAt!).toISOString(), node: target },
+    });
+    expect(events.events.filter((event) => event.type === 'channel')).toEqual([]);
+  });
+
+  it('gives a move up when the new node does not register in time: the server stays, the new connection goes', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const before = await serverPicture(db, serverId);
+    const { job, drain, events } = assemble(150);
+    await drain.drain('a');
+
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toContain(`${target} DELETE ${serverId}`));
+    await drain.settled();
+
+    expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+    expect(await serverPicture(db, serverId)).toEqual(before);
+    // the operator sees why, on every web instance (GET /api/irc-nodes, node-status)
+    const problem = `server ${serverId} stays on a: the new node did not register and join within 150 ms`;
+    expect(events.events).toContainEqual({
+      type: 'node-status',
+      payload: expect.objectContaining({ name: 'a', state: 'draining', drainProblem: problem }),
+    });
+    const elsewhere = assemble();
+    await elsewhere.drain.refresh();
+    expect(elsewhere.cluster.nodes[0]!.view()).toMatchObject({ state: 'draining', drainProblem: problem });
+  });
+
+  it('goes on with the other servers after a move is given up, and tries that one again only later', async () => {
+    const stuck = await liveOnA();
+    const next = await liveOnA();
+    const nextTarget = placeOnNode(next, ['b', 'c']) as NodeName;
+    const { job, drain } = assemble(150);
+    await drain.drain('a');
+
+    await job.perform();
+    // the first one's new node never registers; the second one's does
+    await vi.waitFor(() => expect(requests).toContain(`${nextTarget} PUT ${next}`));
+    drain.observe(nextTarget, { type: 'connected', payload: { serverId: next, nickname: 'me_' } });
+    drain.observe(nextTarget, { type: 'names', payload: { serverId: next, channel: '#chan', users: [] } });
+    await drain.settled();
+    expect(await row(next)).toEqual({ irc_node: nextTarget, moving_to: null });
+    expect(await row(stuck)).toEqual({ irc_node: 'a', moving_to: null });
+
+    // a check right after (the second one now lives on its new node only) does not try the first again yet
+    live.a = [stuck];
+    live[nextTarget].push(next);
+    const asked = requests.length;
+    await job.perform();
+    await drain.settled();
+    expect(requests.slice(asked)).toEqual([]);
+  });
+
+  it('gives the move under way up when the web side stops: the server stays, the new connection goes', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+    await drain.stop();
+
+    expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+    // and no move starts after
+    await job.perform();
+    await drain.settled();
+    expect(requests).toHaveLength(2);
+  });
+
+  it('never places a server on a node another web instance drained, though this one has not read it yet', async () => {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query('update servers set autoconnect = true where id = $1', [serverId]);
+    const first = placeOnNode(serverId, Object.keys(NODES)) as NodeName;
+    // drained elsewhere: only the database knows
+    await db.query(`insert into irc_nodes (name, draining_since) values ($1, now())`, [first]);
+    const { wanted, cluster } = assemble();
+    expect(cluster.nodes.some((node) => node.draining)).toBe(false);
+
+    await wanted.converge(serverId, { server: 'restore' });
+
+    const others = Object.keys(NODES).filter((name) => name !== first);
+    expect(await row(serverId)).toEqual({ irc_node: placeOnNode(serverId, others), moving_to: null });
+    expect(requests).toEqual([`${placeOnNode(serverId, others)} PUT ${serverId}`]);
+  });
+
+  it('places a wanted server of the drained node that is not live on another node and connects it there', async () => {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, wanted, drain } = assemble();
+    await drain.drain('a');
+    // a still holds its connection attempt (reconnecting): listed nowhere
+    await job.perform();
+    await drain.settled();
+    await wanted.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    expect(requests).toContain(`a DELETE ${serverId}`);
+    expect(requests).toContain(`${target} PUT ${serverId}`);
+  });
+});
