@@ -32,6 +32,8 @@ export interface IrcServerKind {
   /** For test names: `ngircd`, `InspIRCd`. */
   name: string;
   program: ProgramName;
+  /** Whether it offers MONITOR (ISUPPORT), which the nickname regain uses instead of asking ISON. */
+  monitor: boolean;
   /** The connection timing for end-to-end tests against it. */
   timing: Partial<IrcConnectionTiming>;
   start(options?: IrcServerOptions): Promise<IrcServerProcess>;
@@ -41,6 +43,7 @@ export const IRC_SERVERS: readonly IrcServerKind[] = [
   {
     name: 'ngircd',
     program: 'ngircd',
+    monitor: false,
     timing: E2E_TIMING,
     start: ({ nicklen, penalties } = {}) =>
       startNgircd({
@@ -51,6 +54,7 @@ export const IRC_SERVERS: readonly IrcServerKind[] = [
   {
     name: 'InspIRCd',
     program: 'inspircd',
+    monitor: true,
     timing: { ...E2E_TIMING, registrationTimeoutMs: 5_000, pingTimeoutMs: 2_500 },
     start: ({ nicklen, penalties } = {}) => startInspircd({ maxnick: nicklen, penalties }),
   },
