@@ -1,7 +1,9 @@
 /**
  * Which server replies mean that reconnecting cannot help: banned (465), a wrong server password (464), and
  * an `ERROR :Closing Link` that names a K-line, G-line or ban. Reconnect loops after a ban are how bridges
- * and web clients get their whole host banned, so these end in the connection's `failed` state.
+ * and web clients get their whole host banned, so these end in the connection's `failed` state. A 465 is
+ * usually followed by the ERROR that closes the link, which often says more (InspIRCd's 465 is only
+ * `You're banned!`, its ERROR `Closing link: (user@host) [K-lined: spamming]`): the reason keeps both.
  */
 
 /** An ERROR text that says the host is banned: K-lined, G-lined, Z-lined, D-lined, AKILL, banned. */
@@ -26,4 +28,10 @@ export function fatalErrorLine(reply: IrcErrorReply): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** A 465's reason with the text of the ERROR that followed it, if any: `banned by the server (465): … (Closing link: …)`. */
+export function bannedWithError(banned: string, errorText: string | undefined): string {
+  const text = errorText?.trim();
+  return text ? `${banned} (${text})` : banned;
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../logger.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
 import { parseNicklen } from '../shared/nicknames.ts';
 import type { ConnectThrottle } from './connect-throttle.ts';
-import { fatalErrorLine } from './fatal-replies.ts';
+import { bannedWithError, fatalErrorLine } from './fatal-replies.ts';
 import { joinLines, joinTargetLimit } from './join-lines.ts';
 import { NicknameFallbacks } from './nickname-fallbacks.ts';
 import { NicknameRegain } from './nickname-regain.ts';
@@ -111,6 +111,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let regain: NicknameRegain | undefined;
     /** The server's ERROR line: it says why the server is about to close the socket (a K-line, a kill). */
     let serverError: string | undefined;
+    /** A 465's reason, held until the ERROR that usually follows says why (or the socket closes without one). */
+    let banned: string | undefined;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
@@ -205,8 +207,10 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     client.on('irc error', (event) => {
       logger?.debug({ error: event.error, reason: event.reason }, 'irc error');
       if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
+      if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
       const fatal = fatalErrorLine(event);
-      if (fatal !== undefined) fail(fatal);
+      if (event.error === 'banned_from_network') banned = fatal;
+      else if (fatal !== undefined) fail(fatal);
     });
     // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
     client.on('sasl failed', (event) => {
@@ -223,6 +227,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
       const refused = certificateFailure(error);
       if (refused !== undefined) return fail(refused);
+      if (banned !== undefined) return fail(banned);
       const reason = pingTimedOut
         ? `Ping timeout (${input.pingTimeoutMs} ms)`
         : (serverError ?? (error ? error.message : 'connection closed by the server'));

@@ -1,6 +1,6 @@
 /** Nicknames while registering (fallbacks that fit), fatal replies, and taking the wanted nickname back. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fatalErrorLine } from '../../src/irc-service/fatal-replies.ts';
+import { bannedWithError, fatalErrorLine } from '../../src/irc-service/fatal-replies.ts';
 import { NICKNAME_ATTEMPTS, NicknameFallbacks } from '../../src/irc-service/nickname-fallbacks.ts';
 import { NicknameRegain } from '../../src/irc-service/nickname-regain.ts';
 
@@ -25,6 +25,16 @@ describe('NicknameFallbacks', () => {
 });
 
 describe('fatalErrorLine', () => {
+  it("a 465 keeps the text of the ERROR that followed it, which often says why (InspIRCd's)", () => {
+    const banned = "banned by the server (465): You're banned!";
+
+    expect(bannedWithError(banned, ' Closing link: (banme@127.0.0.1) [K-lined: spamming] ')).toBe(
+      "banned by the server (465): You're banned! (Closing link: (banme@127.0.0.1) [K-lined: spamming])",
+    );
+    expect(bannedWithError(banned, undefined)).toBe(banned);
+    expect(bannedWithError(banned, '')).toBe(banned);
+  });
+
   it('465, 464 and a ban ERROR are fatal; an ordinary ERROR is not', () => {
     expect(fatalErrorLine({ error: 'banned_from_network', reason: 'You are banned' })).toBe(
       'banned by the server (465): You are banned',

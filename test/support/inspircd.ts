@@ -37,6 +37,8 @@ export interface InspircdOptions {
   maxnick?: number;
   /** `none` (the default here): no flood control. `default`: InspIRCd's own, for tests of our flood control. */
   penalties?: 'none' | 'default';
+  /** An IRC operator who may OPER, then KLINE, GLINE and KILL. */
+  operator?: { name: string; password: string };
   /** Longest wait for it to listen. */
   startTimeoutMs?: number;
 }
@@ -55,6 +57,7 @@ function configText(options: {
   moduleDir: string;
   maxnick: number;
   penalties: 'none' | 'default';
+  operator: { name: string; password: string } | undefined;
 }): string {
   const { folder } = options;
   const noFlood = 'threshold="1000000" commandrate="1000000" fakelag="no" recvq="1048576" softsendq="1048576"';
@@ -71,6 +74,13 @@ function configText(options: {
     `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target=${attribute(join(folder, 'inspircd.log'))}>`,
     '<module name="cap">',
     '<module name="monitor">',
+    ...(options.operator
+      ? [
+          '<class name="BanControl" commands="KILL GLINE KLINE ZLINE QLINE ELINE">',
+          '<type name="BanOperator" classes="BanControl">',
+          `<oper name=${attribute(options.operator.name)} password=${attribute(options.operator.password)} host="*@*" type="BanOperator">`,
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -97,6 +107,7 @@ export async function startInspircd(options: InspircdOptions = {}): Promise<Insp
       moduleDir: join(root, 'usr/lib/inspircd/modules'),
       maxnick: options.maxnick ?? 30,
       penalties: options.penalties ?? 'none',
+      operator: options.operator,
     }),
   );
   await chmod(configPath, 0o644);

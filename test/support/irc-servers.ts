@@ -26,6 +26,8 @@ export interface IrcServerOptions {
   nicklen?: number;
   /** `none` (the default): no flood control; `default`: the server's own, at its defaults. */
   penalties?: 'none' | 'default';
+  /** An IRC operator who may OPER, then KLINE. */
+  operator?: { name: string; password: string };
 }
 
 export interface IrcServerKind {
@@ -45,9 +47,10 @@ export const IRC_SERVERS: readonly IrcServerKind[] = [
     program: 'ngircd',
     monitor: false,
     timing: E2E_TIMING,
-    start: ({ nicklen, penalties } = {}) =>
+    start: ({ nicklen, penalties, operator } = {}) =>
       startNgircd({
         penalties,
+        operator,
         limits: ['MaxJoins = 0', ...(nicklen === undefined ? [] : [`MaxNickLength = ${nicklen}`])],
       }),
   },
@@ -56,7 +59,7 @@ export const IRC_SERVERS: readonly IrcServerKind[] = [
     program: 'inspircd',
     monitor: true,
     timing: { ...E2E_TIMING, registrationTimeoutMs: 5_000, pingTimeoutMs: 2_500 },
-    start: ({ nicklen, penalties } = {}) => startInspircd({ maxnick: nicklen, penalties }),
+    start: ({ nicklen, penalties, operator } = {}) => startInspircd({ maxnick: nicklen, penalties, operator }),
   },
 ];
 

@@ -41,6 +41,8 @@ export interface NgircdOptions {
    * control, about one command a second once a client has sent a burst, for tests of our flood control.
    */
   penalties?: 'none' | 'default';
+  /** An IRC operator who may OPER (and then KLINE, KILL, …), written to the include folder. */
+  operator?: { name: string; password: string };
   /** Longest wait for it to listen. */
   startTimeoutMs?: number;
 }
@@ -87,6 +89,12 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> 
   const includeDir = join(folder.path, 'conf.d');
   await mkdir(includeDir);
   await chmod(includeDir, 0o755);
+  if (options.operator) {
+    const operatorPath = join(includeDir, 'operator.conf');
+    const { name: operName, password } = options.operator;
+    await writeFile(operatorPath, ['[Operator]', `Name = ${operName}`, `Password = ${password}`, ''].join('\n'));
+    await chmod(operatorPath, 0o644);
+  }
   const configPath = join(folder.path, 'ngircd.conf');
   await writeFile(configPath, configText(name, port, includeDir, options.limits ?? [], options.penalties ?? 'none'));
   await chmod(configPath, 0o644);
