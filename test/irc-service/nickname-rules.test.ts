@@ -35,7 +35,7 @@ describe('fatalErrorLine', () => {
     expect(bannedWithError(banned, '')).toBe(banned);
   });
 
-  it('465, 464 and a ban ERROR are fatal; an ordinary ERROR is not', () => {
+  it('465, 464, a ban ERROR and an access-denied ERROR are fatal; an ordinary ERROR is not', () => {
     expect(fatalErrorLine({ error: 'banned_from_network', reason: 'You are banned' })).toBe(
       'banned by the server (465): You are banned',
     );
@@ -49,6 +49,17 @@ describe('fatalErrorLine', () => {
     ]) {
       expect(fatalErrorLine({ error: 'irc', reason }), reason).toBe(`banned by the server: ${reason}`);
     }
+    for (const reason of [
+      'Access denied: Bad password?',
+      'Closing link: (abc@127.0.0.1) [Access denied by configuration]',
+      'Closing Link: 127.0.0.1 (Bad Password)',
+      'Closing Link: host (Password mismatch)',
+    ]) {
+      expect(fatalErrorLine({ error: 'irc', reason }), reason).toBe(`the server refused the connection: ${reason}`);
+    }
+    expect(fatalErrorLine({ error: 'irc', reason: 'Access denied: "spamming" (K-Line)' })).toBe(
+      'banned by the server: Access denied: "spamming" (K-Line)',
+    );
     for (const reason of [
       'Closing connection',
       'Closing Link: host (Ping timeout: 120 seconds)',

@@ -37,6 +37,8 @@ export interface InspircdOptions {
   maxnick?: number;
   /** `none` (the default here): no flood control. `default`: InspIRCd's own, for tests of our flood control. */
   penalties?: 'none' | 'default';
+  /** The server password (`PASS`) every client must give (`<connect password>`); none by default. */
+  password?: string;
   /** An IRC operator who may OPER, then KLINE, GLINE and KILL. */
   operator?: { name: string; password: string };
   /** Longest wait for it to listen. */
@@ -58,6 +60,7 @@ function configText(options: {
   maxnick: number;
   penalties: 'none' | 'default';
   operator: { name: string; password: string } | undefined;
+  password: string | undefined;
 }): string {
   const { folder } = options;
   const noFlood = 'threshold="1000000" commandrate="1000000" fakelag="no" recvq="1048576" softsendq="1048576"';
@@ -68,7 +71,8 @@ function configText(options: {
     '<admin name="irc-supervisor tests" nick="tests" email="tests@example.invalid">',
     `<bind address="127.0.0.1" port=${attribute(options.port)} type="clients">`,
     '<connect allow="*" localmax="100000" globalmax="100000" maxchans="1000" hardsendq="4194304"',
-    `         resolvehostnames="no" useident="no" ${options.penalties === 'none' ? noFlood : ''}>`,
+    `         resolvehostnames="no" useident="no" ${options.penalties === 'none' ? noFlood : ''}`,
+    `         ${options.password === undefined ? '' : `password=${attribute(options.password)}`}>`,
     `<limits maxnick=${attribute(options.maxnick)}>`,
     `<pid file=${attribute(join(folder, 'inspircd.pid'))}>`,
     `<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target=${attribute(join(folder, 'inspircd.log'))}>`,
@@ -108,6 +112,7 @@ export async function startInspircd(options: InspircdOptions = {}): Promise<Insp
       maxnick: options.maxnick ?? 30,
       penalties: options.penalties ?? 'none',
       operator: options.operator,
+      password: options.password,
     }),
   );
   await chmod(configPath, 0o644);

@@ -26,6 +26,8 @@ export interface IrcServerOptions {
   nicklen?: number;
   /** `none` (the default): no flood control; `default`: the server's own, at its defaults. */
   penalties?: 'none' | 'default';
+  /** The server password (`PASS`) every client must give. */
+  password?: string;
   /** An IRC operator who may OPER, then KLINE. */
   operator?: { name: string; password: string };
 }
@@ -47,10 +49,11 @@ export const IRC_SERVERS: readonly IrcServerKind[] = [
     program: 'ngircd',
     monitor: false,
     timing: E2E_TIMING,
-    start: ({ nicklen, penalties, operator } = {}) =>
+    start: ({ nicklen, penalties, operator, password } = {}) =>
       startNgircd({
         penalties,
         operator,
+        password,
         limits: ['MaxJoins = 0', ...(nicklen === undefined ? [] : [`MaxNickLength = ${nicklen}`])],
       }),
   },
@@ -59,7 +62,8 @@ export const IRC_SERVERS: readonly IrcServerKind[] = [
     program: 'inspircd',
     monitor: true,
     timing: { ...E2E_TIMING, registrationTimeoutMs: 5_000, pingTimeoutMs: 2_500 },
-    start: ({ nicklen, penalties, operator } = {}) => startInspircd({ maxnick: nicklen, penalties, operator }),
+    start: ({ nicklen, penalties, operator, password } = {}) =>
+      startInspircd({ maxnick: nicklen, penalties, operator, password }),
   },
 ];
 

@@ -41,6 +41,8 @@ export interface NgircdOptions {
    * control, about one command a second once a client has sent a burst, for tests of our flood control.
    */
   penalties?: 'none' | 'default';
+  /** The server password (`PASS`) every client must give; none by default. */
+  password?: string;
   /** An IRC operator who may OPER (and then KLINE, KILL, …), written to the include folder. */
   operator?: { name: string; password: string };
   /** Longest wait for it to listen. */
@@ -53,6 +55,7 @@ function configText(
   includeDir: string,
   limits: string[],
   penalties: 'none' | 'default',
+  password: string | undefined,
 ): string {
   return [
     '[Global]',
@@ -63,6 +66,7 @@ function configText(
     'AdminEMail = tests@example.invalid',
     'Listen = 127.0.0.1',
     `Ports = ${port}`,
+    ...(password === undefined ? [] : [`Password = ${password}`]),
     '[Limits]',
     'MaxConnectionsIP = 0',
     ...(limits.some((line) => /^MaxNickLength\b/.test(line)) ? [] : ['MaxNickLength = 30']),
@@ -96,7 +100,10 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> 
     await chmod(operatorPath, 0o644);
   }
   const configPath = join(folder.path, 'ngircd.conf');
-  await writeFile(configPath, configText(name, port, includeDir, options.limits ?? [], options.penalties ?? 'none'));
+  await writeFile(
+    configPath,
+    configText(name, port, includeDir, options.limits ?? [], options.penalties ?? 'none', options.password),
+  );
   await chmod(configPath, 0o644);
 
   return runIrcServer({

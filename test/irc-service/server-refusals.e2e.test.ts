@@ -1,8 +1,11 @@
 /**
- * A ban from a real server ends the loop: an IRC operator K-lines the registered connection on ngircd and on
- * InspIRCd (each says so in its own words: ngircd `ERROR :K-Line by …`, InspIRCd `465` then
- * `ERROR :Closing link: … [K-lined: …]`). The connection is `failed` with the server's reason and does not
- * reconnect by itself; an operator's Connect tries exactly once more, which the ban refuses again.
+ * A real server's refusals end the loop, on ngircd and on InspIRCd, each in its own words:
+ * - an IRC operator K-lines the registered connection (ngircd `ERROR :K-Line by …`, InspIRCd `465` then
+ *   `ERROR :Closing link: … [K-lined: …]`): `failed` with the server's reason, no reconnect by itself, and an
+ *   operator's Connect tries exactly once more, which the ban refuses again;
+ * - a wrong server password, which neither answers with a 464 (ngircd `ERROR :Access denied: Bad password?`,
+ *   InspIRCd `ERROR :Closing link: … [Access denied by configuration]`): `failed`, no reconnect, and the right
+ *   password registers at once.
  */
 import { afterEach, expect, it } from 'vitest';
 import { type InProcessIrcService, ircEvent, startInProcessIrcService } from '../support/in-process-irc-service.ts';
@@ -16,10 +19,20 @@ const QUIET_WINDOW_MS = 1_500;
 
 const OPERATOR = { name: 'tester', password: 'oper-secret' };
 
-describeEachIrcServer('IRC service K-lined by a real server', { timeout: 30_000 }, (server) => {
+describeEachIrcServer('IRC service refused by a real server', { timeout: 30_000 }, (server) => {
   let ircd: IrcServerProcess | undefined;
   let service: InProcessIrcService | undefined;
   let oper: IrcObserver | undefined;
+
+  /** No new socket for the connection after `failed` while several backoffs would have passed, and no `reconnecting`. */
+  async function expectNoReconnect(running: InProcessIrcService, failed: SseEvent) {
+    const { serverId } = failed.data as { serverId: number };
+    const connecting = (event: SseEvent) =>
+      running.stream.events.indexOf(event) > running.stream.events.indexOf(failed) &&
+      ircEvent('connection-state', { serverId, state: 'socket.connecting' })(event);
+    await expect(running.stream.waitFor(connecting, QUIET_WINDOW_MS)).rejects.toThrow(/within/);
+    expect(running.stream.events.filter((event) => event.type === 'reconnecting')).toEqual([]);
+  }
 
   afterEach(async () => {
     oper?.close();
@@ -43,10 +56,7 @@ describeEachIrcServer('IRC service K-lined by a real server', { timeout: 30_000 
     expect((failed.data as { reason: string }).reason).toMatch(/^banned by the server\b.*\bK-Line.*spamming/i);
     expect((await service.request('GET', '/internal/irc/status')).body).toEqual({ connections: [], failed: [8] });
     const after = (event: SseEvent) => service!.stream.events.indexOf(event) > service!.stream.events.indexOf(failed);
-    const connecting = (event: SseEvent) =>
-      after(event) && ircEvent('connection-state', { serverId: 8, state: 'socket.connecting' })(event);
-    await expect(service.stream.waitFor(connecting, QUIET_WINDOW_MS)).rejects.toThrow();
-    expect(service.stream.events.filter((event) => event.type === 'reconnecting')).toEqual([]);
+    await expectNoReconnect(service, failed);
 
     // an operator's Connect: one more attempt, refused by the ban at registration, then failed again
     const answer = await service.request('PUT', '/internal/irc/connections/8', body);
@@ -54,5 +64,23 @@ describeEachIrcServer('IRC service K-lined by a real server', { timeout: 30_000 
     const again = await service.stream.waitFor((event) => ircEvent('failed', { serverId: 8 })(event) && after(event));
     expect((again.data as { reason: string }).reason).toMatch(/^banned by the server\b.*spamming/i);
     expect(service.stream.events.filter((event) => event.type === 'connected')).toHaveLength(1);
+  });
+
+  it('a wrong server password: failed with the server words, no reconnect; the right password registers', async () => {
+    ircd = await server.start({ password: 'right-password' });
+    service = await startInProcessIrcService({ timing: server.timing });
+    const body = { host: ircd.host, port: ircd.port, nickname: 'pw', password: 'wrong-password' };
+
+    await service.request('PUT', '/internal/irc/connections/9', body);
+
+    const failed = await service.stream.waitFor(ircEvent('failed', { serverId: 9 }));
+    expect((failed.data as { reason: string }).reason).toMatch(/^the server refused the connection: .*access denied/i);
+    expect((await service.request('GET', '/internal/irc/status')).body).toEqual({ connections: [], failed: [9] });
+    await expectNoReconnect(service, failed);
+
+    await service.request('PUT', '/internal/irc/connections/9', { ...body, password: 'right-password' });
+
+    await service.stream.waitFor(ircEvent('connected', { serverId: 9, nickname: 'pw' }));
+    expect(await service.status()).toEqual([9]);
   });
 });
