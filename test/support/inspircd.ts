@@ -13,14 +13,17 @@
  * ```
  *
  * InspIRCd refuses to run as root (and `--runasroot` is not the way): as root it is started as `nobody`
- * through setpriv, so its temp folder is writable by anyone. The config loads the `cap` and `monitor` modules
+ * through setpriv, so its temp folder is writable by anyone (and, in a clone that `nobody` cannot enter, it
+ * runs from a copy in the temp folder). The config loads the `cap` and `monitor` modules
  * (MONITOR is what the nickname regain uses where offered), allows any number of connections and channels
  * per client, does no DNS or ident lookups, and by default has no flood control (`penalties: 'default'` keeps
  * InspIRCd's own: a burst of 10 commands, then one a second, held back by fake lag).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, cp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { freePort } from '../../src/process/free-port.ts';
 import { type IrcServerProcess, runIrcServer } from './ircd-process.ts';
 import { INSPIRCD } from './requirements.ts';
@@ -89,13 +92,46 @@ function configText(options: {
   ].join('\n');
 }
 
+/** setpriv's arguments that run a program as `nobody` (as root only). */
+const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+
+/** Where the package's root (usr/sbin/inspircd, usr/lib/inspircd/modules) is copied when `nobody` cannot reach it. */
+const NOBODY_COPY = join(tmpdir(), 'irc-supervisor-inspircd');
+
+let reachableRoot: Promise<string> | undefined;
+
+/**
+ * As root: the package's root that `nobody` can run InspIRCd from. The unpacked one, unless a folder above it
+ * is closed to others (a clone inside /root); then a copy in the temp folder, made once and shared by every
+ * test file (each copies aside and renames, so concurrent ones never see half a copy).
+ */
+function rootForNobody(root: string, binary: string): Promise<string> {
+  const runs = (path: string) => spawnSync('setpriv', [...AS_NOBODY, path, '--version']).status === 0;
+  reachableRoot ??= (async () => {
+    if (runs(binary)) return root;
+    const copied = join(NOBODY_COPY, relative(root, binary));
+    if (runs(copied)) return NOBODY_COPY;
+    const aside = `${NOBODY_COPY}.${process.pid}`;
+    await cp(root, aside, { recursive: true });
+    await chmod(aside, 0o755);
+    await rm(NOBODY_COPY, { recursive: true, force: true });
+    // another test file may have renamed its copy first: that one serves as well
+    await rename(aside, NOBODY_COPY).catch(() => rm(aside, { recursive: true, force: true }));
+    if (!runs(copied)) throw new Error(`nobody cannot run ${binary}, nor its copy ${copied}`);
+    return NOBODY_COPY;
+  })();
+  return reachableRoot;
+}
+
 export async function startInspircd(options: InspircdOptions = {}): Promise<Inspircd> {
-  const binary = INSPIRCD;
-  if (!binary) throw new Error("inspircd is not unpacked; guard the test with describe.skipIf(lacks('inspircd'))");
+  if (!INSPIRCD) throw new Error("inspircd is not unpacked; guard the test with describe.skipIf(lacks('inspircd'))");
   const name = options.name ?? 'irc.test';
   const port = options.port ?? (await freePort());
-  // the unpacked package's root (or `/` for an installed one): usr/sbin/inspircd, usr/lib/inspircd/modules
-  const root = dirname(dirname(dirname(binary)));
+  const asRoot = process.getuid?.() === 0;
+  // the package's root (`/` for an installed one): usr/sbin/inspircd, usr/lib/inspircd/modules
+  const unpacked = dirname(dirname(dirname(INSPIRCD)));
+  const root = asRoot ? await rootForNobody(unpacked, INSPIRCD) : unpacked;
+  const binary = join(root, relative(unpacked, INSPIRCD));
   const libraries = join(root, 'usr/lib/x86_64-linux-gnu');
 
   const folder = await makeTempDir('inspircd');
@@ -118,11 +154,10 @@ export async function startInspircd(options: InspircdOptions = {}): Promise<Insp
   await chmod(configPath, 0o644);
 
   const args = ['--nofork', '--config', configPath];
-  const asRoot = process.getuid?.() === 0;
   return runIrcServer({
     program: 'inspircd',
     command: asRoot ? 'setpriv' : binary,
-    args: asRoot ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups', binary, ...args] : args,
+    args: asRoot ? [...AS_NOBODY, binary, ...args] : args,
     // libraries the machine lacks, unpacked beside it by unpack-inspircd.sh
     env: root !== '/' && existsSync(libraries) ? { LD_LIBRARY_PATH: libraries } : {},
     ready: /InspIRCd is now running as/,
