@@ -92,6 +92,9 @@ function configText(options: {
   ].join('\n');
 }
 
+/** The modules folder in the package's root. */
+const MODULES = 'usr/lib/inspircd/modules';
+
 /** setpriv's arguments that run a program as `nobody` (as root only). */
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 
@@ -106,18 +109,21 @@ let reachableRoot: Promise<string> | undefined;
  * test file (each copies aside and renames, so concurrent ones never see half a copy).
  */
 function rootForNobody(root: string, binary: string): Promise<string> {
-  const runs = (path: string) => spawnSync('setpriv', [...AS_NOBODY, path, '--version']).status === 0;
+  // the binary and a module it loads (exec alone may pass where reading the modules does not)
+  const reachable = (where: string) => {
+    const paths = [join(where, relative(root, binary)), join(where, MODULES, 'm_monitor.so')];
+    return spawnSync('setpriv', [...AS_NOBODY, 'test', '-x', paths[0]!, '-a', '-r', paths[1]!]).status === 0;
+  };
   reachableRoot ??= (async () => {
-    if (runs(binary)) return root;
-    const copied = join(NOBODY_COPY, relative(root, binary));
-    if (runs(copied)) return NOBODY_COPY;
+    if (reachable(root)) return root;
+    if (reachable(NOBODY_COPY)) return NOBODY_COPY;
     const aside = `${NOBODY_COPY}.${process.pid}`;
     await cp(root, aside, { recursive: true });
     await chmod(aside, 0o755);
     await rm(NOBODY_COPY, { recursive: true, force: true });
     // another test file may have renamed its copy first: that one serves as well
     await rename(aside, NOBODY_COPY).catch(() => rm(aside, { recursive: true, force: true }));
-    if (!runs(copied)) throw new Error(`nobody cannot run ${binary}, nor its copy ${copied}`);
+    if (!reachable(NOBODY_COPY)) throw new Error(`nobody cannot run ${binary}, nor its copy in ${NOBODY_COPY}`);
     return NOBODY_COPY;
   })();
   return reachableRoot;
@@ -144,7 +150,7 @@ export async function startInspircd(options: InspircdOptions = {}): Promise<Insp
       name,
       port,
       folder: folder.path,
-      moduleDir: join(root, 'usr/lib/inspircd/modules'),
+      moduleDir: join(root, MODULES),
       maxnick: options.maxnick ?? 30,
       penalties: options.penalties ?? 'none',
       operator: options.operator,
