@@ -1,6 +1,7 @@
 /**
  * IRC networks as they are, against real ngircd and InspIRCd 3: nicknames by the network's NICKLEN (a fallback
- * that fits, the wanted nickname taken back once it frees: by ISON on ngircd, by MONITOR on InspIRCd), and 100
+ * that fits, the wanted nickname taken back once it frees: by ISON on ngircd, by MONITOR on InspIRCd; two of our
+ * connections wanting one nickname end with one on it, then the other once the first goes), and 100
  * channels rejoined after the network restarts with the server's own flood control on and ours at its defaults,
  * without the connection ever being dropped.
  */
@@ -47,6 +48,31 @@ describeEachIrcServer('IRC service on a network with its own rules', { timeout: 
     observers.push(watcher);
     watcher.send('WHOIS ninenicks');
     await watcher.waitForLine(/ 311 watcher ninenicks /);
+  });
+
+  it('two connections wanting one nickname: one holds it, the other a fallback, which takes it once the first goes', async () => {
+    // which one wins is the server's choice: on InspIRCd the newer unregistered client takes it from the older
+    ircd = await server.start({ nicklen: 9 });
+    const nickRegainIntervalMs = server.monitor ? 600_000 : 200;
+    service = await startInProcessIrcService({ timing: server.timing, client: { nickRegainIntervalMs } });
+    const settings = { host: ircd.host, port: ircd.port, nickname: 'twin' };
+
+    await Promise.all([11, 12].map((id) => service!.request('PUT', `/internal/irc/connections/${id}`, settings)));
+
+    const registered = async (id: number) =>
+      (await service!.stream.waitFor(ircEvent('connected', { serverId: id }))).data as { nickname: string };
+    const nicknames = [(await registered(11)).nickname, (await registered(12)).nickname];
+    expect([...nicknames].sort()).toEqual(['twin', 'twin_']);
+    const [holder, other] = nicknames[0] === 'twin' ? [11, 12] : [12, 11];
+
+    await service.request('DELETE', `/internal/irc/connections/${holder}`);
+
+    await service.stream.waitFor(ircEvent('nick-changed', { serverId: other, nickname: 'twin_', newNickname: 'twin' }));
+    expect(await service.status()).toEqual([other]);
+    const watcher = await connectObserver(ircd, 'watcher');
+    observers.push(watcher);
+    watcher.send('WHOIS twin');
+    await watcher.waitForLine(/ 311 watcher twin /);
   });
 
   it('a nickname longer than NICKLEN (432) registers with a fallback cut to the limit', async () => {
