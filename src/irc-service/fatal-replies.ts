@@ -1,11 +1,12 @@
 /**
  * Which server replies mean that reconnecting cannot help: banned (465), a wrong server password (464), an
  * `ERROR :Closing Link` that names a K-line, G-line or ban, and an ERROR that says access denied or a bad
- * password (what ngircd and InspIRCd send for a wrong server password, neither of them a 464: ngircd
- * `Access denied: Bad password?`, InspIRCd `Closing link: (user@host) [Access denied by configuration]`). Reconnect loops after a ban are how bridges
- * and web clients get their whole host banned, so these end in the connection's `failed` state. A 465 is
- * usually followed by the ERROR that closes the link, which often says more (InspIRCd's 465 is only
- * `You're banned!`, its ERROR `Closing link: (user@host) [K-lined: spamming]`): the reason keeps both.
+ * password (how ngircd and InspIRCd refuse a wrong server password, neither with a 464: ngircd
+ * `Access denied: Bad password?`, InspIRCd `Closing link: (user@host) [Access denied by configuration]`).
+ * Reconnect loops after a ban are how bridges and web clients get their whole host banned, so these end in
+ * the connection's `failed` state. A 465 is usually followed by the ERROR that closes the link, which often
+ * says more (InspIRCd's 465 is only `You're banned!`, its ERROR `Closing link: (user@host) [K-lined: spamming]`):
+ * the reason keeps both.
  */
 
 /** An ERROR text that says the host is banned: K-lined, G-lined, Z-lined, D-lined, AKILL, banned. */

@@ -47,6 +47,9 @@ const URGENT_COMMANDS = new Set(['PING', 'PONG', 'QUIT']);
 /** Nickname refusals before registration that a fallback may fix: taken, collision, temporarily unavailable. */
 const NICKNAME_TAKEN_NUMERICS = new Set(['436', '437']);
 
+/** How long a 465 waits for the ERROR (or close) that says why before the connection is failed without it. */
+const BANNED_GRACE_MS = 1_000;
+
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
 
@@ -113,6 +116,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let serverError: string | undefined;
     /** A 465's reason, held until the ERROR that usually follows says why (or the socket closes without one). */
     let banned: string | undefined;
+    /** A server that sends a 465 and neither an ERROR nor a close: failed all the same, after a moment. */
+    let bannedTimer: NodeJS.Timeout | undefined;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
@@ -209,8 +214,12 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
       if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
       const fatal = fatalErrorLine(event);
-      if (event.error === 'banned_from_network') banned = fatal;
-      else if (fatal !== undefined) fail(fatal);
+      if (event.error !== 'banned_from_network') {
+        if (fatal !== undefined) fail(fatal);
+        return;
+      }
+      banned = fatal;
+      bannedTimer ??= setTimeout(() => fail(banned ?? 'banned by the server (465)'), BANNED_GRACE_MS);
     });
     // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
     client.on('sasl failed', (event) => {
@@ -321,6 +330,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     return () => {
       finished = true;
       clearTimeout(namesTimer);
+      clearTimeout(bannedTimer);
       sendQueue.close();
       regain?.stop();
       releaseSlot();

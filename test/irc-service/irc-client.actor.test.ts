@@ -51,6 +51,18 @@ describe('IRC client actor: the reasons a server gives', () => {
     expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed', attempt: 0 }]);
   });
 
+  it('a 465 with neither an ERROR nor a close after it: failed all the same', async () => {
+    const { reasons, registry } = await connectTo((nickname) => ({
+      lines: [`:irc.test 465 ${nickname} :You are banned from this server`],
+      close: false,
+    }));
+
+    await eventually(() => reasons().length === 1);
+
+    expect(reasons()).toEqual(['banned by the server (465): You are banned from this server']);
+    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed' }]);
+  });
+
   it('a wrong server password: 464, failed', async () => {
     const { reasons, registry } = await connectTo((nickname) => ({
       lines: [`:irc.test 464 ${nickname} :Password incorrect`],
