@@ -1,6 +1,6 @@
 /**
  * A second real IRC server for end-to-end tests: one InspIRCd 3 per test (or file) on a free loopback port,
- * with a config of its own in a temp folder, ready in about 100 ms. The binary is Debian's package unpacked
+ * with a config of its own in a temp folder, ready in about 30 ms. The binary is Debian's package unpacked
  * into `.programs/inspircd` by test/support/unpack-inspircd.sh (not installed: it would remove ngircd).
  *
  * ```ts
