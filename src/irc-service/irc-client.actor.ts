@@ -18,7 +18,7 @@ import type { Logger } from '../logger.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
 import { parseNicklen } from '../shared/nicknames.ts';
 import type { ConnectThrottle } from './connect-throttle.ts';
-import { fatalErrorLine } from './fatal-replies.ts';
+import { bannedWithError, fatalErrorLine } from './fatal-replies.ts';
 import { joinLines, joinTargetLimit } from './join-lines.ts';
 import { NicknameFallbacks } from './nickname-fallbacks.ts';
 import { NicknameRegain } from './nickname-regain.ts';
@@ -47,6 +47,9 @@ const URGENT_COMMANDS = new Set(['PING', 'PONG', 'QUIT']);
 
 /** Nickname refusals before registration that a fallback may fix: taken, collision, temporarily unavailable. */
 const NICKNAME_TAKEN_NUMERICS = new Set(['436', '437']);
+
+/** How long a 465 waits for the ERROR (or close) that says why before the connection is failed without it. */
+const BANNED_GRACE_MS = 1_000;
 
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
@@ -98,6 +101,10 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     let serverError: string | undefined;
     /** The SASL mechanisms the server listed in a 908. */
     let saslOffered: string | undefined;
+    /** A 465's reason, held until the ERROR that usually follows says why (or the socket closes without one). */
+    let banned: string | undefined;
+    /** A server that sends a 465 and neither an ERROR nor a close: failed all the same, after a moment. */
+    let bannedTimer: NodeJS.Timeout | undefined;
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
@@ -200,8 +207,14 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     client.on('irc error', (event) => {
       logger?.debug({ error: event.error, reason: event.reason }, 'irc error');
       if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
+      if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
       const fatal = fatalErrorLine(event);
-      if (fatal !== undefined) fail(fatal);
+      if (event.error !== 'banned_from_network') {
+        if (fatal !== undefined) fail(fatal);
+        return;
+      }
+      banned = fatal;
+      bannedTimer ??= setTimeout(() => fail(banned ?? 'banned by the server (465)'), BANNED_GRACE_MS);
     });
     // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
     const saslFailed = (event: SaslFailureEvent) => {
@@ -230,6 +243,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
       const refused = certificateFailure(error);
       if (refused !== undefined) return fail(refused);
+      if (banned !== undefined) return fail(banned);
       const reason = pingTimedOut
         ? `Ping timeout (${input.pingTimeoutMs} ms)`
         : (serverError ?? (error ? error.message : 'connection closed by the server'));
@@ -323,6 +337,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     return () => {
       finished = true;
       clearTimeout(namesTimer);
+      clearTimeout(bannedTimer);
       sendQueue.close();
       regain?.stop();
       releaseSlot();

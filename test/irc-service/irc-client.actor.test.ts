@@ -34,7 +34,7 @@ describe('IRC client actor: the reasons a server gives', () => {
     return { registry, states, reasons };
   }
 
-  it('a ban: the 465 reply is the reason, and the connection is failed rather than retried', async () => {
+  it('a ban: the 465 reply and the ERROR after it are the reason, and the connection is failed rather than retried', async () => {
     const { reasons, registry } = await connectTo((nickname) => ({
       lines: [
         `:irc.test 465 ${nickname} :You are banned from this server`,
@@ -45,8 +45,22 @@ describe('IRC client actor: the reasons a server gives', () => {
 
     await eventually(() => reasons().length === 1);
 
-    expect(reasons()).toEqual(['banned by the server (465): You are banned from this server']);
+    expect(reasons()).toEqual([
+      'banned by the server (465): You are banned from this server (Closing Link: tester[127.0.0.1] (Banned))',
+    ]);
     expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed', attempt: 0 }]);
+  });
+
+  it('a 465 with neither an ERROR nor a close after it: failed all the same', async () => {
+    const { reasons, registry } = await connectTo((nickname) => ({
+      lines: [`:irc.test 465 ${nickname} :You are banned from this server`],
+      close: false,
+    }));
+
+    await eventually(() => reasons().length === 1);
+
+    expect(reasons()).toEqual(['banned by the server (465): You are banned from this server']);
+    expect(registry.connectionStates()).toMatchObject([{ serverId: 1, state: 'failed' }]);
   });
 
   it('a wrong server password: 464, failed', async () => {

@@ -1,19 +1,23 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+/**
+ * The IRC service against real IRC servers (ngircd and InspIRCd 3): registering, joining and names, resync,
+ * a server that dies or hangs, QUIT on DELETE, and 200 connections to one server.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type InProcessIrcService, ircEvent, startInProcessIrcService } from '../support/in-process-irc-service.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
-import { type Ngircd, startNgircd } from '../support/ngircd.ts';
+import { describeEachIrcServer } from '../support/irc-servers.ts';
+import type { IrcServerProcess } from '../support/ircd-process.ts';
 import { eventually } from '../support/process.ts';
-import { lacks } from '../support/requirements.ts';
 import type { SseEvent } from '../support/sse-client.ts';
 
-describe.skipIf(lacks('ngircd'))('IRC service against a real ngircd', () => {
-  let ircd: Ngircd;
+describeEachIrcServer('IRC service against a real server', {}, (server) => {
+  let ircd: IrcServerProcess;
   let service: InProcessIrcService;
   const observers: IrcObserver[] = [];
 
   beforeEach(async () => {
-    ircd = await startNgircd();
-    service = await startInProcessIrcService();
+    ircd = await server.start();
+    service = await startInProcessIrcService({ timing: server.timing });
   });
 
   afterEach(async () => {
@@ -111,7 +115,11 @@ describe.skipIf(lacks('ngircd'))('IRC service against a real ngircd', () => {
 
     await ircd.kill('SIGSTOP');
 
-    const lost = await service.stream.waitFor(ircEvent('disconnected', { serverId: 1 }), 5_000);
+    // the ping timeout, and time for the ping that finds it (InspIRCd's timeout is longer: see irc-servers.ts)
+    const lost = await service.stream.waitFor(
+      ircEvent('disconnected', { serverId: 1 }),
+      (server.timing.pingTimeoutMs ?? 1_000) + 4_000,
+    );
     expect((lost.data as { reason: string }).reason).toMatch(/ping timeout/i);
     expect(await service.status()).toEqual([]);
 
@@ -139,15 +147,19 @@ describe.skipIf(lacks('ngircd'))('IRC service against a real ngircd', () => {
     expect((await service.request('DELETE', '/internal/irc/connections/1')).status).toBe(404);
   });
 
-  it('registers 200 connections to one server, all listed in /status', { timeout: 60_000 }, async () => {
-    const ids = Array.from({ length: 200 }, (_, index) => index + 1);
+  // Our side's load (8 connects in flight per host), not the protocol: against InspIRCd, which welcomes a client
+  // only at its once-a-second tick, 200 take 25 s and say nothing more.
+  if (server.program === 'ngircd') {
+    it('registers 200 connections to one server, all listed in /status', { timeout: 60_000 }, async () => {
+      const ids = Array.from({ length: 200 }, (_, index) => index + 1);
 
-    const answers = await Promise.all(
-      ids.map((id) => service.request('PUT', `/internal/irc/connections/${id}`, connection(`load${id}`))),
-    );
+      const answers = await Promise.all(
+        ids.map((id) => service.request('PUT', `/internal/irc/connections/${id}`, connection(`load${id}`))),
+      );
 
-    expect(answers.every((answer) => answer.status === 202)).toBe(true);
-    await eventually(async () => (await service.status()).length === ids.length, 30_000, 100);
-    expect(await service.status()).toEqual(ids);
-  });
+      expect(answers.every((answer) => answer.status === 202)).toBe(true);
+      await eventually(async () => (await service.status()).length === ids.length, 30_000, 100);
+      expect(await service.status()).toEqual(ids);
+    });
+  }
 });

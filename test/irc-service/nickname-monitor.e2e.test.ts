@@ -1,5 +1,6 @@
 /**
- * Taking the wanted nickname back through MONITOR, against a scripted server that offers it (ngircd does not):
+ * Taking the wanted nickname back through MONITOR, against a scripted server that offers it (the real server that
+ * does, InspIRCd, is in irc-networks.e2e.test.ts; this one also checks that no ISON is asked):
  * registered under a fallback, the connection watches the wanted nickname and takes it the moment the server
  * says it went offline, without polling ISON. Without MONITOR, the holder seen quitting in a shared channel (a
  * drain's old connection) frees it as well.

@@ -1,6 +1,6 @@
 /** Nicknames while registering (fallbacks that fit), fatal replies, and taking the wanted nickname back. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fatalErrorLine } from '../../src/irc-service/fatal-replies.ts';
+import { bannedWithError, fatalErrorLine } from '../../src/irc-service/fatal-replies.ts';
 import { NICKNAME_ATTEMPTS, NicknameFallbacks } from '../../src/irc-service/nickname-fallbacks.ts';
 import { NicknameRegain } from '../../src/irc-service/nickname-regain.ts';
 
@@ -25,7 +25,17 @@ describe('NicknameFallbacks', () => {
 });
 
 describe('fatalErrorLine', () => {
-  it('465, 464 and a ban ERROR are fatal; an ordinary ERROR is not', () => {
+  it("a 465 keeps the text of the ERROR that followed it, which often says why (InspIRCd's)", () => {
+    const banned = "banned by the server (465): You're banned!";
+
+    expect(bannedWithError(banned, ' Closing link: (banme@127.0.0.1) [K-lined: spamming] ')).toBe(
+      "banned by the server (465): You're banned! (Closing link: (banme@127.0.0.1) [K-lined: spamming])",
+    );
+    expect(bannedWithError(banned, undefined)).toBe(banned);
+    expect(bannedWithError(banned, '')).toBe(banned);
+  });
+
+  it('465, 464, a ban ERROR and an access-denied ERROR are fatal; an ordinary ERROR is not', () => {
     expect(fatalErrorLine({ error: 'banned_from_network', reason: 'You are banned' })).toBe(
       'banned by the server (465): You are banned',
     );
@@ -39,6 +49,17 @@ describe('fatalErrorLine', () => {
     ]) {
       expect(fatalErrorLine({ error: 'irc', reason }), reason).toBe(`banned by the server: ${reason}`);
     }
+    for (const reason of [
+      'Access denied: Bad password?',
+      'Closing link: (abc@127.0.0.1) [Access denied by configuration]',
+      'Closing Link: 127.0.0.1 (Bad Password)',
+      'Closing Link: host (Password mismatch)',
+    ]) {
+      expect(fatalErrorLine({ error: 'irc', reason }), reason).toBe(`the server refused the connection: ${reason}`);
+    }
+    expect(fatalErrorLine({ error: 'irc', reason: 'Access denied: "spamming" (K-Line)' })).toBe(
+      'banned by the server: Access denied: "spamming" (K-Line)',
+    );
     for (const reason of [
       'Closing connection',
       'Closing Link: host (Ping timeout: 120 seconds)',

@@ -20,37 +20,14 @@
  * nicknames, no penalty time (else every JOIN waits about a second), no PAM/ident/DNS lookups.
  * Its log (stdout of `ngircd -n`, all runs) is kept for `output()` and `waitForLog()`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../src/process/free-port.ts';
+import { type IrcServerProcess, runIrcServer } from './ircd-process.ts';
 import { NGIRCD } from './requirements.ts';
 import { makeTempDir } from './temp-dir.ts';
-import { Watched } from './watched.ts';
 
-export interface Ngircd {
-  readonly host: string;
-  readonly port: number;
-  /** The server name, as in its replies (`:irc.test 001 ...`). */
-  readonly name: string;
-  /** pid of the current run; undefined while it is not running. */
-  readonly pid: number | undefined;
-  /** Everything ngircd logged so far, over all its runs. */
-  output(): string;
-  /** Resolves when the log (from now on, or from the start with `fromStart`) matches. */
-  waitForLog(pattern: RegExp, options?: { timeoutMs?: number; fromStart?: boolean }): Promise<RegExpMatchArray>;
-  /**
-   * Sends a signal to the running server: SIGKILL (a dead network; resolves once it has exited),
-   * SIGSTOP (a hung network that keeps its sockets open), SIGCONT (resumes a hung one).
-   */
-  kill(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
-  /** Stops it gracefully (resuming it first if it is hung); resolves once it has exited. */
-  stop(): Promise<void>;
-  /** Starts it again on the same port and config (after kill('SIGKILL') or stop()). */
-  restart(): Promise<void>;
-  /** Stops it if needed and removes its temp folder (test cleanup). */
-  dispose(): Promise<void>;
-}
+export type Ngircd = IrcServerProcess;
 
 export interface NgircdOptions {
   /** Port to listen on; a free one by default. */
@@ -64,6 +41,10 @@ export interface NgircdOptions {
    * control, about one command a second once a client has sent a burst, for tests of our flood control.
    */
   penalties?: 'none' | 'default';
+  /** The server password (`PASS`) every client must give; none by default. */
+  password?: string;
+  /** An IRC operator who may OPER (and then KLINE, KILL, …), written to the include folder. */
+  operator?: { name: string; password: string };
   /** Longest wait for it to listen. */
   startTimeoutMs?: number;
 }
@@ -74,6 +55,7 @@ function configText(
   includeDir: string,
   limits: string[],
   penalties: 'none' | 'default',
+  password: string | undefined,
 ): string {
   return [
     '[Global]',
@@ -84,6 +66,7 @@ function configText(
     'AdminEMail = tests@example.invalid',
     'Listen = 127.0.0.1',
     `Ports = ${port}`,
+    ...(password === undefined ? [] : [`Password = ${password}`]),
     '[Limits]',
     'MaxConnectionsIP = 0',
     ...(limits.some((line) => /^MaxNickLength\b/.test(line)) ? [] : ['MaxNickLength = 30']),
@@ -110,79 +93,27 @@ export async function startNgircd(options: NgircdOptions = {}): Promise<Ngircd> 
   const includeDir = join(folder.path, 'conf.d');
   await mkdir(includeDir);
   await chmod(includeDir, 0o755);
+  if (options.operator) {
+    const operatorPath = join(includeDir, 'operator.conf');
+    const { name: operName, password } = options.operator;
+    await writeFile(operatorPath, ['[Operator]', `Name = ${operName}`, `Password = ${password}`, ''].join('\n'));
+    await chmod(operatorPath, 0o644);
+  }
   const configPath = join(folder.path, 'ngircd.conf');
-  await writeFile(configPath, configText(name, port, includeDir, options.limits ?? [], options.penalties ?? 'none'));
+  await writeFile(
+    configPath,
+    configText(name, port, includeDir, options.limits ?? [], options.penalties ?? 'none', options.password),
+  );
   await chmod(configPath, 0o644);
 
-  let log = '';
-  const logWatch = new Watched();
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const waitForLog: Ngircd['waitForLog'] = (pattern, { timeoutMs = 10_000, fromStart = false } = {}) => {
-    const offset = fromStart ? 0 : log.length;
-    return logWatch.until(
-      () => log.slice(offset).match(pattern),
-      timeoutMs,
-      () => `ngircd did not log ${pattern} within ${timeoutMs} ms:\n${log}`,
-    );
-  };
-
-  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-
-  const launch = async () => {
-    const ready = waitForLog(/Now listening on \[127\.0\.0\.1\]:\d+/, { timeoutMs: startTimeoutMs });
-    const process_ = spawn(binary, ['-n', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = process_;
-    const append = (chunk: Buffer) => {
-      log += chunk.toString();
-      logWatch.changed();
-    };
-    process_.stdout?.on('data', append);
-    process_.stderr?.on('data', append);
-    exited = new Promise((resolve) => process_.once('exit', () => resolve()));
-    const early = exited.then(() => {
-      throw new Error(`ngircd exited before listening:\n${log}`);
-    });
-    await Promise.race([ready, early]);
-    early.catch(() => {});
-  };
-
-  const stop = async () => {
-    if (!running()) return;
-    child?.kill('SIGCONT');
-    child?.kill('SIGTERM');
-    await exited;
-  };
-
-  await launch();
-
-  return {
-    host: '127.0.0.1',
+  return runIrcServer({
+    program: 'ngircd',
+    command: binary,
+    args: ['-n', '-f', configPath],
+    ready: /Now listening on \[127\.0\.0\.1\]:\d+/,
+    startTimeoutMs,
     port,
     name,
-    get pid() {
-      return running() ? child?.pid : undefined;
-    },
-    output: () => log,
-    waitForLog,
-    async kill(signal) {
-      if (!running()) throw new Error(`ngircd is not running; cannot send ${signal}`);
-      child?.kill(signal);
-      if (signal === 'SIGKILL') await exited;
-    },
-    stop,
-    async restart() {
-      if (running()) throw new Error('ngircd is still running; kill or stop it before restart()');
-      await launch();
-    },
-    async dispose() {
-      if (running()) {
-        child?.kill('SIGCONT');
-        child?.kill('SIGKILL');
-        await exited;
-      }
-      await folder.remove();
-    },
-  };
+    folder,
+  });
 }

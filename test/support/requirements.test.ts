@@ -21,6 +21,12 @@ describe('skipNotice', () => {
     expect(notice).not.toContain('\n');
   });
 
+  it('says how to get InspIRCd, which is unpacked rather than installed', () => {
+    expect(skipNotice(['inspircd'], () => undefined)).toBe(
+      'skipped: inspircd is not installed (npm run programs:inspircd)',
+    );
+  });
+
   it('ignores programs the file does not need', () => {
     expect(skipNotice(['ngircd'], (name) => (name === 'chromium' ? undefined : '/usr/sbin/ngircd'))).toBeUndefined();
   });

@@ -1,8 +1,12 @@
 /**
- * End-to-end tests need real programs (ngircd, Chromium, Prometheus and its promtool, openssl). On a developer's machine without them those
- * tests skip; CI sets IRC_SUPERVISOR_REQUIRE_E2E=1, which turns a missing program into a failure.
+ * End-to-end tests need real programs (ngircd, InspIRCd, Chromium, Prometheus and its promtool, openssl). On a
+ * developer's machine without them those tests skip; CI sets IRC_SUPERVISOR_REQUIRE_E2E=1, which turns a missing
+ * program into a failure. InspIRCd is not installed but unpacked into the project's `.programs/` by
+ * test/support/unpack-inspircd.sh (Debian's IRC servers conflict as packages: installing it would remove ngircd).
  */
 import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const E2E_REQUIRED = process.env.IRC_SUPERVISOR_REQUIRE_E2E === '1';
 
@@ -24,7 +28,14 @@ export function findProgram(name: string, candidates: string[]): string | undefi
   return found;
 }
 
+/** Where test/support/unpack-inspircd.sh unpacks programs that are not installed (gitignored). */
+export const PROGRAMS_DIR = fileURLToPath(new URL('../../.programs', import.meta.url));
+
 export const NGIRCD = findProgram('ngircd', ['/usr/sbin/ngircd', '/usr/bin/ngircd']);
+export const INSPIRCD = findProgram('inspircd', [
+  join(PROGRAMS_DIR, 'inspircd/usr/sbin/inspircd'),
+  '/usr/sbin/inspircd',
+]);
 export const CHROMIUM = findProgram('chromium', ['/usr/bin/chromium', '/usr/bin/chromium-browser']);
 export const PROMTOOL = findProgram('promtool', ['/usr/bin/promtool', '/usr/local/bin/promtool']);
 export const PROMETHEUS = findProgram('prometheus', ['/usr/bin/prometheus', '/usr/local/bin/prometheus']);
@@ -33,6 +44,7 @@ export const OPENSSL = findProgram('openssl', ['/usr/bin/openssl', '/usr/local/b
 /** The programs end-to-end tests may need, with where each was found and how to install it. */
 const PROGRAMS = {
   ngircd: { path: NGIRCD, install: 'apt-get install ngircd' },
+  inspircd: { path: INSPIRCD, install: 'npm run programs:inspircd' },
   chromium: { path: CHROMIUM, install: 'apt-get install chromium' },
   promtool: { path: PROMTOOL, install: 'apt-get install prometheus' },
   prometheus: { path: PROMETHEUS, install: 'apt-get install prometheus' },
@@ -52,17 +64,17 @@ export function skipNotice(
 }
 
 // module state is per test file: vitest isolates each file
-let announced = false;
+const announced = new Set<string>();
 
 /**
  * Whether a program this test file needs is missing (`describe.skipIf(lacks('ngircd'))`); if so, says
- * which and how to install it, once per file. With IRC_SUPERVISOR_REQUIRE_E2E=1 a missing program has
+ * which and how to install it, once per file and set of programs. With IRC_SUPERVISOR_REQUIRE_E2E=1 a missing program has
  * already failed the import above.
  */
 export function lacks(...needed: ProgramName[]): boolean {
   const notice = skipNotice(needed);
-  if (notice !== undefined && !announced) {
-    announced = true;
+  if (notice !== undefined && !announced.has(notice)) {
+    announced.add(notice);
     console.warn(notice);
   }
   return notice !== undefined;
