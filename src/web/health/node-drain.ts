@@ -51,7 +51,7 @@ interface Move {
 }
 
 /** What a claim found: a server to move, or one placed elsewhere at once (connected there when wanted). */
-type Claim = { kind: 'move'; move: Move } | { kind: 'placed'; restore?: Move };
+type Claim = { kind: 'move'; move: Move; connectedAt: string | null } | { kind: 'placed'; restore?: Move };
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
@@ -242,6 +242,8 @@ export class NodeDrain {
         if (next.restore) this.track(this.restoreElsewhere(next.restore));
         continue;
       }
+      // the dashboard shows where it is going
+      this.publishMoving(next.move.serverId, next.connectedAt, next.move.to.name);
       // a move given up waits its turn again; the others go on
       if (!(await this.move(next.move))) this.gaveUp.set(next.move.serverId, Date.now() + this.retryAfter);
     }
@@ -286,8 +288,12 @@ export class NodeDrain {
         await runSql(tx, 'update servers set irc_node = ? where id = ?', [to.name, server.id]);
         return { kind: 'placed', restore: { serverId: server.id, from, to } };
       }
-      await runSql(tx, 'update servers set moving_to = ?, moving_since = now() where id = ?', [to.name, server.id]);
-      return { kind: 'move', move: { serverId: server.id, from, to } };
+      const [claimed] = await runSql<{ connected_at: string | null }>(
+        tx,
+        'update servers set moving_to = ?, moving_since = now() where id = ? returning connected_at',
+        [to.name, server.id],
+      );
+      return { kind: 'move', move: { serverId: server.id, from, to }, connectedAt: claimed?.connected_at ?? null };
     });
   }
 
@@ -350,6 +356,7 @@ export class NodeDrain {
       connected: switched.connectedAt !== null,
       connectedAt: toIsoTimestamp(switched.connectedAt),
       node: to.name!,
+      movingTo: null,
     });
     // break: the old connection sends QUIT; if it cannot be asked now, the next check fences it
     try {
@@ -401,11 +408,13 @@ export class NodeDrain {
       { serverId, from: from.name, to: to.name, reason },
       'drain: move given up, the server stays on its node',
     );
-    const [row] = await runSql<{ irc_node: string | null }>(
+    const [row] = await runSql<{ irc_node: string | null; connected_at: string | null }>(
       this.options.orm.em.fork(),
-      'update servers set moving_to = null, moving_since = null where id = ? and moving_to = ? returning irc_node',
+      `update servers set moving_to = null, moving_since = null where id = ? and moving_to = ?
+       returning irc_node, connected_at`,
       [serverId, to.name],
     );
+    if (row) this.publishMoving(serverId, row.connected_at, null);
     await this.recordProblem(from, `server ${serverId} stays on ${from.name}: ${reason}`);
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
@@ -416,6 +425,16 @@ export class NodeDrain {
       );
     }
     return false;
+  }
+
+  /** Tells browsers that a move of the server started (the node it is going to) or ended without a switch (null). */
+  private publishMoving(serverId: number, connectedAt: string | null, movingTo: string | null): void {
+    this.options.events?.publish('server-status', {
+      serverId,
+      connected: connectedAt !== null,
+      connectedAt: toIsoTimestamp(connectedAt),
+      movingTo,
+    });
   }
 
   /** Shows why the drain's last move from `node` was given up (null: it went well), on every instance. */
