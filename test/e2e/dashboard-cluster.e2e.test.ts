@@ -93,6 +93,10 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
       expect(await nodeRow(node).locator('[data-testid="drain"]').isEnabled()).toBe(true);
       expect(await nodeRow(node).locator('[data-testid="undrain"]').isVisible()).toBe(false);
     }
+    // the time of the last check moves on with each check, though the node's state and count stay the same
+    const checked = nodeRow(system.ircNodes[0]!).locator('[data-testid="node-checked"]');
+    const firstSeen = await checked.textContent();
+    await expect.poll(() => checked.textContent(), { timeout: 5_000 }).not.toBe(firstSeen);
     await expect
       .poll(() => cardsShown(placed.map((row) => row.id)))
       .toEqual(placed.map((row) => ({ id: row.id, node: row.irc_node, state: 'connected' })));
@@ -114,6 +118,10 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     await expect
       .poll(() => nodeRow(victim).locator('[data-testid="node-connections"]').textContent())
       .toBe('0 connections');
+    // the banner names the node that is down, not the whole IRC service
+    expect(await page.locator('[data-testid="banner-degraded"]').textContent()).toBe(
+      `IRC service node ${nameOf(victim)} is unavailable: its servers are placed on the other nodes and connected there. Actions still work.`,
+    );
     // each placed again on a survivor and registered there: the card names it, and the database agrees
     await expect
       .poll(
@@ -196,7 +204,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.mouse.move(0, 0);
     await mkdir(`${PROJECT_ROOT}/docs`, { recursive: true });
-    await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard-cluster.png`, fullPage: true });
+    await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard-cluster.png` });
   }, 45_000);
 
   it('refuses the drain of the last healthy node with the reason in its row, and undrains the drained one', async () => {

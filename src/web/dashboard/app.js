@@ -136,6 +136,19 @@ async function loadNodes() {
   renderNodes();
 }
 
+// `node-status` tells a change of a node's state or count, not each check: the page asks for the nodes again after
+// each check (one request at a time), so that their "checked" times stay true
+let nodesLoading = false;
+function refreshNodes() {
+  if (nodesLoading) return;
+  nodesLoading = true;
+  loadNodes()
+    .catch(() => {})
+    .finally(() => {
+      nodesLoading = false;
+    });
+}
+
 async function reloadAll() {
   try {
     await Promise.all([loadServers(), loadHealth(), loadNodes()]);
@@ -823,6 +836,23 @@ function updateNodeRow(row, node, single) {
   setHidden(row.undrain, node.name === null || node.state !== 'draining');
 }
 
+const DEGRADED_TEXT = $('banner-degraded').textContent.replace(/\s+/g, ' ').trim();
+
+/** In a cluster, the nodes that are down, by name: the others still hold their servers and take the down ones'. */
+function renderDegradedBanner() {
+  const down = [...state.nodes.values()].filter((node) => node.state === 'unavailable');
+  const some = state.nodes.size > 1 && down.length > 0 && down.length < state.nodes.size;
+  const names = down.map((node) => node.name ?? node.url).join(', ');
+  setText(
+    $('banner-degraded'),
+    some
+      ? `IRC service ${down.length === 1 ? `node ${names} is` : `nodes ${names} are`} unavailable: ` +
+          `${down.length === 1 ? 'its' : 'their'} servers are placed on the other nodes and connected there. ` +
+          'Actions still work.'
+      : DEGRADED_TEXT,
+  );
+}
+
 function renderNodes() {
   const single = state.nodes.size === 1;
   const panel = $('nodes');
@@ -848,6 +878,7 @@ function renderNodes() {
       nodeRows.delete(url);
     }
   }
+  renderDegradedBanner();
   // a card says when its node is down or draining
   for (const card of cards.values()) {
     const server = state.servers.get(card.id);
@@ -871,6 +902,7 @@ function renderHealth() {
     state.health?.checkedAt ? `last check ${formatTime(state.health.checkedAt)}` : 'no check yet',
   );
   $('banner-degraded').hidden = current !== 'degraded';
+  renderDegradedBanner();
   const diagram = $('supervisor-diagram');
   if (!diagram.hidden && diagram.firstChild) highlightMachine(diagram, current === 'idle' ? null : current);
 
@@ -985,8 +1017,10 @@ const handlers = {
 function applyEvent(type, payload) {
   const change = handlers[type](payload);
   if (change.reload) void loadServers();
-  else if (change.health) renderHealth();
-  else if (change.nodes) renderNodes();
+  else if (change.health) {
+    renderHealth();
+    refreshNodes();
+  } else if (change.nodes) renderNodes();
   else renderServer(change.serverId);
 }
 

@@ -257,12 +257,13 @@ export class NodeDrain {
    */
   private async claim(): Promise<Claim | undefined> {
     const { cluster } = this.options;
-    return this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
+    let abandoned: { id: number; connected_at: string | null }[] = [];
+    const claim = await this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
       await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
-      await runSql(
+      abandoned = await runSql(
         tx,
         `update servers set moving_to = null, moving_since = null
-         where moving_to is not null and moving_since < now() - make_interval(secs => ?)`,
+         where moving_to is not null and moving_since < now() - make_interval(secs => ?) returning id, connected_at`,
         [(2 * this.moveTimeoutMs) / 1_000],
       );
       const [busy] = await runSql(tx, 'select id from servers where moving_to is not null limit 1');
@@ -295,6 +296,9 @@ export class NodeDrain {
       );
       return { kind: 'move', move: { serverId: server.id, from, to }, connectedAt: claimed?.connected_at ?? null };
     });
+    // once committed: the dashboard no longer shows them moving
+    for (const row of abandoned) this.publishMoving(row.id, row.connected_at, null);
+    return claim;
   }
 
   /** Servers whose move was given up lately: not claimed again before their time. */
