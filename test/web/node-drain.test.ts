@@ -173,6 +173,29 @@ describe('drain of an IRC service node', () => {
     expect(requests.slice(asked)).toEqual([]);
   });
 
+  it('takes over a move left behind by a web instance that died, and the browsers hear it started again', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const connectedAt = new Date((await serverPicture(db, serverId)).connectedAt!).toISOString();
+    const { job, drain, events } = assemble(150);
+    await drain.drain('a');
+    // claimed long ago by an instance that is gone
+    await db.query(`update servers set moving_to = $2, moving_since = now() - interval '1 hour' where id = $1`, [
+      serverId,
+      target,
+    ]);
+
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+    const statuses = events.events.filter((event) => event.type === 'server-status').map((event) => event.payload);
+    expect(statuses.slice(0, 2)).toEqual([
+      { serverId, connected: true, connectedAt, movingTo: null },
+      { serverId, connected: true, connectedAt, movingTo: target },
+    ]);
+    await drain.stop();
+  });
+
   it('gives the move under way up when the web side stops: the server stays, the new connection goes', async () => {
     const serverId = await liveOnA();
     const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
