@@ -339,6 +339,8 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(row).toEqual({ autoconnect: false, connected_at: null });
     expect(await server().locator('[data-testid="disconnect"]').isDisabled()).toBe(true);
     expect(await server().locator('[data-testid="connect"]').isEnabled()).toBe(true);
+    // not wanted: placed on no node, and the card names none
+    expect(await server().locator('[data-testid="server-node"]').isVisible()).toBe(false);
   });
 
   it('shows a banned server failed with the reason, and Connect from the page tries once more', async () => {

@@ -750,14 +750,16 @@ function nodeNamed(name) {
 
 /** Where a server is placed, in words: its node, the node it is moving to during a drain, and that node's trouble. */
 function updateNodeTag(card, server) {
-  setData(card.root, 'node', server.node ?? '');
+  // a server neither wanted nor connected is placed nowhere (its row's node is cleared once it is let go)
+  const node = server.autoconnect || server.connected ? server.node : null;
+  setData(card.root, 'node', node ?? '');
   setData(card.root, 'movingTo', server.movingTo ?? '');
-  setHidden(card.node, !server.node);
-  if (!server.node) return;
-  const nodeState = nodeNamed(server.node)?.state;
+  setHidden(card.node, !node);
+  if (!node) return;
+  const nodeState = nodeNamed(node)?.state;
   const trouble = nodeState === 'unavailable' || nodeState === 'draining' ? ` (${nodeState})` : '';
   const moving = server.movingTo ? `, moving to ${server.movingTo}` : '';
-  setText(card.node, `on ${server.node}${trouble}${moving}`);
+  setText(card.node, `on ${node}${trouble}${moving}`);
   setClass(
     card.node,
     `node-tag muted${server.movingTo ? ' moving' : nodeState === 'unavailable' ? ' unavailable' : ''}`,
