@@ -207,7 +207,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard-cluster.png` });
   }, 45_000);
 
-  it('refuses the drain of the last healthy node with the reason in its row, and undrains the drained one', async () => {
+  it('refuses the drain of the last healthy node with the reason in its row, shows a drain problem, and undrains', async () => {
     const live = system.ircNodes.filter((node) => node.process !== undefined);
     const states = await Promise.all(live.map((node) => nodeRow(node).getAttribute('data-state')));
     const last = live[states.indexOf('healthy')]!;
@@ -227,9 +227,17 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
       { name: nameOf(drained) },
     ]);
 
+    // a move given up (recorded by any web instance) is shown in the draining node's row
+    const problem = `server 1 stays on ${nameOf(drained)}: the new node did not register and join within 60000 ms`;
+    await system.db.query('update irc_nodes set drain_problem = $2 where name = $1', [nameOf(drained), problem]);
+    const problemLine = nodeRow(drained).locator('[data-testid="drain-problem"]');
+    await expect.poll(() => problemLine.textContent(), { timeout: 5_000 }).toBe(`drain: ${problem}`);
+    expect(await problemLine.isVisible()).toBe(true);
+
     await nodeRow(drained).locator('[data-testid="undrain"]').click();
 
     await expect.poll(() => nodeRow(drained).getAttribute('data-state')).toBe('healthy');
+    expect(await problemLine.isVisible()).toBe(false);
     expect(await nodeRow(drained).locator('[data-testid="drain"]').isVisible()).toBe(true);
     // the refusal shown before is not in the way of the next action
     await nodeRow(last).locator('[data-testid="drain"]').click();
