@@ -1,4 +1,4 @@
-// The live dashboard: loads the servers and the supervisor from the API, then follows /events.
+// The live dashboard: loads the servers, the IRC service nodes and the supervisor from the API, then follows /events.
 // Every value from the server is written with textContent, never as HTML. Each server card (and each
 // channel row in it) is built once, keyed by id, and then patched in place: an event changes text and
 // attributes, never the form a user is typing in, so typed input and focus survive any event.
@@ -778,7 +778,7 @@ function nodeAction(row, action) {
 }
 
 function createNodeRow(node) {
-  const row = { url: node.url, name: node.name };
+  const row = { name: node.name };
   row.label = element('span', { className: 'node-name', dataset: { testid: 'node-name' } });
   row.badge = element('span', { dataset: { testid: 'node-state' } });
   row.connections = element('span', { className: 'muted', dataset: { testid: 'node-connections' } });
