@@ -137,7 +137,8 @@ async function loadNodes() {
 }
 
 // `node-status` tells a change of a node's state or count, not each check: the page asks for the nodes again after
-// each check (one request at a time), so that their "checked" times stay true
+// each check that ended (a `health` event with a new `checkedAt`; one request at a time), so that their "checked"
+// times stay true
 let nodesLoading = false;
 function refreshNodes() {
   if (nodesLoading) return;
@@ -1006,9 +1007,10 @@ const handlers = {
     return { serverId };
   },
   health(health) {
+    const checked = health.checkedAt !== state.health?.checkedAt;
     state.health = health;
     if (Array.isArray(health.recent)) state.recent = health.recent;
-    return { health: true };
+    return { health: true, checked };
   },
   'node-status'(node) {
     state.nodes.set(node.url, node);
@@ -1021,7 +1023,7 @@ function applyEvent(type, payload) {
   if (change.reload) void loadServers();
   else if (change.health) {
     renderHealth();
-    refreshNodes();
+    if (change.checked) refreshNodes();
   } else if (change.nodes) renderNodes();
   else renderServer(change.serverId);
 }
