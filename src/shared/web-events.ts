@@ -23,6 +23,8 @@ export interface ServerStatusEvent {
   failure?: FailureView | null;
   /** The IRC service node it is placed on (`servers.irc_node`), sent while it is placed on one. */
   node?: string;
+  /** Sent when a drain's move of the server starts (the node its new connection is made on) and ends (null). */
+  movingTo?: string | null;
 }
 
 /** A connection in `failed`: it is not reconnected until the operator connects it again. */

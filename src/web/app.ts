@@ -66,7 +66,7 @@ export function createWebApp(deps: WebAppDeps): Hono {
       logger: deps.logger,
     }),
   );
-  app.route('/', ircNodesRoutes({ nodes: deps.ircNodes ?? (() => []), drain: deps.drain }));
+  app.route('/', ircNodesRoutes({ nodes: deps.ircNodes ?? (() => []), drain: deps.drain, events: deps.events }));
   app.route('/', machinesRoutes());
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', dashboardRoutes());

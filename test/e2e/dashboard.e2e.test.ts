@@ -69,6 +69,18 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     await expect.poll(() => serverState().textContent(), { timeout: 5_000 }).toBe('connected');
     expect((await databasePicture()).connected_at).not.toBeNull();
     expect(notFound).toEqual([]);
+    // one IRC service node: one line in the nodes panel, without a Drain (its servers would have nowhere to go)
+    const node = page.locator('[data-testid="node"]');
+    const nodeName = `node-${system.irc.port}`;
+    // counted at the node's next check
+    await page.locator('[data-testid="check-now"]').click();
+    await expect.poll(() => node.locator('[data-testid="node-connections"]').textContent()).toBe('1 connection');
+    expect(await page.locator('#nodes-title').textContent()).toBe('IRC service node');
+    expect(await node.count()).toBe(1);
+    expect(await node.getAttribute('data-node')).toBe(nodeName);
+    expect(await node.getAttribute('data-state')).toBe('healthy');
+    expect(await node.locator('[data-testid="drain"]').isVisible()).toBe(false);
+    expect(await server().locator('[data-testid="server-node"]').textContent()).toBe(`on ${nodeName}`);
   });
 
   it('joins #test and shows its user count', async () => {
@@ -327,6 +339,8 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     expect(row).toEqual({ autoconnect: false, connected_at: null });
     expect(await server().locator('[data-testid="disconnect"]').isDisabled()).toBe(true);
     expect(await server().locator('[data-testid="connect"]').isEnabled()).toBe(true);
+    // not wanted: placed on no node, and the card names none
+    expect(await server().locator('[data-testid="server-node"]').isVisible()).toBe(false);
   });
 
   it('shows a banned server failed with the reason, and Connect from the page tries once more', async () => {

@@ -83,6 +83,17 @@ describe('IRC nodes API: drain and undrain', () => {
     expect((await states(instance().app)).a).not.toBe('draining');
   });
 
+  it('lists the nodes with the position of the browser event stream (eventId), as the other snapshots do', async () => {
+    const { cluster } = instance();
+    const app = ircNodesRoutes({
+      nodes: () => cluster.nodes.map((node) => node.view()),
+      events: { position: 'boot-42' },
+    });
+    const listed = (await (await app.request('/api/irc-nodes')).json()) as { nodes: IrcNodeView[]; eventId: string };
+    expect(listed.eventId).toBe('boot-42');
+    expect(listed.nodes.map((node) => node.name)).toEqual(['a', 'b', 'c']);
+  });
+
   it('answers 404 for a node that is not configured', async () => {
     const { app } = instance();
     for (const action of ['drain', 'undrain']) {

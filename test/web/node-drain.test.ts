@@ -86,6 +86,12 @@ describe('drain of an IRC service node', () => {
     await job.perform();
     await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
     expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: target });
+    const connectedAt = new Date(before.connectedAt!).toISOString();
+    // the dashboard shows where it is going
+    expect(events.events).toContainEqual({
+      type: 'server-status',
+      payload: { serverId, connected: true, connectedAt, movingTo: target },
+    });
 
     // the new connection registers under a fallback: a check now sees it on both nodes, and fences neither
     live[target].push(serverId);
@@ -107,7 +113,7 @@ describe('drain of an IRC service node', () => {
     expect(await serverPicture(db, serverId)).toEqual(before);
     expect(events.events).toContainEqual({
       type: 'server-status',
-      payload: { serverId, connected: true, connectedAt: new Date(before.connectedAt!).toISOString(), node: target },
+      payload: { serverId, connected: true, connectedAt, node: target, movingTo: null },
     });
     expect(events.events.filter((event) => event.type === 'channel')).toEqual([]);
   });
@@ -126,6 +132,11 @@ describe('drain of an IRC service node', () => {
     expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
     expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
     expect(await serverPicture(db, serverId)).toEqual(before);
+    // the dashboard no longer shows it moving
+    expect(events.events.filter((event) => event.type === 'server-status').map((event) => event.payload)).toEqual([
+      { serverId, connected: true, connectedAt: new Date(before.connectedAt!).toISOString(), movingTo: target },
+      { serverId, connected: true, connectedAt: new Date(before.connectedAt!).toISOString(), movingTo: null },
+    ]);
     // the operator sees why, on every web instance (GET /api/irc-nodes, node-status)
     const problem = `server ${serverId} stays on a: the new node did not register and join within 150 ms`;
     expect(events.events).toContainEqual({
@@ -160,6 +171,29 @@ describe('drain of an IRC service node', () => {
     await job.perform();
     await drain.settled();
     expect(requests.slice(asked)).toEqual([]);
+  });
+
+  it('takes over a move left behind by a web instance that died, and the browsers hear it started again', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const connectedAt = new Date((await serverPicture(db, serverId)).connectedAt!).toISOString();
+    const { job, drain, events } = assemble(150);
+    await drain.drain('a');
+    // claimed long ago by an instance that is gone
+    await db.query(`update servers set moving_to = $2, moving_since = now() - interval '1 hour' where id = $1`, [
+      serverId,
+      target,
+    ]);
+
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+    const statuses = events.events.filter((event) => event.type === 'server-status').map((event) => event.payload);
+    expect(statuses.slice(0, 2)).toEqual([
+      { serverId, connected: true, connectedAt, movingTo: null },
+      { serverId, connected: true, connectedAt, movingTo: target },
+    ]);
+    await drain.stop();
   });
 
   it('gives the move under way up when the web side stops: the server stays, the new connection goes', async () => {

@@ -1,11 +1,11 @@
-// The live dashboard: loads the servers and the supervisor from the API, then follows /events.
+// The live dashboard: loads the servers, the IRC service nodes and the supervisor from the API, then follows /events.
 // Every value from the server is written with textContent, never as HTML. Each server card (and each
 // channel row in it) is built once, keyed by id, and then patched in place: an event changes text and
 // attributes, never the form a user is typing in, so typed input and focus survive any event.
 
 import { drawMachine, highlightMachine } from './machine-diagram.js';
 
-const state = { servers: new Map(), health: null, recent: [], streamLost: false };
+const state = { servers: new Map(), nodes: new Map(), health: null, recent: [], streamLost: false };
 
 // List-then-watch: a snapshot from the API may be older than events already shown. Every API snapshot
 // carries the id of the newest event it reflects; events after it are kept here and re-applied on top.
@@ -128,9 +128,31 @@ async function loadHealth() {
   renderHealth();
 }
 
+/** The IRC service nodes, keyed by URL: a lone node (`IRC_SERVICE_URL`) has no name until it first answers. */
+async function loadNodes() {
+  const { nodes, eventId } = await api('GET', '/api/irc-nodes');
+  state.nodes = new Map(nodes.map((node) => [node.url, node]));
+  replayAfter(eventId, ['node-status']);
+  renderNodes();
+}
+
+// `node-status` tells a change of a node's state or count, not each check: the page asks for the nodes again after
+// each check that ended (a `health` event with a new `checkedAt`; one request at a time), so that their "checked"
+// times stay true
+let nodesLoading = false;
+function refreshNodes() {
+  if (nodesLoading) return;
+  nodesLoading = true;
+  loadNodes()
+    .catch(() => {})
+    .finally(() => {
+      nodesLoading = false;
+    });
+}
+
 async function reloadAll() {
   try {
-    await Promise.all([loadServers(), loadHealth()]);
+    await Promise.all([loadServers(), loadHealth(), loadNodes()]);
   } catch (error) {
     showError(`Could not load the dashboard: ${error.message}`);
   }
@@ -364,6 +386,7 @@ function createCard(server) {
   const current = () => state.servers.get(id);
   card.name = element('span', { className: 'server-name', dataset: { testid: 'server-name' } });
   card.address = element('span', { className: 'muted', dataset: { testid: 'server-address' } });
+  card.node = element('span', { className: 'node-tag muted', dataset: { testid: 'server-node' }, hidden: true });
   card.security = element('p', { className: 'muted security-summary', dataset: { testid: 'security' } });
   card.badge = element('span', { dataset: { testid: 'server-state' } });
   card.connection = element('p', { className: 'connection', dataset: { testid: 'connection-state' } });
@@ -418,6 +441,7 @@ function createCard(server) {
       { className: 'server-head' },
       card.name,
       card.address,
+      card.node,
       card.badge,
       element(
         'span',
@@ -608,6 +632,7 @@ function updateCard(card, server) {
   setData(card.root, 'name', server.name);
   setText(card.name, server.name);
   setText(card.address, `${server.host}:${server.port}${server.tls ? ' (TLS)' : ''} as ${server.nickname}`);
+  updateNodeTag(card, server);
   setText(card.security, securityText(server));
   setHidden(card.security, card.security.textContent === '');
   setText(card.badge, server.connected ? 'connected' : 'disconnected');
@@ -715,6 +740,157 @@ setInterval(() => {
 }, 1_000);
 
 // ---------------------------------------------------------------------------------------------------
+// The IRC service nodes: a row per node, and on each card the node its server is placed on
+
+const nodeRows = new Map();
+
+function nodeNamed(name) {
+  for (const node of state.nodes.values()) if (node.name === name) return node;
+  return undefined;
+}
+
+/** Where a server is placed, in words: its node, the node it is moving to during a drain, and that node's trouble. */
+function updateNodeTag(card, server) {
+  // a server neither wanted nor connected is placed nowhere (its row's node is cleared once it is let go)
+  const node = server.autoconnect || server.connected ? server.node : null;
+  setData(card.root, 'node', node ?? '');
+  setData(card.root, 'movingTo', server.movingTo ?? '');
+  setHidden(card.node, !node);
+  if (!node) return;
+  const nodeState = nodeNamed(node)?.state;
+  const trouble = nodeState === 'unavailable' || nodeState === 'draining' ? ` (${nodeState})` : '';
+  const moving = server.movingTo ? `, moving to ${server.movingTo}` : '';
+  setText(card.node, `on ${node}${trouble}${moving}`);
+  setClass(
+    card.node,
+    `node-tag muted${server.movingTo ? ' moving' : nodeState === 'unavailable' ? ' unavailable' : ''}`,
+  );
+}
+
+/** Drain or undrain from the panel; a refusal (404, 409) is shown in the node's row, with its reason. */
+function nodeAction(row, action) {
+  return act(
+    async () => {
+      const { node } = await api('POST', `/api/irc-nodes/${encodeURIComponent(row.name)}/${action}`);
+      if (node) applyEvent('node-status', node);
+    },
+    { where: row.error },
+  );
+}
+
+function createNodeRow(node) {
+  const row = { name: node.name };
+  row.label = element('span', { className: 'node-name', dataset: { testid: 'node-name' } });
+  row.badge = element('span', { dataset: { testid: 'node-state' } });
+  row.connections = element('span', { className: 'muted', dataset: { testid: 'node-connections' } });
+  row.checked = element('span', { className: 'muted', dataset: { testid: 'node-checked' } });
+  row.drain = actionButton(
+    'Drain',
+    'drain',
+    () => nodeAction(row, 'drain'),
+    'Move its servers to the other nodes without a disconnect, and place nothing new on it',
+  );
+  row.undrain = actionButton(
+    'Undrain',
+    'undrain',
+    () => nodeAction(row, 'undrain'),
+    'Place servers on it again (the ones moved away stay where they are)',
+  );
+  row.problem = element('p', { className: 'failure', dataset: { testid: 'drain-problem' }, hidden: true });
+  row.error = element('p', { className: 'field-error', dataset: { testid: 'node-error' } });
+  row.root = element(
+    'li',
+    { className: 'node', dataset: { testid: 'node' } },
+    element(
+      'div',
+      { className: 'node-head' },
+      row.label,
+      row.badge,
+      element('span', { className: 'node-actions' }, row.drain, row.undrain),
+    ),
+    element('p', {}, row.connections, ' · ', row.checked),
+    row.problem,
+    row.error,
+  );
+  return row;
+}
+
+function updateNodeRow(row, node, single) {
+  row.name = node.name;
+  setData(row.root, 'node', node.name ?? '');
+  setData(row.root, 'state', node.state);
+  setText(row.label, node.name ?? node.url);
+  row.label.title = node.url;
+  setText(row.badge, node.state);
+  setClass(row.badge, `badge ${node.state}`);
+  setData(row.connections, 'count', node.connections === null ? '' : String(node.connections));
+  setText(
+    row.connections,
+    node.connections === null
+      ? 'connections not known yet'
+      : `${node.connections} ${node.connections === 1 ? 'connection' : 'connections'}`,
+  );
+  setText(row.checked, node.lastCheck ? `checked ${formatTime(node.lastCheck)}` : 'not checked yet');
+  setHidden(row.problem, !node.drainProblem);
+  setText(row.problem, node.drainProblem ? `drain: ${node.drainProblem}` : '');
+  // a node without a name cannot be asked for; a lone node has nowhere to send its servers, so no Drain (its
+  // Undrain stays, should it have been drained through the API)
+  setHidden(row.drain, node.name === null || single || node.state === 'draining');
+  setHidden(row.undrain, node.name === null || node.state !== 'draining');
+}
+
+const DEGRADED_TEXT = $('banner-degraded').textContent.replace(/\s+/g, ' ').trim();
+
+/** In a cluster, the nodes that are down, by name: the others still hold their servers and take the down ones'. */
+function renderDegradedBanner() {
+  const down = [...state.nodes.values()].filter((node) => node.state === 'unavailable');
+  const some = state.nodes.size > 1 && down.length > 0 && down.length < state.nodes.size;
+  const names = down.map((node) => node.name ?? node.url).join(', ');
+  setText(
+    $('banner-degraded'),
+    some
+      ? `IRC service ${down.length === 1 ? `node ${names} is` : `nodes ${names} are`} unavailable: ` +
+          `${down.length === 1 ? 'its' : 'their'} servers are placed on the other nodes and connected there. ` +
+          'Actions still work.'
+      : DEGRADED_TEXT,
+  );
+}
+
+function renderNodes() {
+  const single = state.nodes.size === 1;
+  const panel = $('nodes');
+  setClass(panel, `panel nodes-panel${single ? ' single' : ''}`);
+  setText($('nodes-title'), single ? 'IRC service node' : `IRC service nodes (${state.nodes.size})`);
+  setHidden($('no-nodes'), state.nodes.size > 0);
+  const list = $('node-list');
+  let previous = null;
+  for (const node of state.nodes.values()) {
+    let row = nodeRows.get(node.url);
+    if (!row) {
+      row = createNodeRow(node);
+      nodeRows.set(node.url, row);
+    }
+    updateNodeRow(row, node, single);
+    const expected = previous ? previous.root.nextSibling : list.firstChild;
+    if (expected !== row.root) list.insertBefore(row.root, expected);
+    previous = row;
+  }
+  for (const [url, row] of nodeRows) {
+    if (!state.nodes.has(url)) {
+      row.root.remove();
+      nodeRows.delete(url);
+    }
+  }
+  renderDegradedBanner();
+  // a card says when its node is down or draining
+  for (const card of cards.values()) {
+    const server = state.servers.get(card.id);
+    if (server) updateNodeTag(card, server);
+  }
+  refreshActions();
+}
+
+// ---------------------------------------------------------------------------------------------------
 // The health panel
 
 const checkRows = new Map();
@@ -729,6 +905,7 @@ function renderHealth() {
     state.health?.checkedAt ? `last check ${formatTime(state.health.checkedAt)}` : 'no check yet',
   );
   $('banner-degraded').hidden = current !== 'degraded';
+  renderDegradedBanner();
   const diagram = $('supervisor-diagram');
   if (!diagram.hidden && diagram.firstChild) highlightMachine(diagram, current === 'idle' ? null : current);
 
@@ -784,12 +961,15 @@ $('supervisor-machine').addEventListener('click', async () => {
 
 // Each handler updates the state from one event and answers what to patch.
 const handlers = {
-  'server-status'({ serverId, connected, connectedAt, pending, failure }) {
+  'server-status'({ serverId, connected, connectedAt, pending, failure, node, movingTo }) {
     const server = state.servers.get(serverId);
     if (!server) return { reload: true }; // a server this page has not seen yet
     Object.assign(server, { connected, connectedAt });
     if (pending !== undefined) server.pending = pending;
     if (failure !== undefined) server.failure = failure;
+    // sent while it is placed on one, and when a drain's move starts or ends
+    if (node !== undefined) server.node = node;
+    if (movingTo !== undefined) server.movingTo = movingTo;
     // the disconnect transition: channels not joined, their users gone
     if (!connected) for (const channel of server.channels) Object.assign(channel, { joined: false, userCount: 0 });
     return { serverId };
@@ -827,16 +1007,24 @@ const handlers = {
     return { serverId };
   },
   health(health) {
+    const checked = health.checkedAt !== state.health?.checkedAt;
     state.health = health;
     if (Array.isArray(health.recent)) state.recent = health.recent;
-    return { health: true };
+    return { health: true, checked };
+  },
+  'node-status'(node) {
+    state.nodes.set(node.url, node);
+    return { nodes: true };
   },
 };
 
 function applyEvent(type, payload) {
   const change = handlers[type](payload);
   if (change.reload) void loadServers();
-  else if (change.health) renderHealth();
+  else if (change.health) {
+    renderHealth();
+    if (change.checked) refreshNodes();
+  } else if (change.nodes) renderNodes();
   else renderServer(change.serverId);
 }
 

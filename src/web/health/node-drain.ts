@@ -51,7 +51,7 @@ interface Move {
 }
 
 /** What a claim found: a server to move, or one placed elsewhere at once (connected there when wanted). */
-type Claim = { kind: 'move'; move: Move } | { kind: 'placed'; restore?: Move };
+type Claim = { kind: 'move'; move: Move; connectedAt: string | null } | { kind: 'placed'; restore?: Move };
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
@@ -242,6 +242,8 @@ export class NodeDrain {
         if (next.restore) this.track(this.restoreElsewhere(next.restore));
         continue;
       }
+      // the dashboard shows where it is going
+      this.publishMoving(next.move.serverId, next.connectedAt, next.move.to.name);
       // a move given up waits its turn again; the others go on
       if (!(await this.move(next.move))) this.gaveUp.set(next.move.serverId, Date.now() + this.retryAfter);
     }
@@ -255,12 +257,13 @@ export class NodeDrain {
    */
   private async claim(): Promise<Claim | undefined> {
     const { cluster } = this.options;
-    return this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
+    let abandoned: { id: number; connected_at: string | null }[] = [];
+    const claim = await this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
       await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
-      await runSql(
+      abandoned = await runSql(
         tx,
         `update servers set moving_to = null, moving_since = null
-         where moving_to is not null and moving_since < now() - make_interval(secs => ?)`,
+         where moving_to is not null and moving_since < now() - make_interval(secs => ?) returning id, connected_at`,
         [(2 * this.moveTimeoutMs) / 1_000],
       );
       const [busy] = await runSql(tx, 'select id from servers where moving_to is not null limit 1');
@@ -286,9 +289,16 @@ export class NodeDrain {
         await runSql(tx, 'update servers set irc_node = ? where id = ?', [to.name, server.id]);
         return { kind: 'placed', restore: { serverId: server.id, from, to } };
       }
-      await runSql(tx, 'update servers set moving_to = ?, moving_since = now() where id = ?', [to.name, server.id]);
-      return { kind: 'move', move: { serverId: server.id, from, to } };
+      const [claimed] = await runSql<{ connected_at: string | null }>(
+        tx,
+        'update servers set moving_to = ?, moving_since = now() where id = ? returning connected_at',
+        [to.name, server.id],
+      );
+      return { kind: 'move', move: { serverId: server.id, from, to }, connectedAt: claimed?.connected_at ?? null };
     });
+    // once committed: the dashboard no longer shows them moving
+    for (const row of abandoned) this.publishMoving(row.id, row.connected_at, null);
+    return claim;
   }
 
   /** Servers whose move was given up lately: not claimed again before their time. */
@@ -350,6 +360,7 @@ export class NodeDrain {
       connected: switched.connectedAt !== null,
       connectedAt: toIsoTimestamp(switched.connectedAt),
       node: to.name!,
+      movingTo: null,
     });
     // break: the old connection sends QUIT; if it cannot be asked now, the next check fences it
     try {
@@ -401,11 +412,13 @@ export class NodeDrain {
       { serverId, from: from.name, to: to.name, reason },
       'drain: move given up, the server stays on its node',
     );
-    const [row] = await runSql<{ irc_node: string | null }>(
+    const [row] = await runSql<{ irc_node: string | null; connected_at: string | null }>(
       this.options.orm.em.fork(),
-      'update servers set moving_to = null, moving_since = null where id = ? and moving_to = ? returning irc_node',
+      `update servers set moving_to = null, moving_since = null where id = ? and moving_to = ?
+       returning irc_node, connected_at`,
       [serverId, to.name],
     );
+    if (row) this.publishMoving(serverId, row.connected_at, null);
     await this.recordProblem(from, `server ${serverId} stays on ${from.name}: ${reason}`);
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
@@ -416,6 +429,16 @@ export class NodeDrain {
       );
     }
     return false;
+  }
+
+  /** Tells browsers that a move of the server started (the node it is going to) or ended without a switch (null). */
+  private publishMoving(serverId: number, connectedAt: string | null, movingTo: string | null): void {
+    this.options.events?.publish('server-status', {
+      serverId,
+      connected: connectedAt !== null,
+      connectedAt: toIsoTimestamp(connectedAt),
+      movingTo,
+    });
   }
 
   /** Shows why the drain's last move from `node` was given up (null: it went well), on every instance. */

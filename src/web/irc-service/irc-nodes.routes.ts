@@ -19,11 +19,17 @@ export interface IrcNodesRoutesDeps {
   nodes: () => readonly IrcNodeView[] | Promise<readonly IrcNodeView[]>;
   /** Without it (tests that do not drain) drain and undrain answer `404` for every name. */
   drain?: NodeDrainCommands;
+  /** This instance's `/events` stream, whose position the list carries as `eventId`. */
+  events?: { readonly position: string };
 }
 
-export function ircNodesRoutes({ nodes, drain }: IrcNodesRoutesDeps): Hono {
+export function ircNodesRoutes({ nodes, drain, events }: IrcNodesRoutesDeps): Hono {
   const routes = new Hono();
-  routes.get('/api/irc-nodes', async (c) => c.json({ nodes: await nodes() }));
+  // eventId: the id of the newest browser event at the same instant, so a page can order this with `node-status`
+  routes.get('/api/irc-nodes', async (c) => {
+    const eventId = events?.position;
+    return c.json({ nodes: await nodes(), ...(eventId === undefined ? {} : { eventId }) });
+  });
 
   for (const action of ['drain', 'undrain'] as const) {
     routes.post(`/api/irc-nodes/:name/${action}`, async (c) => {

@@ -42,6 +42,8 @@ export interface ServerView {
   connection: ConnectionView | null;
   /** The IRC service node it is placed on (`servers.irc_node`); null when placed nowhere. */
   node: string | null;
+  /** While a drain moves it (make-before-break): the node its new connection is made on (`servers.moving_to`); else null. */
+  movingTo: string | null;
   createdAt: string;
   updatedAt: string;
   channels: ChannelView[];
@@ -94,7 +96,8 @@ export async function loadServerViews(
             sasl_mechanism as "saslMechanism", sasl_account as "saslAccount",
             sasl_password is not null as "hasSaslPassword", sasl_required as "saslRequired",
             autoconnect, connected_at as "connectedAt", pending_since as "pendingSince",
-            pending_reason as "pendingReason", failure_reason as "failureReason", failed_at as "failedAt", irc_node as "node", created_at as "createdAt", updated_at as "updatedAt"
+            pending_reason as "pendingReason", failure_reason as "failureReason", failed_at as "failedAt", irc_node as "node",
+            moving_to as "movingTo", created_at as "createdAt", updated_at as "updatedAt"
      from servers ${filter} order by id`,
     ids ? [[...ids]] : [],
   );
