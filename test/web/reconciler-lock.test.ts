@@ -38,17 +38,32 @@ describe('one reconciler at a time (PostgreSQL advisory lock)', () => {
     const first = lock();
     const second = lock();
 
-    expect(await first.tryAcquire()).toBe(true);
-    expect(await second.tryAcquire()).toBe(false);
-    await first.release();
-    expect(await second.tryAcquire()).toBe(true);
+    const held = await first.acquire();
+    expect(held).not.toBeNull();
+    expect(await second.acquire()).toBeNull();
+    await held!.release();
+    expect(await second.acquire()).not.toBeNull();
+  });
+
+  it('is shared by the checks of one instance and let go only when the last of them releases it', async () => {
+    const instance = lock();
+    const otherInstance = lock();
+
+    const [first, second] = await Promise.all([instance.acquire(), instance.acquire()]);
+    await first!.release();
+    await first!.release();
+    const whileSecondHolds = await otherInstance.acquire();
+    await second!.release();
+
+    expect(whileSecondHolds).toBeNull();
+    expect(await otherInstance.acquire()).not.toBeNull();
   });
 
   it('a check that finds it taken reports so and changes nothing; the next one reconciles', async () => {
     const stale = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
     mswServer.use(http.get(STATUS_URL, () => HttpResponse.json({ connections: [] })));
     const otherInstance = lock();
-    await otherInstance.tryAcquire();
+    const held = await otherInstance.acquire();
     const events = recordingPublisher();
 
     const skipped = await job(lock(), events).perform();
@@ -57,7 +72,7 @@ describe('one reconciler at a time (PostgreSQL advisory lock)', () => {
     expect(await serverPicture(db, stale)).toMatchObject({ connected: true, channelUsers: 1 });
     expect(events.events).toEqual([]);
 
-    await otherInstance.release();
+    await held!.release();
     const reconciled = await job(lock(), events).perform();
 
     expect(reconciled).toMatchObject({ reconciledElsewhere: false, disconnected: [stale] });
@@ -66,14 +81,14 @@ describe('one reconciler at a time (PostgreSQL advisory lock)', () => {
 
   it('is freed when the holder dies (its database session ends)', async () => {
     const holder = lock();
-    await holder.tryAcquire();
+    await holder.acquire();
     const other = lock();
-    expect(await other.tryAcquire()).toBe(false);
+    expect(await other.acquire()).toBeNull();
 
     await db.query(
       `select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted and pid <> pg_backend_pid()`,
     );
 
-    await eventually(() => other.tryAcquire());
+    await eventually(async () => (await other.acquire()) !== null);
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, type SqlBinding } from '../../db/sql.ts';
+import { keptByNode, type NodeScope } from './node-scope.ts';
 
 /** A server whose `connected_at` this transition changed, with its new value. */
 export interface ServerStatusChange {
@@ -37,27 +38,28 @@ export type DisconnectSelection =
    * after the check started may be missing from an answer computed before, so it is kept.
    */
   | { kind: 'stale'; connectedBefore: Date; liveIds: readonly number[] }
-  /** One check of every node of a cluster: each node's answer speaks only for the servers placed on it. */
-  | ({ kind: 'cluster' } & ClusterObservation);
+  /** One node's check in a cluster: its answer speaks only for the servers placed on it. */
+  | ({ kind: 'node' } & NodeObservation);
 
-/** What the nodes of a cluster said in one check. */
-export interface ClusterObservation {
-  /** Servers marked connected before this moment and missing from their node's answer are stale. */
+/** What one node of a cluster said in one check. */
+export interface NodeObservation {
+  /** Its name; null for a lone node that has not told it (then only the unplaced servers are judged). */
+  node: string | null;
+  /** Servers placed on it, marked connected before this moment and missing from `liveIds`, are stale. */
   connectedBefore: Date;
-  /** Each answering node's live connections; `node` is null for a lone node that has not told its name. */
-  answered: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>;
-  /** Nodes where nothing listens (or silent past the threshold): every server placed on them is disconnected. */
-  unavailable: readonly string[];
+  /** Its live connections; null when nothing listens there (or it stayed silent past the threshold): every server placed on it is disconnected. */
+  liveIds: readonly number[] | null;
   /**
    * Every configured node's name, when all of them are known: a server placed on a node that is no longer
    * configured has no connection anyone keeps. Null while a lone node has not told its name.
    */
   configured: readonly string[] | null;
   /**
-   * Every node answered or is unavailable (none timed out): only then can an unplaced server marked connected
-   * be said to be live nowhere.
+   * What every node's last definite check (answered or unavailable) says about unplaced servers marked
+   * connected: those that connected before `connectedBefore` (null: no bound, every node that could hold one is
+   * down) and are in no node's `liveIds` are live nowhere. Null while some node has no definite check.
    */
-  everyNodeDefinitive: boolean;
+  unplaced: { connectedBefore: Date | null; liveIds: readonly number[] } | null;
 }
 
 export interface ConnectionReconciliation {
@@ -69,6 +71,8 @@ export interface ConnectionReconciliation {
    * is marked connected only by the node it is placed on.
    */
   markConnectedOnNodes?: { live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>; at: Date };
+  /** Which servers `kept` lists: those a node's check speaks for; every server when left out. */
+  keptScope?: NodeScope;
 }
 
 export interface ReconciliationResult {
@@ -95,7 +99,7 @@ export async function reconcileConnections(
   const liveOnNodes = markConnectedOnNodes?.live.some((node) => node.liveIds.length > 0) ?? false;
   if (!disconnect && !markConnected?.ids.length && !liveOnNodes) {
     // nothing to write: no transaction, one read
-    return { disconnected: [], markedConnected: [], kept: await listConnectedExcept(em, []) };
+    return { disconnected: [], markedConnected: [], kept: await listConnectedExcept(em, [], reconciliation.keptScope) };
   }
   return em.transactional(async (tx) => {
     const disconnected = disconnect ? await disconnectWithin(tx, disconnect) : [];
@@ -109,6 +113,7 @@ export async function reconcileConnections(
     const kept = await listConnectedExcept(
       tx,
       markedConnected.map((change) => change.serverId),
+      reconciliation.keptScope,
     );
     return { disconnected, markedConnected, kept };
   });
@@ -151,33 +156,27 @@ function selectionSql(selection: DisconnectSelection): {
         bindings: [selection.connectedBefore, intArray(selection.liveIds)],
         reset: changed,
       };
-    case 'cluster': {
-      const pairs = livePairs(selection.answered);
-      const answeredNames = selection.answered.flatMap((answer) => (answer.node === null ? [] : [answer.node]));
-      const allLive = intArray(pairs.ids);
-      const noneAnswered = selection.answered.length === 0;
+    case 'node': {
+      const { unplaced } = selection;
       return {
-        // placed on a node that is down or gone; placed on a node that answered without it; or unplaced and
-        // live nowhere, when every node gave a definite answer
+        // placed on this node: gone with it, or connected before the check and missing from its answer; placed
+        // on a node that is gone from the configuration; or unplaced and live on no node
         where: `connected_at is not null and (
-            irc_node = any(?::text[])
+            (irc_node = ?::text and (?::bool or (connected_at < ? and id <> all(?::int[]))))
             or (irc_node is not null and ?::bool and irc_node <> all(?::text[]))
-            or (connected_at < ? and irc_node = any(?::text[]) and not exists (
-              select 1 from unnest(?::text[], ?::int[]) as live(node, id)
-              where live.node = servers.irc_node and live.id = servers.id))
-            or (irc_node is null and ?::bool and (connected_at < ? or ?::bool) and id <> all(?::int[])))`,
+            or (irc_node is null and ?::bool and (?::timestamptz is null or connected_at < ?::timestamptz)
+              and id <> all(?::int[])))`,
         bindings: [
-          textArray(selection.unavailable),
+          selection.node,
+          selection.liveIds === null,
+          selection.connectedBefore,
+          intArray(selection.liveIds ?? []),
           selection.configured !== null,
           textArray(selection.configured ?? []),
-          selection.connectedBefore,
-          textArray(answeredNames),
-          textArray(pairs.nodes),
-          intArray(pairs.ids),
-          selection.everyNodeDefinitive,
-          selection.connectedBefore,
-          noneAnswered,
-          allLive,
+          unplaced !== null,
+          unplaced?.connectedBefore ?? null,
+          unplaced?.connectedBefore ?? null,
+          intArray(unplaced?.liveIds ?? []),
         ],
         reset: changed,
       };
@@ -270,11 +269,12 @@ function textArray(values: ReadonlyArray<string | null>): string {
   return `{${values.map((value) => (value === null ? 'NULL' : `"${value}"`)).join(',')}}`;
 }
 
-async function listConnectedExcept(em: EntityManager, excluded: number[]): Promise<number[]> {
+async function listConnectedExcept(em: EntityManager, excluded: number[], scope?: NodeScope): Promise<number[]> {
+  const kept = keptByNode(scope);
   const rows = await runSql<{ id: number }>(
     em,
-    'select id from servers where connected_at is not null and id <> all(?::int[]) order by id',
-    [intArray(excluded)],
+    `select id from servers where connected_at is not null and id <> all(?::int[]) and ${kept.sql} order by id`,
+    [intArray(excluded), ...kept.bindings],
   );
   return rows.map((row) => row.id);
 }

@@ -9,6 +9,7 @@ import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
+import { type NodeScope, reconciledByNode } from './node-scope.ts';
 import { pendingView } from './server-views.ts';
 
 export interface WantedConnectionsOptions {
@@ -81,6 +82,8 @@ interface QueuedWork {
 export class WantedConnections {
   /** Servers whose restore is planned (waiting for its turn on its host, or running). */
   private readonly restoringIds = new Set<number>();
+  /** When each server's connect was last requested (epoch ms), so that a list older than it restores nothing. */
+  private readonly connectRequestedAt = new Map<number, number>();
   private readonly queued = new Map<number, QueuedWork>();
   private readonly running = new Map<number, Promise<void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -111,44 +114,46 @@ export class WantedConnections {
   }
 
   /**
-   * Plans and starts the work for one check's list of live connections (of every node that answered); resolves
-   * with the plan at once.
+   * Plans and starts the work for one check's list of live connections; resolves with the plan at once.
    * `failedIds` (the status's `failed`), and servers whose failure is recorded (`failed_at`, which outlives an
    * IRC service restart): connections the IRC service gave up on (banned, password refused, no acceptable
    * nickname) are not asked for again, which would be a reconnect loop; only the operator's Connect retries them
-   * (it clears the failure). A failed one that is no longer wanted is closed. Servers placed on `undecidedNodes`
-   * (no answer, not known to be down) are left be: their node may still hold them.
+   * (it clears the failure). A failed one that is no longer wanted is closed.
+   *
+   * `scope`: the check of one node of a cluster, whose list speaks only for the servers placed on it. Only those
+   * (and the servers no node holds: placed nowhere or on a node gone from the configuration, and not marked
+   * connected) are restored, joined, parted or settled; a listed connection of a server placed on another node is
+   * closed on this one (fencing). Without it, the list is every node's (a one-node cluster; tests).
+   * `observedAt`: when the list was asked for; a server whose connect was requested since is not restored
+   * again (the list could not show it yet: another node's check placed and connected it meanwhile).
    */
   async reconcile(
     liveIds: readonly number[],
     failedIds: readonly number[] = [],
-    {
-      undecidedNodes = [],
-      liveOnNodes = [],
-    }: {
-      undecidedNodes?: readonly string[];
-      /** Each answering node's live servers: a connection on a node its server is not placed on is closed there. */
-      liveOnNodes?: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>;
-    } = {},
+    { scope, observedAt }: { scope?: NodeScope; observedAt?: Date } = {},
   ): Promise<WantedConnectionsPlan> {
     const em = this.options.orm.em.fork();
-    const named = liveOnNodes.flatMap(({ node, liveIds: ids }) => (node === null ? [] : [{ node, ids }]));
-    this.fence(
-      await runSql<{ node: string; id: number }>(
-        em,
-        `select live.node, live.id from unnest(?::text[], ?::int[]) as live(node, id)
-         join servers s on s.id = live.id where s.irc_node is not null and s.irc_node <> live.node`,
-        [named.flatMap(({ node, ids }) => ids.map(() => node)), named.flatMap(({ ids }) => ids)],
-      ),
-    );
+    const node = scope?.node ?? null;
+    const owned = reconciledByNode(scope);
+    const ownedS = reconciledByNode(scope, 's.');
+    if (node !== null && liveIds.length > 0) {
+      this.fence(
+        await runSql<{ node: string; id: number }>(
+          em,
+          `select ?::text as node, s.id from servers s
+           where s.id = any(?::int[]) and s.irc_node is not null and s.irc_node <> ?`,
+          [node, [...liveIds], node],
+        ),
+      );
+    }
     const live = [...liveIds];
     const failed = [...failedIds];
     const wanted = await runSql<{ id: number; host: string }>(
       em,
       `select id, host from servers
-       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[])
-         and (irc_node is null or irc_node <> all(?::text[])) order by host, id`,
-      [live, failed, [...undecidedNodes]],
+       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[]) and ${owned.sql}
+       order by host, id`,
+      [live, failed, ...owned.bindings],
     );
     const unwanted = await runSql<{ id: number }>(
       em,
@@ -161,14 +166,17 @@ export class WantedConnections {
       em,
       `select c.id, c.server_id, c.name, c.wanted from channels c join servers s on s.id = c.server_id
        where s.autoconnect and s.id = any(?::int[]) and (c.wanted <> c.joined or not c.wanted)
+         and (s.irc_node is null or s.irc_node is not distinct from ?::text or ?::text is null)
        order by c.server_id, c.name`,
-      [live],
+      [live, node, node],
     );
     // parted while the server is not live: nothing to tell the IRC service, the rows just go
     const removed = await runSql<{ id: number; server_id: number }>(
       em,
-      'delete from channels where not wanted and server_id <> all(?::int[]) returning id, server_id',
-      [live],
+      `delete from channels c using servers s
+       where s.id = c.server_id and not c.wanted and c.server_id <> all(?::int[]) and ${ownedS.sql}
+       returning c.id, c.server_id`,
+      [live, ...ownedS.bindings],
     );
     for (const row of removed)
       this.options.events?.publish('channel-removed', { serverId: row.server_id, channelId: row.id });
@@ -176,14 +184,16 @@ export class WantedConnections {
     const settled = await runSql<{ id: number; connected_at: string | null }>(
       em,
       `update servers s set pending_since = null, pending_reason = null
-       where pending_since is not null and autoconnect = (id = any(?::int[]))
+       where pending_since is not null and autoconnect = (id = any(?::int[])) and ${owned.sql}
          and not (id = any(?::int[]) and exists (select 1 from channels c where c.server_id = s.id and (c.wanted <> c.joined or not c.wanted)))
        returning id, connected_at`,
-      [live, live],
+      [live, ...owned.bindings, live],
     );
     this.publishPending(settled.map((row) => ({ ...row, pending_since: null, pending_reason: null })));
 
-    const restoring = wanted.filter((server) => !this.restoringIds.has(server.id));
+    const restoring = wanted.filter(
+      (server) => !this.restoringIds.has(server.id) && !this.connectRequestedSince(server.id, observedAt),
+    );
     for (const server of restoring) this.restoringIds.add(server.id);
     const byHost = new Map<string, number[]>();
     for (const { id, host } of restoring) byHost.set(host, [...(byHost.get(host) ?? []), id]);
@@ -221,6 +231,11 @@ export class WantedConnections {
         ),
       );
     }
+  }
+
+  private connectRequestedSince(serverId: number, observedAt: Date | undefined): boolean {
+    const requestedAt = this.connectRequestedAt.get(serverId);
+    return observedAt !== undefined && requestedAt !== undefined && requestedAt >= observedAt.getTime();
   }
 
   /** Resolves when everything started so far is done (shutdown, tests). */
@@ -276,8 +291,11 @@ export class WantedConnections {
         if (server.autoconnect && work.server !== 'close') {
           // read fresh right before the call: still wanted, with the current settings and channels
           const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-          if (settings) await (await this.place(serverId, server.irc_node)).client.connect(serverId, settings);
-          else this.requeue(serverId, { server: work.server });
+          if (settings) {
+            const node = await this.place(serverId, server.irc_node);
+            this.connectRequestedAt.set(serverId, Date.now());
+            await node.client.connect(serverId, settings);
+          } else this.requeue(serverId, { server: work.server });
         } else if (!server.autoconnect && work.server !== 'restore') {
           await this.disconnectEverywhere(serverId, server.irc_node);
           // not wanted any more: placed nowhere
