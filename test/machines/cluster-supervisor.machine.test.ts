@@ -26,7 +26,7 @@ function startCluster(nodes: string[], failureThreshold = 3) {
   actor.start();
   /** The running check of a node (the last one it started). */
   const running = (node: string) => {
-    const run = runs.findLast((each) => each.input.node === node);
+    const run = [...runs].reverse().find((each) => each.input.node === node);
     if (!run) throw new Error(`no check of ${node} has started`);
     return run;
   };

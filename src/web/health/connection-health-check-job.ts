@@ -15,10 +15,10 @@ import { Unauthorized } from '../irc-service/errors/unauthorized.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import {
-  type ConnectionReconciliation,
+  listConnected,
   type NodeObservation,
   type ReconciliationResult,
-  reconcileConnections,
+  reconcileNode,
   type ServerStatusChange,
 } from '../servers/disconnect-transition.ts';
 import type { NodeScope } from '../servers/node-scope.ts';
@@ -147,11 +147,7 @@ export class ConnectionHealthCheckJob {
     let wanted: WantedConnectionsPlan | null = null;
     if (holdsLock) {
       try {
-        // one EntityManager per check, never the global one
-        result = await reconcileConnections(
-          this.deps.orm.em.fork(),
-          this.reconciliationFor(scope, answer, down, checkStartedAt),
-        );
+        result = await this.reconcile(scope, answer, down, checkStartedAt);
         if (this.deps.wanted && answer.outcome === 'answered') {
           wanted = await this.deps.wanted.reconcile(answer.status.connections, answer.status.failed ?? [], {
             scope,
@@ -214,29 +210,26 @@ export class ConnectionHealthCheckJob {
   }
 
   /** What this node's check writes: a node that answered or is down speaks for its servers; an undecided one changes nothing. */
-  private reconciliationFor(
+  private async reconcile(
     scope: NodeScope,
     answer: ServiceAnswer,
     down: boolean,
     checkStartedAt: Date,
-  ): ConnectionReconciliation {
+  ): Promise<ReconciliationResult> {
+    // one EntityManager per check, never the global one
+    const em = this.deps.orm.em.fork();
     if (answer.outcome !== 'answered' && !down) {
       // unknown or unauthorized: the node may still hold its connections, so nothing changes
-      return { keptScope: scope };
+      return { disconnected: [], markedConnected: [], kept: await listConnected(em, scope) };
     }
-    const liveIds = answer.outcome === 'answered' ? answer.status.connections : null;
     const observation: NodeObservation = {
       node: scope.node,
       connectedBefore: checkStartedAt,
-      liveIds,
+      liveIds: answer.outcome === 'answered' ? answer.status.connections : null,
       configured: scope.configured,
       unplaced: this.unplacedVerdict(),
     };
-    return {
-      disconnect: { kind: 'node', ...observation },
-      ...(liveIds ? { markConnectedOnNodes: { live: [{ node: scope.node, liveIds }], at: this.now() } } : {}),
-      keptScope: scope,
-    };
+    return reconcileNode(em, observation, this.now(), scope);
   }
 
   /** Keeps what a definite check saw, for the verdict on unplaced servers; an undecided one forgets it. */

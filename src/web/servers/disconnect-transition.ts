@@ -1,5 +1,5 @@
 /**
- * The disconnect transition and its reverse, as set-based SQL in one transaction.
+ * The disconnect transition and its reverse, as set-based SQL: one statement each (data-modifying CTEs, atomic on their own).
  *
  * Each call issues the same few statements for 1 server or 100,000 (ids travel as one array parameter,
  * `= any(?)`; the disconnect transition is a single statement), never a loop over rows: the transition has to stay near raw-SQL speed at a million
@@ -62,19 +62,6 @@ export interface NodeObservation {
   unplaced: { connectedBefore: Date | null; liveIds: readonly number[] } | null;
 }
 
-export interface ConnectionReconciliation {
-  disconnect?: DisconnectSelection;
-  /** Servers that are live but marked disconnected (reverse drift) get `connected_at = at`. */
-  markConnected?: { ids: readonly number[]; at: Date };
-  /**
-   * In a cluster, each node's live servers: unplaced ones are placed where they live (adopted), and a server
-   * is marked connected only by the node it is placed on.
-   */
-  markConnectedOnNodes?: { live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>; at: Date };
-  /** Which servers `kept` lists: those a node's check speaks for; every server when left out. */
-  keptScope?: NodeScope;
-}
-
 export interface ReconciliationResult {
   disconnected: ServerStatusChange[];
   markedConnected: ServerStatusChange[];
@@ -90,33 +77,72 @@ export async function disconnectServers(
   return disconnectWithin(em, selection);
 }
 
-/** The disconnect transition, the reverse drift and the list of kept servers, in one transaction. */
-export async function reconcileConnections(
+/**
+ * One node's check in one statement (atomic on its own, so no transaction and one round trip): the disconnect
+ * transition of the servers its observation judges stale, its live servers placed nowhere adopted onto it, its
+ * live servers marked disconnected marked connected (reverse drift; placed here when placed nowhere), and the
+ * servers it speaks for that stay connected. The data-modifying CTEs touch disjoint rows: stale ones were
+ * connected and are not live, adopted ones connected and live, marked ones disconnected and live; the kept ones
+ * are read from the snapshot before the statement, where the marked ones were not connected yet.
+ */
+export async function reconcileNode(
   em: EntityManager,
-  reconciliation: ConnectionReconciliation,
+  observation: NodeObservation,
+  at: Date,
+  keptScope: NodeScope,
 ): Promise<ReconciliationResult> {
-  const { disconnect, markConnected, markConnectedOnNodes } = reconciliation;
-  const liveOnNodes = markConnectedOnNodes?.live.some((node) => node.liveIds.length > 0) ?? false;
-  if (!disconnect && !markConnected?.ids.length && !liveOnNodes) {
-    // nothing to write: no transaction, one read
-    return { disconnected: [], markedConnected: [], kept: await listConnectedExcept(em, [], reconciliation.keptScope) };
-  }
-  return em.transactional(async (tx) => {
-    const disconnected = disconnect ? await disconnectWithin(tx, disconnect) : [];
-    const markedConnected = markConnected ? await markConnectedWithin(tx, markConnected.ids, markConnected.at) : [];
-    if (markConnectedOnNodes && liveOnNodes) {
-      markedConnected.push(
-        ...(await markConnectedOnNodesWithin(tx, markConnectedOnNodes.live, markConnectedOnNodes.at)),
-      );
-      markedConnected.sort((a, b) => a.serverId - b.serverId);
-    }
-    const kept = await listConnectedExcept(
-      tx,
-      markedConnected.map((change) => change.serverId),
-      reconciliation.keptScope,
-    );
-    return { disconnected, markedConnected, kept };
-  });
+  const { where, bindings } = selectionSql({ kind: 'node', ...observation });
+  const kept = keptByNode(keptScope);
+  const live = intArray(observation.liveIds ?? []);
+  const rows = await runSql<{ kind: 'disconnected' | 'marked' | 'kept'; id: number; irc_node: string | null }>(
+    em,
+    `with changed as (${CLEAR_CONNECTED_AT} where ${where} returning id, irc_node),
+     reset_channels as (
+       update channels set joined = false where server_id = any(array(select id from changed)) and joined
+     ),
+     removed_users as (
+       delete from channel_users using channels
+       where channel_users.channel_id = channels.id and channels.server_id = any(array(select id from changed))
+     ),
+     adopted as (
+       update servers set irc_node = ?::text
+       where id = any(?::int[]) and irc_node is null and connected_at is not null and ?::text is not null
+         and id <> all(array(select id from changed))
+     ),
+     marked as (
+       update servers set connected_at = ?, updated_at = now(), irc_node = coalesce(irc_node, ?::text)
+       where id = any(?::int[]) and connected_at is null and (irc_node is null or irc_node is not distinct from ?::text)
+       returning id, irc_node
+     )
+     select 'disconnected' as kind, id, irc_node from changed
+     union all select 'marked', id, irc_node from marked
+     union all select 'kept', id, null from servers
+       where connected_at is not null and ${kept.sql} and id <> all(array(select id from changed))`,
+    [
+      ...bindings,
+      observation.node,
+      live,
+      observation.node,
+      at,
+      observation.node,
+      live,
+      observation.node,
+      ...kept.bindings,
+    ],
+  );
+  const of = (kind: string) => rows.filter((row) => row.kind === kind);
+  return {
+    disconnected: changesOf(of('disconnected'), null),
+    markedConnected: changesOf(of('marked'), at),
+    kept: of('kept')
+      .map((row) => row.id)
+      .sort(ascending),
+  };
+}
+
+/** The servers a node's check speaks for that are marked connected (a check that changes nothing). */
+export async function listConnected(em: EntityManager, scope: NodeScope): Promise<number[]> {
+  return listConnectedExcept(em, [], scope);
 }
 
 /**
@@ -204,61 +230,6 @@ async function disconnectWithin(em: EntityManager, selection: DisconnectSelectio
     [...bindings, ...reset.bindings, ...reset.bindings],
   );
   return changesOf(rows, null);
-}
-
-async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at: Date): Promise<ServerStatusChange[]> {
-  if (ids.length === 0) return [];
-  const rows = await runSql<{ id: number; irc_node: string | null }>(
-    tx,
-    `update servers set connected_at = ?, updated_at = now()
-     where id = any(?::int[]) and connected_at is null returning id, irc_node`,
-    [at, intArray(ids)],
-  );
-  return changesOf(rows, at);
-}
-
-/**
- * A cluster's reverse drift: a live server not placed anywhere is placed on the node that holds it (adopted),
- * and a live server marked disconnected is marked connected when it lives on its own node. Two statements
- * whatever the count: a server's row is updated at most once per statement.
- */
-async function markConnectedOnNodesWithin(
-  tx: EntityManager,
-  live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>,
-  at: Date,
-): Promise<ServerStatusChange[]> {
-  const pairs = livePairs(live);
-  const bindings = [textArray(pairs.nodes), intArray(pairs.ids)];
-  await runSql(
-    tx,
-    `update servers set irc_node = live.node from unnest(?::text[], ?::int[]) as live(node, id)
-     where servers.id = live.id and servers.irc_node is null and live.node is not null`,
-    bindings,
-  );
-  const rows = await runSql<{ id: number; irc_node: string | null }>(
-    tx,
-    `update servers set connected_at = ?, updated_at = now() from unnest(?::text[], ?::int[]) as live(node, id)
-     where servers.id = live.id and servers.connected_at is null and servers.irc_node is not distinct from live.node
-     returning servers.id, servers.irc_node`,
-    [at, ...bindings],
-  );
-  return changesOf(rows, at);
-}
-
-/** Node and server id side by side, for `unnest(?::text[], ?::int[])`. */
-function livePairs(live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>): {
-  nodes: (string | null)[];
-  ids: number[];
-} {
-  const nodes: (string | null)[] = [];
-  const ids: number[] = [];
-  for (const answer of live) {
-    for (const id of answer.liveIds) {
-      nodes.push(answer.node);
-      ids.push(id);
-    }
-  }
-  return { nodes, ids };
 }
 
 /**
