@@ -1,5 +1,5 @@
 /** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
-import type { MikroORM } from '../../db/orm.ts';
+import type { EntityManager, MikroORM } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
@@ -132,64 +132,15 @@ export class WantedConnections {
     failedIds: readonly number[] = [],
     { scope, observedAt }: { scope?: NodeScope; observedAt?: Date } = {},
   ): Promise<WantedConnectionsPlan> {
-    const em = this.options.orm.em.fork();
+    const plan = await planConvergence(this.options.orm.em.fork(), liveIds, failedIds, scope);
     const node = scope?.node ?? null;
-    const owned = reconciledByNode(scope);
-    const ownedS = reconciledByNode(scope, 's.');
-    if (node !== null && liveIds.length > 0) {
-      this.fence(
-        await runSql<{ node: string; id: number }>(
-          em,
-          `select ?::text as node, s.id from servers s
-           where s.id = any(?::int[]) and s.irc_node is not null and s.irc_node <> ?`,
-          [node, [...liveIds], node],
-        ),
-      );
-    }
-    const live = [...liveIds];
-    const failed = [...failedIds];
-    const wanted = await runSql<{ id: number; host: string }>(
-      em,
-      `select id, host from servers
-       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[]) and ${owned.sql}
-       order by host, id`,
-      [live, failed, ...owned.bindings],
-    );
-    const unwanted = await runSql<{ id: number }>(
-      em,
-      `select held.id from unnest(?::int[]) as held(id)
-       where not exists (select 1 from servers where servers.id = held.id and servers.autoconnect)
-       order by held.id`,
-      [[...live, ...failed]],
-    );
-    const channels = await runSql<{ id: number; server_id: number; name: string; wanted: boolean }>(
-      em,
-      `select c.id, c.server_id, c.name, c.wanted from channels c join servers s on s.id = c.server_id
-       where s.autoconnect and s.id = any(?::int[]) and (c.wanted <> c.joined or not c.wanted)
-         and (s.irc_node is null or s.irc_node is not distinct from ?::text or ?::text is null)
-       order by c.server_id, c.name`,
-      [live, node, node],
-    );
-    // parted while the server is not live: nothing to tell the IRC service, the rows just go
-    const removed = await runSql<{ id: number; server_id: number }>(
-      em,
-      `delete from channels c using servers s
-       where s.id = c.server_id and not c.wanted and c.server_id <> all(?::int[]) and ${ownedS.sql}
-       returning c.id, c.server_id`,
-      [live, ...ownedS.bindings],
-    );
-    for (const row of removed)
+    if (node !== null) this.fence(plan.stray.map((id) => ({ node, id })));
+    const { wanted, unwanted, channels } = plan;
+    // parted while the server is not live: nothing to tell the IRC service, the rows just went
+    for (const row of plan.removed)
       this.options.events?.publish('channel-removed', { serverId: row.server_id, channelId: row.id });
     // converged (the wish is what the IRC service reports): nothing is pending any more
-    const settled = await runSql<{ id: number; connected_at: string | null }>(
-      em,
-      `update servers s set pending_since = null, pending_reason = null
-       where pending_since is not null and autoconnect = (id = any(?::int[])) and ${owned.sql}
-         and not (id = any(?::int[]) and exists (select 1 from channels c where c.server_id = s.id and (c.wanted <> c.joined or not c.wanted)))
-       returning id, connected_at`,
-      [live, ...owned.bindings, live],
-    );
-    this.publishPending(settled.map((row) => ({ ...row, pending_since: null, pending_reason: null })));
+    this.publishPending(plan.settled.map((row) => ({ ...row, pending_since: null, pending_reason: null })));
 
     const restoring = wanted.filter(
       (server) => !this.restoringIds.has(server.id) && !this.connectRequestedSince(server.id, observedAt),
@@ -198,7 +149,7 @@ export class WantedConnections {
     const byHost = new Map<string, number[]>();
     for (const { id, host } of restoring) byHost.set(host, [...(byHost.get(host) ?? []), id]);
     for (const ids of byHost.values()) void this.track(this.restoreHost(ids));
-    const closing = unwanted.map((row) => row.id);
+    const closing = unwanted;
     for (const id of closing) void this.converge(id, { server: 'close' });
     const byServer = new Map<number, string[]>();
     for (const row of channels) byServer.set(row.server_id, [...(byServer.get(row.server_id) ?? []), row.name]);
@@ -444,6 +395,120 @@ export class WantedConnections {
     const reason = error instanceof InternalApiError ? error.message : `database: ${(error as Error).message}`;
     this.options.logger?.warn({ serverId, err: reason }, message);
   }
+}
+
+/** What one list of live connections asks of the reconciler, read (and the settled rows written) in one statement. */
+interface ConvergencePlan {
+  /** Listed by a node though placed on another: closed there (fencing). */
+  stray: number[];
+  /** Wanted, not failed, not listed: restored (by host, then id). */
+  wanted: Array<{ id: number; host: string }>;
+  /** Listed (live or failed) but not wanted, or deleted: closed (ascending). */
+  unwanted: number[];
+  /** Channels of listed wanted servers whose wish differs from what was observed (by server, then name). */
+  channels: Array<{ id: number; server_id: number; name: string; wanted: boolean }>;
+  /** Parted channels of servers not listed: deleted. */
+  removed: Array<{ id: number; server_id: number }>;
+  /** Servers whose wish is what the list shows: `pending` cleared. */
+  settled: Array<{ id: number; connected_at: string | null }>;
+}
+
+/**
+ * The reconciler's reads and its two writes (parted channels of servers not live deleted, converged servers'
+ * `pending` cleared) in one statement: a node's check costs one round trip here whatever the count. The
+ * writes touch rows no read of the same statement depends on (channels of servers not live; `pending` columns).
+ */
+async function planConvergence(
+  em: EntityManager,
+  liveIds: readonly number[],
+  failedIds: readonly number[],
+  scope: NodeScope | undefined,
+): Promise<ConvergencePlan> {
+  const node = scope?.node ?? null;
+  const owned = reconciledByNode(scope);
+  const ownedS = reconciledByNode(scope, 's.');
+  const live = `{${liveIds.join(',')}}`;
+  const failed = `{${failedIds.join(',')}}`;
+  const held = `{${[...liveIds, ...failedIds].join(',')}}`;
+  const rows = await runSql<{
+    kind: keyof ConvergencePlan;
+    id: number;
+    server_id: number | null;
+    text: string | null;
+    flag: boolean | null;
+  }>(
+    em,
+    `with stray as (
+       select s.id from servers s
+       where ?::text is not null and s.id = any(?::int[]) and s.irc_node is not null and s.irc_node <> ?::text
+     ),
+     wanted as (
+       select id, host from servers
+       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[]) and ${owned.sql}
+     ),
+     unwanted as (
+       select held.id from unnest(?::int[]) as held(id)
+       where not exists (select 1 from servers where servers.id = held.id and servers.autoconnect)
+     ),
+     differing as (
+       select c.id, c.server_id, c.name, c.wanted from channels c join servers s on s.id = c.server_id
+       where s.autoconnect and s.id = any(?::int[]) and (c.wanted <> c.joined or not c.wanted)
+         and (s.irc_node is null or s.irc_node is not distinct from ?::text or ?::text is null)
+     ),
+     removed as (
+       delete from channels c using servers s
+       where s.id = c.server_id and not c.wanted and c.server_id <> all(?::int[]) and ${ownedS.sql}
+       returning c.id, c.server_id
+     ),
+     settled as (
+       update servers s set pending_since = null, pending_reason = null
+       where pending_since is not null and autoconnect = (id = any(?::int[])) and ${owned.sql}
+         and not (id = any(?::int[]) and exists (select 1 from channels c where c.server_id = s.id and (c.wanted <> c.joined or not c.wanted)))
+       returning id, to_json(connected_at) #>> '{}' as connected_at
+     )
+     select 'stray' as kind, id, null::int as server_id, null::text as text, null::bool as flag from stray
+     union all select 'wanted', id, null, host, null from wanted
+     union all select 'unwanted', id, null, null, null from unwanted
+     union all select 'channels', id, server_id, name, wanted from differing
+     union all select 'removed', id, server_id, null, null from removed
+     union all select 'settled', id, null, connected_at, null from settled`,
+    [
+      node,
+      live,
+      node,
+      live,
+      failed,
+      ...owned.bindings,
+      held,
+      live,
+      node,
+      node,
+      live,
+      ...ownedS.bindings,
+      live,
+      ...owned.bindings,
+      live,
+    ],
+  );
+  const plan: ConvergencePlan = { stray: [], wanted: [], unwanted: [], channels: [], removed: [], settled: [] };
+  for (const row of rows) {
+    if (row.kind === 'stray') plan.stray.push(row.id);
+    else if (row.kind === 'wanted') plan.wanted.push({ id: row.id, host: row.text! });
+    else if (row.kind === 'unwanted') plan.unwanted.push(row.id);
+    else if (row.kind === 'channels') {
+      plan.channels.push({ id: row.id, server_id: row.server_id!, name: row.text!, wanted: row.flag! });
+    } else if (row.kind === 'removed') plan.removed.push({ id: row.id, server_id: row.server_id! });
+    else plan.settled.push({ id: row.id, connected_at: row.text });
+  }
+  plan.stray.sort(ascending);
+  plan.wanted.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.id - b.id));
+  plan.unwanted.sort(ascending);
+  plan.channels.sort((a, b) => a.server_id - b.server_id || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return plan;
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
 }
 
 interface PendingRow {
