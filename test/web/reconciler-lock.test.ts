@@ -4,6 +4,7 @@ import type { MikroORM } from '../../src/db/orm.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { ReconcilerLock } from '../../src/web/health/reconciler-lock.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
+import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { eventually } from '../support/process.ts';
@@ -90,5 +91,43 @@ describe('one reconciler at a time (PostgreSQL advisory lock)', () => {
     );
 
     await eventually(async () => (await other.acquire()) !== null);
+  });
+
+  it("is held by an instance's node checks running at once until the last of them is done", async () => {
+    const nodes = ['a', 'b', 'c'];
+    const answer = new Map<string, () => void>();
+    const arrived = new Map<string, Promise<void>>();
+    for (const node of nodes) {
+      let entered: () => void = () => {};
+      arrived.set(node, new Promise<void>((resolve) => (entered = resolve)));
+      mswServer.use(
+        http.get(`http://${node}.test/internal/irc/status`, async () => {
+          const answered = new Promise<void>((resolve) => answer.set(node, resolve));
+          entered();
+          await answered;
+          return HttpResponse.json({ node, connections: [] });
+        }),
+      );
+    }
+    const cluster = IrcCluster.fromConfig(
+      nodes.map((name) => ({ name, url: `http://${name}.test` })),
+      { token: TOKEN, timeoutMs: 2_000 },
+    );
+    const instance = new ConnectionHealthCheckJob({ orm, cluster, events: recordingPublisher(), lock: lock() });
+    const otherInstance = lock();
+
+    const checks = nodes.map((node) => instance.perform({ node }));
+    await Promise.all(arrived.values());
+    const whileAllRun = await otherInstance.acquire();
+    answer.get('a')!();
+    answer.get('b')!();
+    const [fromA, fromB] = await Promise.all(checks.slice(0, 2));
+    const whileCRuns = await otherInstance.acquire();
+    answer.get('c')!();
+    const fromC = await checks[2]!;
+
+    expect([whileAllRun, whileCRuns]).toEqual([null, null]);
+    expect([fromA, fromB, fromC].map((report) => report.reconciledElsewhere)).toEqual([false, false, false]);
+    expect(await otherInstance.acquire()).not.toBeNull();
   });
 });
