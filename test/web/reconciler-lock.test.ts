@@ -1,6 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
+import type { HealthCheckReport } from '../../src/shared/health-check-report.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { ReconcilerLock } from '../../src/web/health/reconciler-lock.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
@@ -121,7 +122,7 @@ describe('one reconciler at a time (PostgreSQL advisory lock)', () => {
     const whileAllRun = await otherInstance.acquire();
     answer.get('a')!();
     answer.get('b')!();
-    const [fromA, fromB] = await Promise.all(checks.slice(0, 2));
+    const [fromA, fromB] = (await Promise.all(checks.slice(0, 2))) as [HealthCheckReport, HealthCheckReport];
     const whileCRuns = await otherInstance.acquire();
     answer.get('c')!();
     const fromC = await checks[2]!;
