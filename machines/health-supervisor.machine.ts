@@ -1,5 +1,6 @@
 /**
- * The health supervisor: runs the connection health check on start, then every `checkInterval`.
+ * The supervisor of one IRC service node: runs that node's connection health check on start, then every
+ * `checkInterval`. The cluster supervisor (`cluster-supervisor.machine.ts`) spawns one per node.
  *
  * `checking` invokes the injected `check` actor (the `ConnectionHealthCheckJob`); an answered check
  * leads to `healthy`, anything else (unreachable, unknown, unauthorized, a database failure) to
@@ -18,10 +19,13 @@ import type { HealthCheckReport, PerformOptions } from '../src/shared/health-che
 export interface HealthSupervisorInput {
   /** `HEALTH_CHECK_FAILURE_THRESHOLD`: unknown results in a row before they count as unavailable. */
   failureThreshold: number;
+  /** The IRC service node this supervisor checks (a child of the cluster supervisor); passed on to each check. */
+  node?: string;
 }
 
 export interface HealthSupervisorContext {
   failureThreshold: number;
+  node: string | undefined;
   consecutiveUnknown: number;
   lastReport: HealthCheckReport | null;
   /** Message of the last check that failed outright (the check actor rejected), until the next report. */
@@ -69,9 +73,10 @@ export const healthSupervisorMachine = setup({
 }).createMachine({
   id: 'healthSupervisor',
   description:
-    'The health supervisor of the web side: `checking` runs the connection health check (the invoked `check` actor) on start and again every `checkInterval` after the last one ended. A check that the IRC service answered leads to `healthy`; any other result (unreachable, unknown, unauthorized, or a check that failed outright) leads to `degraded`. `CHECK_NOW` checks at once from `healthy` or `degraded`; during `checking` it is ignored, so concurrent requests share the running check. Consecutive unknown results are counted: from `failureThreshold` on, the check treats an unknown result as unavailable. `STOP` ends in the final state `stopped` from any state.',
+    "The supervisor of one IRC service node (a child of the cluster supervisor): `checking` runs that node's connection health check (the invoked `check` actor) on start and again every `checkInterval` after the last one ended. A check that the node answered leads to `healthy`; any other result (unreachable, unknown, unauthorized, or a check that failed outright) leads to `degraded`. `CHECK_NOW` checks at once from `healthy` or `degraded`; during `checking` it is ignored, so concurrent requests share the running check. Consecutive unknown results are counted: from `failureThreshold` on, the check treats an unknown result as unavailable. `STOP` ends in the final state `stopped` from any state.",
   context: ({ input }) => ({
     failureThreshold: input.failureThreshold,
+    node: input.node,
     consecutiveUnknown: 0,
     lastReport: null,
     lastFailure: null,
@@ -84,6 +89,7 @@ export const healthSupervisorMachine = setup({
         src: 'check',
         id: 'check',
         input: ({ context }) => ({
+          ...(context.node === undefined ? {} : { node: context.node }),
           treatUnknownAsUnavailable: context.consecutiveUnknown + 1 >= context.failureThreshold,
         }),
         onDone: [

@@ -1,5 +1,6 @@
 /** The machines that machines/README.md documents, in the order it shows them. */
 import type { AnyStateMachine } from 'xstate';
+import { clusterSupervisorMachine } from './cluster-supervisor.machine.ts';
 import { healthSupervisorMachine } from './health-supervisor.machine.ts';
 import { ircConnectionMachine } from './irc-connection.machine.ts';
 
@@ -16,5 +17,10 @@ export interface DocumentedMachine {
  */
 export const documentedMachines: DocumentedMachine[] = [
   { title: 'IRC connection', file: 'machines/irc-connection.machine.ts', machine: ircConnectionMachine },
-  { title: 'Health supervisor', file: 'machines/health-supervisor.machine.ts', machine: healthSupervisorMachine },
+  { title: 'Cluster supervisor', file: 'machines/cluster-supervisor.machine.ts', machine: clusterSupervisorMachine },
+  {
+    title: 'Health supervisor (one per node)',
+    file: 'machines/health-supervisor.machine.ts',
+    machine: healthSupervisorMachine,
+  },
 ];

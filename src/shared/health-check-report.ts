@@ -43,6 +43,8 @@ export interface HealthCheckReport {
 }
 
 export interface PerformOptions {
+  /** The node to check (its key, `node:<key>` in the cluster supervisor); every node when left out. */
+  node?: string;
   /** Set by the supervisor once `HEALTH_CHECK_FAILURE_THRESHOLD` unknown results come in a row. */
   treatUnknownAsUnavailable?: boolean;
 }
@@ -71,5 +73,43 @@ export function summarizeReport(report: HealthCheckReport): HealthCheckSummary {
     disconnected: report.disconnected.length,
     markedConnected: report.markedConnected.length,
     error: report.error?.message ?? null,
+  };
+}
+
+/**
+ * The outcomes from worst to best: a check of several nodes reports the worst of theirs, `unknown` before
+ * `unavailable` so that a count of unknown checks in a row keeps growing while one node hangs and another is down.
+ */
+const OUTCOME_SEVERITY: readonly HealthCheckOutcome[] = ['unauthorized', 'unknown', 'unavailable', 'answered'];
+
+/**
+ * One report for a check of several nodes (each node's own report): the worst outcome and its error, the lists
+ * merged (ascending, once each), `connections` only when every node answered, from the first start to the last
+ * end. A single report is answered as it is, so a one-node cluster reports exactly what its node's check did.
+ */
+export function combineReports(reports: readonly HealthCheckReport[]): HealthCheckReport {
+  const [first] = reports;
+  if (!first) throw new Error('combineReports needs at least one report');
+  if (reports.length === 1) return first;
+  const worst =
+    OUTCOME_SEVERITY.map((outcome) => reports.find((report) => report.outcome === outcome)).find(Boolean) ?? first;
+  const merged = (pick: (report: HealthCheckReport) => readonly number[] | null) =>
+    [...new Set(reports.flatMap((report) => pick(report) ?? []))].sort((a, b) => a - b);
+  const times = (pick: (report: HealthCheckReport) => string) => reports.map(pick).sort();
+  return {
+    checkStartedAt: times((report) => report.checkStartedAt)[0]!,
+    checkedAt: times((report) => report.checkedAt).at(-1)!,
+    outcome: worst.outcome,
+    connections: worst.outcome === 'answered' ? merged((report) => report.connections) : null,
+    kept: merged((report) => report.kept),
+    disconnected: merged((report) => report.disconnected),
+    markedConnected: merged((report) => report.markedConnected),
+    treatedAsUnavailable: reports.some((report) => report.treatedAsUnavailable),
+    reconciledElsewhere: reports.some((report) => report.reconciledElsewhere),
+    restoring: merged((report) => report.restoring),
+    closing: merged((report) => report.closing),
+    joining: merged((report) => report.joining),
+    parting: merged((report) => report.parting),
+    error: worst.error ?? reports.find((report) => report.error !== null)?.error ?? null,
   };
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database-url.ts';
 import { migrate, openOrm } from '../db/orm.ts';
 import { createLogger } from '../logger.ts';
-import { machineTransitionLogger } from '../machine-logging.ts';
+import { machineTreeTransitionLogger } from '../machine-logging.ts';
 import { listen } from '../process/listen.ts';
 import { runMain } from '../process/run-main.ts';
 import { EventStream } from '../shared/sse/event-stream.ts';
@@ -74,8 +74,8 @@ await runMain('web', async (onShutdown) => {
     wanted,
     drain,
     onNodeChange: (node) => publisher.publish('node-status', node),
-    // each node tells the servers it holds; one that holds none of them answers with an empty list
-    resync: (serverIds) => Promise.allSettled(cluster.nodes.map((node) => node.client.resync(serverIds))),
+    // the node whose check marked them connected holds them
+    resync: async (serverIds, nodeUrl) => cluster.nodes.find((node) => node.url === nodeUrl)?.client.resync(serverIds),
     logger,
   });
   const supervisor = new HealthSupervisor({
@@ -84,7 +84,12 @@ await runMain('web', async (onShutdown) => {
     intervalMs: config.HEALTH_CHECK_INTERVAL_MS,
     failureThreshold: config.HEALTH_CHECK_FAILURE_THRESHOLD,
     logger,
-    inspect: machineTransitionLogger(config.DEBUG_MACHINES, logger, { machine: 'healthSupervisor' }),
+    // the cluster supervisor's transitions, and each node's supervisor's with its node
+    inspect: machineTreeTransitionLogger(config.DEBUG_MACHINES, logger, (actorId) =>
+      actorId === null
+        ? { machine: 'clusterSupervisor' }
+        : { machine: 'healthSupervisor', node: actorId.replace(/^node:/, '') },
+    ),
     metrics,
   });
 
@@ -92,8 +97,9 @@ await runMain('web', async (onShutdown) => {
   const connections = new ConnectionStates();
   // the watch half of list-then-watch, one stream per node: IRC events applied as they come, a check whenever
   // a stream opens, drops or cannot replay what was missed
+  const checkedNodes = job.nodes;
   const consumers = cluster.nodes.map(
-    (node) =>
+    (node, index) =>
       new IrcEventConsumer({
         baseUrl: node.url,
         token,
@@ -110,7 +116,8 @@ await runMain('web', async (onShutdown) => {
         },
         events: publisher,
         onStreamChange: (change) => {
-          supervisor.requestCheck();
+          // only this node's supervisor checks: the other nodes' streams tell nothing about it
+          supervisor.requestCheck(checkedNodes[index]?.key);
           // nothing to resume from: the node's connections tell their channels and users again
           if (change === 'started' || change === 'reset') {
             node.client

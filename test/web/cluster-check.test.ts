@@ -116,11 +116,15 @@ describe('a check of a cluster of IRC service nodes', () => {
     ]);
     expect(cluster.nodes.map((node) => node.view().state)).toEqual(['healthy', 'unavailable', 'healthy']);
     const nodeEvents = events.events.filter((event) => event.type === 'node-status').map((event) => event.payload);
-    expect(nodeEvents).toEqual([
-      expect.objectContaining({ name: 'a', url: NODES.a, state: 'healthy', connections: 1 }),
-      expect.objectContaining({ name: 'b', url: NODES.b, state: 'unavailable', connections: 0 }),
-      expect.objectContaining({ name: 'c', url: NODES.c, state: 'healthy', connections: 1 }),
-    ]);
+    // each node is checked on its own: their events come in the order their answers do
+    expect(nodeEvents).toHaveLength(3);
+    expect(nodeEvents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'a', url: NODES.a, state: 'healthy', connections: 1 }),
+        expect.objectContaining({ name: 'b', url: NODES.b, state: 'unavailable', connections: 0 }),
+        expect.objectContaining({ name: 'c', url: NODES.c, state: 'healthy', connections: 1 }),
+      ]),
+    );
 
     // a second check that finds the same tells browsers nothing new about the nodes
     await job.perform();
@@ -254,5 +258,75 @@ describe('a check of a cluster of IRC service nodes', () => {
     expect(report.closing).toEqual([onC]);
     expect(requests).toEqual([`c DELETE ${onC}`]);
     expect(await placement(onC)).toBeNull();
+  });
+
+  describe('the check of one node (as its supervisor runs it)', () => {
+    it("speaks only for that node's servers: another node's stale, parted or pending servers stay as they are", async () => {
+      const staleOnA = await placedServer('a');
+      const onB = await placedServer('b');
+      const wantedOffB = await placedServer('b', { connected: false });
+      await db.query('update channels set wanted = false where server_id = $1', [onB]);
+      await db.query("update servers set pending_since = now(), pending_reason = 'b was busy' where id = $1", [onB]);
+      const bBefore = await serverPicture(db, onB);
+      answers({ a: [] });
+      const { job, wanted } = assemble();
+
+      const report = await job.perform({ node: 'a' });
+      await wanted.settled();
+
+      expect(report).toMatchObject({ outcome: 'answered', disconnected: [staleOnA], restoring: [staleOnA] });
+      expect(requests).toEqual([`a PUT ${staleOnA}`]);
+      // b's connection is b's to tell: its parted channel is not deleted, its pending wish not cleared, its
+      // wanted server not restored from a's list
+      expect(await serverPicture(db, onB)).toEqual(bBefore);
+      const [row] = await db.query<{ channels: number; pending: string | null }>(
+        'select (select count(*)::int from channels where server_id = $1) as channels, pending_reason as pending from servers where id = $1',
+        [onB],
+      );
+      expect(row).toEqual({ channels: 1, pending: 'b was busy' });
+      expect(await placement(wantedOffB)).toBe('b');
+    });
+
+    it('of a dead node disconnects only its servers and places its wanted ones on the others', async () => {
+      const onA = await placedServer('a');
+      const onB = await placedServer('b');
+      const aBefore = await serverPicture(db, onA);
+      answers({ b: 'down' });
+      const { job, wanted } = assemble();
+
+      const report = await job.perform({ node: 'b' });
+      await wanted.settled();
+
+      expect(report).toMatchObject({ outcome: 'unavailable', disconnected: [onB], restoring: [onB] });
+      expect(await serverPicture(db, onA)).toEqual(aBefore);
+      const newNode = await placement(onB);
+      expect(['a', 'c']).toContain(newNode);
+      expect(requests).toEqual([`${newNode} PUT ${onB}`]);
+    });
+
+    it('lets concurrent checks of every node restore a server placed nowhere once', async () => {
+      const unplaced = await placedServer(null, { connected: false });
+      answers({ a: [], b: [], c: [] });
+      const { job, wanted } = assemble();
+
+      await Promise.all(['a', 'b', 'c'].map((node) => job.perform({ node })));
+      await wanted.settled();
+
+      const placedOn = await placement(unplaced);
+      expect(requests).toEqual([`${placedOn} PUT ${unplaced}`]);
+    });
+
+    it('says an unplaced server marked connected is live nowhere only once every node has had a definite check', async () => {
+      const unplaced = await placedServer(null);
+      answers({ a: [], b: [], c: [] });
+      const { job } = assemble();
+
+      const afterA = await job.perform({ node: 'a' });
+      const afterB = await job.perform({ node: 'b' });
+      const afterC = await job.perform({ node: 'c' });
+
+      expect([afterA.disconnected, afterB.disconnected]).toEqual([[], []]);
+      expect(afterC.disconnected).toEqual([unplaced]);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { HttpResponse, http } from 'msw';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import type { HealthCheckReport } from '../../src/shared/health-check-report.ts';
 import { HealthSupervisor, HealthSupervisorNotRunning } from '../../src/web/health/health-supervisor.ts';
@@ -204,5 +204,65 @@ describe('health supervisor (wired to the real check)', () => {
 
     expect(supervisor.state).toBe('stopped');
     await expect(waiting).rejects.toBeInstanceOf(HealthSupervisorNotRunning);
+  });
+
+  describe('with several IRC service nodes', () => {
+    /** A job over nodes a, b, c whose checks answer from `outcomes`, recording which node each checked. */
+    function clusterSupervisor(outcomes: Record<string, 'answered' | 'unavailable'>) {
+      const checked: string[] = [];
+      const events = recordingPublisher();
+      const supervisor = new HealthSupervisor({
+        job: {
+          nodes: ['a', 'b', 'c'].map((key) => ({ key, name: key })),
+          perform: async ({ node } = {}) => {
+            checked.push(node ?? 'all');
+            return healthReport(outcomes[node!]!, { kept: [{ a: 1, b: 2, c: 3 }[node as 'a' | 'b' | 'c']] });
+          },
+        },
+        events,
+        intervalMs: 3_600_000,
+        failureThreshold: 3,
+      });
+      closeWeb = () => supervisor.stop();
+      return { supervisor, checked, events };
+    }
+
+    it('checks every node apart, answers their reports combined and is degraded while one of them is down', async () => {
+      const { supervisor, checked, events } = clusterSupervisor({ a: 'answered', b: 'unavailable', c: 'answered' });
+      supervisor.start();
+
+      const report = await supervisor.checkNow();
+
+      // the checks of the start, still running, serve the request
+      expect(checked.sort()).toEqual(['a', 'b', 'c']);
+      expect(report).toMatchObject({ outcome: 'unavailable', kept: [1, 2, 3] });
+      expect(supervisor.state).toBe('degraded');
+      expect(supervisor.nodes).toEqual([
+        expect.objectContaining({
+          name: 'a',
+          state: 'healthy',
+          lastCheck: expect.objectContaining({ outcome: 'answered' }),
+        }),
+        expect.objectContaining({
+          name: 'b',
+          state: 'degraded',
+          lastCheck: expect.objectContaining({ outcome: 'unavailable' }),
+        }),
+        expect.objectContaining({ name: 'c', state: 'healthy' }),
+      ]);
+      expect(events.events.at(-1)?.payload).toMatchObject({ state: 'degraded', nodes: supervisor.nodes });
+    });
+
+    it('checks only the node whose event stream dropped', async () => {
+      const { supervisor, checked } = clusterSupervisor({ a: 'answered', b: 'answered', c: 'answered' });
+      supervisor.start();
+      await supervisor.checkNow();
+      checked.length = 0;
+
+      supervisor.requestCheck('b');
+      await vi.waitFor(() => expect(supervisor.state).toBe('healthy'));
+
+      expect(checked).toEqual(['b']);
+    });
   });
 });

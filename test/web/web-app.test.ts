@@ -67,6 +67,7 @@ describe('web app', () => {
         state: 'idle',
         lastReport: null,
         recent: [],
+        nodes: [{ name: null, state: 'idle', consecutiveUnknown: 0, lastCheck: null }],
         eventId: web.events.position,
       });
     });
@@ -93,6 +94,15 @@ describe('web app', () => {
         state: 'healthy',
         lastReport: report,
         recent: expect.arrayContaining([expect.objectContaining({ checkedAt: report.checkedAt })]),
+        // the one node of IRC_SERVICE_URL, whose answer did not name it
+        nodes: [
+          {
+            name: null,
+            state: 'healthy',
+            consecutiveUnknown: 0,
+            lastCheck: expect.objectContaining({ checkedAt: report.checkedAt, outcome: 'answered' }),
+          },
+        ],
         eventId: web.events.position,
       });
     });

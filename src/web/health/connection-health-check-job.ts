@@ -1,7 +1,12 @@
 /** The connection health check: the IRC service's list of live connections made true in the database. */
 import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
-import type { HealthCheckOutcome, HealthCheckReport, PerformOptions } from '../../shared/health-check-report.ts';
+import {
+  combineReports,
+  type HealthCheckOutcome,
+  type HealthCheckReport,
+  type PerformOptions,
+} from '../../shared/health-check-report.ts';
 import type { IrcStatus } from '../../shared/irc-service-contract.ts';
 import type { IrcNodeView } from '../../shared/web-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
@@ -10,24 +15,26 @@ import { Unauthorized } from '../irc-service/errors/unauthorized.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import {
-  type ConnectionReconciliation,
+  listConnected,
+  type NodeObservation,
   type ReconciliationResult,
-  reconcileConnections,
+  reconcileNode,
   type ServerStatusChange,
 } from '../servers/disconnect-transition.ts';
+import type { NodeScope } from '../servers/node-scope.ts';
 import type { WantedConnections, WantedConnectionsPlan } from '../servers/wanted-connections.ts';
 import type { NodeDrain } from './node-drain.ts';
-import type { ReconcilerLock } from './reconciler-lock.ts';
+import type { ReconcilerLease, ReconcilerLock } from './reconciler-lock.ts';
 
 export interface ConnectionHealthCheckJobDeps {
   orm: MikroORM;
   /** One reconciler at a time across web instances; without it this instance always reconciles. */
-  lock?: Pick<ReconcilerLock, 'tryAcquire' | 'release'>;
+  lock?: Pick<ReconcilerLock, 'acquire'>;
   /**
-   * Asks the IRC service to announce these connections again (`joined`, `names`): a server marked
+   * Asks the node at `nodeUrl` to announce these connections again (`joined`, `names`): a server marked
    * connected again may have had its channels reset by an outage that its connection survived.
    */
-  resync?: (serverIds: number[]) => Promise<unknown>;
+  resync?: (serverIds: number[], nodeUrl: string) => Promise<unknown>;
   /** Converges wishes and observations (connect, close, join, part) after a check that got the list. */
   wanted?: Pick<WantedConnections, 'reconcile'>;
   /** Moves the servers of draining nodes (make-before-break), started after each check that held the lock. */
@@ -47,99 +54,116 @@ type ServiceAnswer =
   | { outcome: 'answered'; status: IrcStatus }
   | { outcome: Exclude<HealthCheckOutcome, 'answered'>; error: Error };
 
-/** One node's answer to one check, under the name it is trusted as (null: a lone node that never told it). */
 type StatusClient = Pick<InternalApiClient, 'status'>;
 
-type NodeAnswer = { node: IrcNode<StatusClient>; name: string | null; answer: ServiceAnswer };
+/** One node's answer to one check, under the name it is trusted as (null: a lone node that never told it). */
+type NodeAnswer = { name: string | null; answer: ServiceAnswer };
+
+/** A node as the supervisor knows it: `key` names its supervisor (`node:<key>`), `name` its `IRC_NODE_ID` once known. */
+export interface CheckedNode {
+  readonly key: string;
+  readonly name: string | null;
+  readonly url: string;
+}
+
+/** What a node's last definite check (answered or unavailable) saw: its live servers, and since when that holds. */
+interface DefiniteSighting {
+  liveIds: readonly number[];
+  /** Null for a node that was down: whatever it held then is gone, whenever it connected. */
+  startedAt: Date | null;
+}
 
 /**
- * The outcome a check of several nodes reports: the worst of theirs, `unknown` before `unavailable` so that the
- * supervisor's count of unknown checks in a row keeps growing while one node hangs and another is down.
- */
-const OUTCOME_SEVERITY: readonly HealthCheckOutcome[] = ['unauthorized', 'unknown', 'unavailable', 'answered'];
-
-/**
- * One health check: asks the IRC service which connections are live and makes the database agree
- * (README.md, "How it works"). Changes happen in one transaction; browsers hear of each changed
- * server only after it commits.
+ * The health check of one IRC service node (the cluster supervisor runs one per node): asks that node which
+ * connections are live and makes the database agree for the servers placed on it (README.md, "How it works").
+ * Changes happen in one transaction; browsers hear of each changed server only after it commits. Without a
+ * node, every node is checked at once and their reports combined.
  */
 export class ConnectionHealthCheckJob {
   private readonly now: () => Date;
   private readonly cluster: IrcCluster<StatusClient>;
+  /** Each node by its key: its configured name, or its URL for the lone node of `IRC_SERVICE_URL`. */
+  private readonly byKey = new Map<string, IrcNode<StatusClient>>();
+  private readonly sightings = new Map<IrcNode<StatusClient>, DefiniteSighting>();
 
   constructor(private readonly deps: ConnectionHealthCheckJobDeps) {
     this.now = deps.now ?? (() => new Date());
     if (deps.cluster) this.cluster = deps.cluster;
     else if (deps.client) this.cluster = IrcCluster.single(deps.client);
     else throw new Error('ConnectionHealthCheckJob needs a cluster or a client');
+    for (const node of this.cluster.nodes) this.byKey.set(node.name ?? node.url, node);
   }
 
+  /** The nodes it checks, in the cluster's order, each under the key its supervisor is named by. */
+  get nodes(): CheckedNode[] {
+    return [...this.byKey].map(([key, node]) => ({ key, name: node.name, url: node.url }));
+  }
+
+  /** Checks the node named by `options.node` (its key); every node at once, reports combined, without one. */
   async perform(options: PerformOptions = {}): Promise<HealthCheckReport> {
+    if (options.node === undefined) {
+      return combineReports(await Promise.all(this.cluster.nodes.map((node) => this.performOn(node, options))));
+    }
+    const node = this.byKey.get(options.node);
+    if (!node) throw new Error(`no IRC service node "${options.node}" in this cluster`);
+    return this.performOn(node, options);
+  }
+
+  /** One node's check, holding the reconciler lock (shared with the checks of the other nodes running now). */
+  private async performOn(node: IrcNode<StatusClient>, options: PerformOptions): Promise<HealthCheckReport> {
     const { lock } = this.deps;
-    let holdsLock = lock === undefined;
+    let lease: ReconcilerLease | null = null;
     let lockError: { name: string; message: string } | null = null;
     try {
-      holdsLock ||= await lock!.tryAcquire();
+      lease = lock ? await lock.acquire() : null;
     } catch (databaseError) {
       lockError = describe(databaseError);
     }
     try {
-      return await this.check(options, holdsLock, lockError);
+      return await this.check(node, options, lock === undefined || lease !== null, lockError);
     } finally {
-      if (holdsLock && lock) await lock.release();
+      await lease?.release();
     }
   }
 
-  /** One check; it changes the database only while this instance holds the reconciler lock. */
+  /** One check of one node; it changes the database only while this instance holds the reconciler lock. */
   private async check(
+    node: IrcNode<StatusClient>,
     options: PerformOptions,
     holdsLock: boolean,
     lockError: { name: string; message: string } | null,
   ): Promise<HealthCheckReport> {
     const checkStartedAt = this.now();
-    const nodeAnswers = await Promise.all(this.cluster.nodes.map((node) => this.askNode(node)));
-    const treatedAsUnavailable =
-      options.treatUnknownAsUnavailable === true && nodeAnswers.some(({ answer }) => answer.outcome === 'unknown');
-    const answer = overall(nodeAnswers);
-    const checkedAt = this.now().toISOString();
-    for (const { node, answer: nodeAnswer } of nodeAnswers) {
-      const { outcome } = nodeAnswer;
-      const down = outcome === 'unavailable' || (outcome === 'unknown' && treatedAsUnavailable);
-      const availability = outcome === 'answered' ? 'healthy' : down ? 'unavailable' : undefined;
-      const connections = nodeAnswer.outcome === 'answered' ? nodeAnswer.status.connections.length : null;
-      if (node.recordCheck(outcome, availability, connections, checkedAt)) {
-        this.deps.onNodeChange?.(node.view());
-      }
+    const { name, answer } = await this.askNode(node);
+    const treatedAsUnavailable = options.treatUnknownAsUnavailable === true && answer.outcome === 'unknown';
+    const down = answer.outcome === 'unavailable' || treatedAsUnavailable;
+    const availability = answer.outcome === 'answered' ? 'healthy' : down ? 'unavailable' : undefined;
+    const connections = answer.outcome === 'answered' ? answer.status.connections.length : null;
+    if (node.recordCheck(answer.outcome, availability, connections, this.now().toISOString())) {
+      this.deps.onNodeChange?.(node.view());
     }
-    const reconciliation = holdsLock ? this.reconciliationFor(nodeAnswers, checkStartedAt, treatedAsUnavailable) : {};
+    this.remember(node, answer, down, checkStartedAt);
+    const scope: NodeScope = { node: name, configured: this.configuredNames() };
 
     let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };
     let error = lockError ?? (answer.outcome === 'answered' ? null : describe(answer.error));
     let wanted: WantedConnectionsPlan | null = null;
     if (holdsLock) {
       try {
-        // one EntityManager per check, never the global one
-        result = await reconcileConnections(this.deps.orm.em.fork(), reconciliation);
-        const answered = nodeAnswers.filter(({ answer: nodeAnswer }) => nodeAnswer.outcome === 'answered');
-        if (answered.length > 0 && this.deps.wanted) {
-          // nodes that neither answered nor are known to be down may still hold their servers: leave those be
-          const undecided = nodeAnswers.flatMap(({ node, name }) =>
-            node.availability !== 'unavailable' && !answered.some((live) => live.node === node) && name !== null
-              ? [name]
-              : [],
-          );
-          wanted = await this.deps.wanted.reconcile(liveIdsOf(answered), failedIdsOf(answered), {
-            undecidedNodes: undecided,
-            liveOnNodes: answered.map(({ name, answer: nodeAnswer }) => ({
-              node: name,
-              liveIds: nodeAnswer.outcome === 'answered' ? nodeAnswer.status.connections : [],
-            })),
+        result = await this.reconcile(scope, answer, down, checkStartedAt);
+        if (this.deps.wanted && answer.outcome === 'answered') {
+          wanted = await this.deps.wanted.reconcile(answer.status.connections, answer.status.failed ?? [], {
+            scope,
+            observedAt: checkStartedAt,
           });
+        } else if (this.deps.wanted && down && this.othersMayTake(node)) {
+          // its wanted servers go to the nodes not known to be down (placement passes this one by)
+          wanted = await this.deps.wanted.reconcile([], [], { scope, observedAt: checkStartedAt });
         }
       } catch (databaseError) {
         // rolled back: nothing changed, so nothing is broadcast
         error = describe(databaseError);
-        this.deps.logger?.error({ err: databaseError }, 'health check: the database update failed');
+        this.deps.logger?.error({ err: databaseError, node: name }, 'health check: the database update failed');
       }
       // the reconciler's: one move at a time, after the check (it never waits on a node under the lock)
       this.deps.drain?.advance();
@@ -147,7 +171,7 @@ export class ConnectionHealthCheckJob {
     this.broadcast([...result.disconnected, ...result.markedConnected]);
     if (result.markedConnected.length > 0 && this.deps.resync) {
       const ids = result.markedConnected.map((change) => change.serverId);
-      this.deps.resync(ids).catch((resyncError: unknown) => {
+      this.deps.resync(ids, node.url).catch((resyncError: unknown) => {
         this.deps.logger?.warn({ err: (resyncError as Error).message }, 'health check: resync request failed');
       });
     }
@@ -168,7 +192,7 @@ export class ConnectionHealthCheckJob {
       parting: wanted?.parting ?? [],
       error,
     };
-    this.log(report);
+    this.log(report, name);
     return report;
   }
 
@@ -177,46 +201,77 @@ export class ConnectionHealthCheckJob {
     try {
       const status = await node.client.status();
       const verdict = node.judge(status);
-      if (verdict.trusted) return { node, name: verdict.name, answer: { outcome: 'answered', status } };
+      if (verdict.trusted) return { name: verdict.name, answer: { outcome: 'answered', status } };
       const message = `the IRC service at ${node.url} answered as node "${verdict.answered}", not "${verdict.expected}": its answers are not trusted; check IRC_SERVICE_URLS and its IRC_NODE_ID`;
       this.deps.logger?.error({ url: node.url, expected: verdict.expected, answered: verdict.answered }, message);
-      return { node, name: verdict.expected, answer: { outcome: 'unknown', error: new Error(message) } };
+      return { name: verdict.expected, answer: { outcome: 'unknown', error: new Error(message) } };
     } catch (error) {
       const name = node.name;
-      if (error instanceof ServiceUnavailable) return { node, name, answer: { outcome: 'unavailable', error } };
-      if (error instanceof Unauthorized) return { node, name, answer: { outcome: 'unauthorized', error } };
+      if (error instanceof ServiceUnavailable) return { name, answer: { outcome: 'unavailable', error } };
+      if (error instanceof Unauthorized) return { name, answer: { outcome: 'unauthorized', error } };
       const failure = error instanceof Error ? error : new Error(String(error));
-      return { node, name, answer: { outcome: 'unknown', error: failure } };
+      return { name, answer: { outcome: 'unknown', error: failure } };
     }
   }
 
-  private reconciliationFor(
-    answers: readonly NodeAnswer[],
+  /** What this node's check writes: a node that answered or is down speaks for its servers; an undecided one changes nothing. */
+  private async reconcile(
+    scope: NodeScope,
+    answer: ServiceAnswer,
+    down: boolean,
     checkStartedAt: Date,
-    treatedAsUnavailable: boolean,
-  ): ConnectionReconciliation {
-    const live = answers.flatMap(({ name, answer }) =>
-      answer.outcome === 'answered' ? [{ node: name, liveIds: answer.status.connections }] : [],
-    );
-    const down = answers.filter(
-      ({ answer }) => answer.outcome === 'unavailable' || (answer.outcome === 'unknown' && treatedAsUnavailable),
-    );
-    if (live.length === 0 && down.length === 0) {
-      // unknown or unauthorized everywhere: the nodes may still hold connections, so nothing changes
-      return {};
+  ): Promise<ReconciliationResult> {
+    // one EntityManager per check, never the global one
+    const em = this.deps.orm.em.fork();
+    if (answer.outcome !== 'answered' && !down) {
+      // unknown or unauthorized: the node may still hold its connections, so nothing changes
+      return { disconnected: [], markedConnected: [], kept: await listConnected(em, scope) };
     }
-    const names = this.cluster.nodes.map((node) => node.name);
-    return {
-      disconnect: {
-        kind: 'cluster',
-        connectedBefore: checkStartedAt,
-        answered: live,
-        unavailable: down.flatMap(({ name }) => (name === null ? [] : [name])),
-        configured: names.every((name) => name !== null) ? (names as string[]) : null,
-        everyNodeDefinitive: live.length + down.length === answers.length,
-      },
-      markConnectedOnNodes: { live, at: this.now() },
+    const observation: NodeObservation = {
+      node: scope.node,
+      connectedBefore: checkStartedAt,
+      liveIds: answer.outcome === 'answered' ? answer.status.connections : null,
+      configured: scope.configured,
+      unplaced: this.unplacedVerdict(),
     };
+    return reconcileNode(em, observation, this.now(), scope);
+  }
+
+  /** Keeps what a definite check saw, for the verdict on unplaced servers; an undecided one forgets it. */
+  private remember(node: IrcNode<StatusClient>, answer: ServiceAnswer, down: boolean, checkStartedAt: Date): void {
+    if (answer.outcome === 'answered') {
+      this.sightings.set(node, { liveIds: answer.status.connections, startedAt: checkStartedAt });
+    } else if (down) this.sightings.set(node, { liveIds: [], startedAt: null });
+    else this.sightings.delete(node);
+  }
+
+  /**
+   * An unplaced server marked connected is live nowhere when every node's last definite check left it out and it
+   * connected before the earliest of those checks started; undecided while some node has no definite check.
+   */
+  private unplacedVerdict(): NodeObservation['unplaced'] {
+    const sightings = this.cluster.nodes.map((node) => this.sightings.get(node));
+    let connectedBefore: Date | null = null;
+    const liveIds = new Set<number>();
+    for (const sighting of sightings) {
+      if (!sighting) return null;
+      for (const id of sighting.liveIds) liveIds.add(id);
+      if (sighting.startedAt && (connectedBefore === null || sighting.startedAt < connectedBefore)) {
+        connectedBefore = sighting.startedAt;
+      }
+    }
+    return { connectedBefore, liveIds: [...liveIds] };
+  }
+
+  /** Every configured node's name, or null while a lone node has not told its name. */
+  private configuredNames(): string[] | null {
+    const names = this.cluster.nodes.map((node) => node.name);
+    return names.every((name) => name !== null) ? (names as string[]) : null;
+  }
+
+  /** Whether another node may take the wanted servers of a node that is down (a lone node's wait for it, as before). */
+  private othersMayTake(down: IrcNode<StatusClient>): boolean {
+    return this.cluster.nodes.some((node) => node !== down && node.availability !== 'unavailable');
   }
 
   private broadcast(changes: ServerStatusChange[]): void {
@@ -230,10 +285,11 @@ export class ConnectionHealthCheckJob {
     }
   }
 
-  private log(report: HealthCheckReport): void {
+  private log(report: HealthCheckReport, node: string | null): void {
     const { logger } = this.deps;
     if (!logger) return;
     const summary = {
+      node,
       outcome: report.outcome,
       disconnected: report.disconnected.length,
       markedConnected: report.markedConnected.length,
@@ -248,33 +304,6 @@ export class ConnectionHealthCheckJob {
       logger.debug(summary, 'health check done');
     }
   }
-}
-
-/** The check's outcome for the report and the supervisor: answered when every node answered, else the worst. */
-function overall(answers: readonly NodeAnswer[]): ServiceAnswer {
-  for (const outcome of OUTCOME_SEVERITY) {
-    const found = answers.find(({ answer }) => answer.outcome === outcome);
-    if (found && outcome !== 'answered') return found.answer;
-  }
-  return { outcome: 'answered', status: { connections: liveIdsOf(answers) } };
-}
-
-/** Every live server of the nodes that answered, ascending (once each). */
-function liveIdsOf(answers: readonly NodeAnswer[]): number[] {
-  const ids = new Set<number>();
-  for (const { answer } of answers) {
-    if (answer.outcome === 'answered') for (const id of answer.status.connections) ids.add(id);
-  }
-  return [...ids].sort((a, b) => a - b);
-}
-
-/** Every server an answering node gave up on (its `failed`), ascending (once each). */
-function failedIdsOf(answers: readonly NodeAnswer[]): number[] {
-  const ids = new Set<number>();
-  for (const { answer } of answers) {
-    if (answer.outcome === 'answered') for (const id of answer.status.failed ?? []) ids.add(id);
-  }
-  return [...ids].sort((a, b) => a - b);
 }
 
 function describe(error: unknown): { name: string; message: string } {

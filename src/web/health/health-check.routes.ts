@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { HealthSupervisorNotRunning, type HealthSupervisorView } from './health-supervisor.ts';
 
-/** `GET /api/health-check`: the supervisor's state, last report and last checks (`recent`); `POST`: check now and answer the report. */
+/** `GET /api/health-check`: the supervisor's state, last report, last checks (`recent`) and each node's supervisor (`nodes`); `POST`: check now and answer the report. */
 export function healthCheckRoutes(supervisor: HealthSupervisorView, events: { readonly position: string }): Hono {
   const routes = new Hono();
   // eventId: the id of the newest browser event at the same instant, so a page can order this with events
@@ -12,6 +12,7 @@ export function healthCheckRoutes(supervisor: HealthSupervisorView, events: { re
       state: supervisor.state,
       lastReport: supervisor.lastReport,
       recent: supervisor.recent,
+      nodes: supervisor.nodes,
       eventId: events.position,
     }),
   );

@@ -24,7 +24,7 @@ export interface IrcEventConsumerOptions {
   /** Applies one event to the database (in a transaction) and answers the browser events to send after it. */
   apply: (event: IrcEvent) => Promise<PendingWebEvent[]>;
   events: WebEventPublisher;
-  /** Called when the stream opens, drops or resets: the web side runs a check then (CHECK_NOW). */
+  /** Called when the stream opens, drops or resets: the web side checks this node then (CHECK_NOW to its supervisor). */
   onStreamChange: (change: StreamChange) => void;
   /**
    * Called when the stream starts with nothing to resume from or is reset, and awaited before the next

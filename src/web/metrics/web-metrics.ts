@@ -1,7 +1,7 @@
 /** The web side's Prometheus metrics: health checks, the supervisor's state, IRC events applied, browsers on /events. */
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
+import { clusterSupervisorMachine } from '../../../machines/cluster-supervisor.machine.ts';
 import type { HealthCheckOutcome, HealthCheckReport } from '../../shared/health-check-report.ts';
 import { IRC_EVENT_TYPES, type IrcEventType } from '../../shared/irc-events.ts';
 import { createMetricsRegistry, METRIC_PREFIX, sseClientsGauge } from '../../shared/prometheus.ts';
@@ -19,8 +19,8 @@ const OUTCOMES: Record<HealthCheckOutcomeLabel, true> = {
 };
 export const HEALTH_CHECK_OUTCOMES = Object.keys(OUTCOMES) as HealthCheckOutcomeLabel[];
 
-/** `idle` (not started) and every state of the supervisor machine, read from its definition. */
-export const SUPERVISOR_STATES: readonly string[] = ['idle', ...Object.keys(healthSupervisorMachine.root.states)];
+/** `idle` (not started) and every state of the cluster supervisor machine, read from its definition. */
+export const SUPERVISOR_STATES: readonly string[] = ['idle', ...Object.keys(clusterSupervisorMachine.root.states)];
 
 /** What the health supervisor reports. */
 export interface HealthCheckMetrics {

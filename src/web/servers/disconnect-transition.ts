@@ -1,5 +1,5 @@
 /**
- * The disconnect transition and its reverse, as set-based SQL in one transaction.
+ * The disconnect transition and its reverse, as set-based SQL: one statement each (data-modifying CTEs, atomic on their own).
  *
  * Each call issues the same few statements for 1 server or 100,000 (ids travel as one array parameter,
  * `= any(?)`; the disconnect transition is a single statement), never a loop over rows: the transition has to stay near raw-SQL speed at a million
@@ -7,6 +7,7 @@
  */
 import type { EntityManager } from '../../db/orm.ts';
 import { runSql, type SqlBinding } from '../../db/sql.ts';
+import { keptByNode, type NodeScope } from './node-scope.ts';
 
 /** A server whose `connected_at` this transition changed, with its new value. */
 export interface ServerStatusChange {
@@ -37,38 +38,28 @@ export type DisconnectSelection =
    * after the check started may be missing from an answer computed before, so it is kept.
    */
   | { kind: 'stale'; connectedBefore: Date; liveIds: readonly number[] }
-  /** One check of every node of a cluster: each node's answer speaks only for the servers placed on it. */
-  | ({ kind: 'cluster' } & ClusterObservation);
+  /** One node's check in a cluster: its answer speaks only for the servers placed on it. */
+  | ({ kind: 'node' } & NodeObservation);
 
-/** What the nodes of a cluster said in one check. */
-export interface ClusterObservation {
-  /** Servers marked connected before this moment and missing from their node's answer are stale. */
+/** What one node of a cluster said in one check. */
+export interface NodeObservation {
+  /** Its name; null for a lone node that has not told it (then only the unplaced servers are judged). */
+  node: string | null;
+  /** Servers placed on it, marked connected before this moment and missing from `liveIds`, are stale. */
   connectedBefore: Date;
-  /** Each answering node's live connections; `node` is null for a lone node that has not told its name. */
-  answered: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>;
-  /** Nodes where nothing listens (or silent past the threshold): every server placed on them is disconnected. */
-  unavailable: readonly string[];
+  /** Its live connections; null when nothing listens there (or it stayed silent past the threshold): every server placed on it is disconnected. */
+  liveIds: readonly number[] | null;
   /**
    * Every configured node's name, when all of them are known: a server placed on a node that is no longer
    * configured has no connection anyone keeps. Null while a lone node has not told its name.
    */
   configured: readonly string[] | null;
   /**
-   * Every node answered or is unavailable (none timed out): only then can an unplaced server marked connected
-   * be said to be live nowhere.
+   * What every node's last definite check (answered or unavailable) says about unplaced servers marked
+   * connected: those that connected before `connectedBefore` (null: no bound, every node that could hold one is
+   * down) and are in no node's `liveIds` are live nowhere. Null while some node has no definite check.
    */
-  everyNodeDefinitive: boolean;
-}
-
-export interface ConnectionReconciliation {
-  disconnect?: DisconnectSelection;
-  /** Servers that are live but marked disconnected (reverse drift) get `connected_at = at`. */
-  markConnected?: { ids: readonly number[]; at: Date };
-  /**
-   * In a cluster, each node's live servers: unplaced ones are placed where they live (adopted), and a server
-   * is marked connected only by the node it is placed on.
-   */
-  markConnectedOnNodes?: { live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>; at: Date };
+  unplaced: { connectedBefore: Date | null; liveIds: readonly number[] } | null;
 }
 
 export interface ReconciliationResult {
@@ -86,32 +77,78 @@ export async function disconnectServers(
   return disconnectWithin(em, selection);
 }
 
-/** The disconnect transition, the reverse drift and the list of kept servers, in one transaction. */
-export async function reconcileConnections(
+/**
+ * One node's check in one statement (atomic on its own, so no transaction and one round trip): the disconnect
+ * transition of the servers its observation judges stale, its live servers placed nowhere adopted onto it, its
+ * live servers marked disconnected marked connected (reverse drift; placed here when placed nowhere), and the
+ * servers it speaks for that stay connected. The data-modifying CTEs touch disjoint rows: stale ones were
+ * connected and are not live, adopted ones connected and live, marked ones disconnected and live; the kept ones
+ * are read from the snapshot before the statement, where the marked ones were not connected yet.
+ */
+export async function reconcileNode(
   em: EntityManager,
-  reconciliation: ConnectionReconciliation,
+  observation: NodeObservation,
+  at: Date,
+  keptScope: NodeScope,
 ): Promise<ReconciliationResult> {
-  const { disconnect, markConnected, markConnectedOnNodes } = reconciliation;
-  const liveOnNodes = markConnectedOnNodes?.live.some((node) => node.liveIds.length > 0) ?? false;
-  if (!disconnect && !markConnected?.ids.length && !liveOnNodes) {
-    // nothing to write: no transaction, one read
-    return { disconnected: [], markedConnected: [], kept: await listConnectedExcept(em, []) };
-  }
-  return em.transactional(async (tx) => {
-    const disconnected = disconnect ? await disconnectWithin(tx, disconnect) : [];
-    const markedConnected = markConnected ? await markConnectedWithin(tx, markConnected.ids, markConnected.at) : [];
-    if (markConnectedOnNodes && liveOnNodes) {
-      markedConnected.push(
-        ...(await markConnectedOnNodesWithin(tx, markConnectedOnNodes.live, markConnectedOnNodes.at)),
-      );
-      markedConnected.sort((a, b) => a.serverId - b.serverId);
-    }
-    const kept = await listConnectedExcept(
-      tx,
-      markedConnected.map((change) => change.serverId),
-    );
-    return { disconnected, markedConnected, kept };
-  });
+  const { where, bindings } = selectionSql({ kind: 'node', ...observation });
+  const kept = keptByNode(keptScope);
+  const live = intArray(observation.liveIds ?? []);
+  // the kept ids come back as one text, not a row each: parsing 10,000 rows cost more than the statement itself
+  const rows = await runSql<{
+    kind: 'disconnected' | 'marked' | 'kept';
+    id: number | null;
+    irc_node: string | null;
+    ids: string | null;
+  }>(
+    em,
+    `with changed as (${CLEAR_CONNECTED_AT} where ${where} returning id, irc_node),
+     reset_channels as (
+       update channels set joined = false where server_id = any(array(select id from changed)) and joined
+     ),
+     removed_users as (
+       delete from channel_users using channels
+       where channel_users.channel_id = channels.id and channels.server_id = any(array(select id from changed))
+     ),
+     adopted as (
+       update servers set irc_node = ?::text
+       where id = any(?::int[]) and irc_node is null and connected_at is not null and ?::text is not null
+         and id <> all(array(select id from changed))
+     ),
+     marked as (
+       update servers set connected_at = ?, updated_at = now(), irc_node = coalesce(irc_node, ?::text)
+       where id = any(?::int[]) and connected_at is null and (irc_node is null or irc_node is not distinct from ?::text)
+       returning id, irc_node
+     )
+     select 'disconnected' as kind, id, irc_node, null as ids from changed
+     union all select 'marked', id, irc_node, null from marked
+     union all select 'kept', null, null, (select string_agg(id::text, ',' order by id) from servers
+       where connected_at is not null and ${kept.sql} and id <> all(array(select id from changed)))`,
+    [
+      ...bindings,
+      observation.node,
+      live,
+      observation.node,
+      at,
+      observation.node,
+      live,
+      observation.node,
+      ...kept.bindings,
+    ],
+  );
+  const of = (kind: string) =>
+    rows.flatMap((row) => (row.kind === kind && row.id !== null ? [{ ...row, id: row.id }] : []));
+  const keptIds = rows.find((row) => row.kind === 'kept')?.ids;
+  return {
+    disconnected: changesOf(of('disconnected'), null),
+    markedConnected: changesOf(of('marked'), at),
+    kept: keptIds ? keptIds.split(',').map(Number) : [],
+  };
+}
+
+/** The servers a node's check speaks for that are marked connected (a check that changes nothing). */
+export async function listConnected(em: EntityManager, scope: NodeScope): Promise<number[]> {
+  return listConnectedExcept(em, [], scope);
 }
 
 /**
@@ -151,33 +188,27 @@ function selectionSql(selection: DisconnectSelection): {
         bindings: [selection.connectedBefore, intArray(selection.liveIds)],
         reset: changed,
       };
-    case 'cluster': {
-      const pairs = livePairs(selection.answered);
-      const answeredNames = selection.answered.flatMap((answer) => (answer.node === null ? [] : [answer.node]));
-      const allLive = intArray(pairs.ids);
-      const noneAnswered = selection.answered.length === 0;
+    case 'node': {
+      const { unplaced } = selection;
       return {
-        // placed on a node that is down or gone; placed on a node that answered without it; or unplaced and
-        // live nowhere, when every node gave a definite answer
+        // placed on this node: gone with it, or connected before the check and missing from its answer; placed
+        // on a node that is gone from the configuration; or unplaced and live on no node
         where: `connected_at is not null and (
-            irc_node = any(?::text[])
+            (irc_node = ?::text and (?::bool or (connected_at < ? and id <> all(?::int[]))))
             or (irc_node is not null and ?::bool and irc_node <> all(?::text[]))
-            or (connected_at < ? and irc_node = any(?::text[]) and not exists (
-              select 1 from unnest(?::text[], ?::int[]) as live(node, id)
-              where live.node = servers.irc_node and live.id = servers.id))
-            or (irc_node is null and ?::bool and (connected_at < ? or ?::bool) and id <> all(?::int[])))`,
+            or (irc_node is null and ?::bool and (?::timestamptz is null or connected_at < ?::timestamptz)
+              and id <> all(?::int[])))`,
         bindings: [
-          textArray(selection.unavailable),
+          selection.node,
+          selection.liveIds === null,
+          selection.connectedBefore,
+          intArray(selection.liveIds ?? []),
           selection.configured !== null,
           textArray(selection.configured ?? []),
-          selection.connectedBefore,
-          textArray(answeredNames),
-          textArray(pairs.nodes),
-          intArray(pairs.ids),
-          selection.everyNodeDefinitive,
-          selection.connectedBefore,
-          noneAnswered,
-          allLive,
+          unplaced !== null,
+          unplaced?.connectedBefore ?? null,
+          unplaced?.connectedBefore ?? null,
+          intArray(unplaced?.liveIds ?? []),
         ],
         reset: changed,
       };
@@ -207,61 +238,6 @@ async function disconnectWithin(em: EntityManager, selection: DisconnectSelectio
   return changesOf(rows, null);
 }
 
-async function markConnectedWithin(tx: EntityManager, ids: readonly number[], at: Date): Promise<ServerStatusChange[]> {
-  if (ids.length === 0) return [];
-  const rows = await runSql<{ id: number; irc_node: string | null }>(
-    tx,
-    `update servers set connected_at = ?, updated_at = now()
-     where id = any(?::int[]) and connected_at is null returning id, irc_node`,
-    [at, intArray(ids)],
-  );
-  return changesOf(rows, at);
-}
-
-/**
- * A cluster's reverse drift: a live server not placed anywhere is placed on the node that holds it (adopted),
- * and a live server marked disconnected is marked connected when it lives on its own node. Two statements
- * whatever the count: a server's row is updated at most once per statement.
- */
-async function markConnectedOnNodesWithin(
-  tx: EntityManager,
-  live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>,
-  at: Date,
-): Promise<ServerStatusChange[]> {
-  const pairs = livePairs(live);
-  const bindings = [textArray(pairs.nodes), intArray(pairs.ids)];
-  await runSql(
-    tx,
-    `update servers set irc_node = live.node from unnest(?::text[], ?::int[]) as live(node, id)
-     where servers.id = live.id and servers.irc_node is null and live.node is not null`,
-    bindings,
-  );
-  const rows = await runSql<{ id: number; irc_node: string | null }>(
-    tx,
-    `update servers set connected_at = ?, updated_at = now() from unnest(?::text[], ?::int[]) as live(node, id)
-     where servers.id = live.id and servers.connected_at is null and servers.irc_node is not distinct from live.node
-     returning servers.id, servers.irc_node`,
-    [at, ...bindings],
-  );
-  return changesOf(rows, at);
-}
-
-/** Node and server id side by side, for `unnest(?::text[], ?::int[])`. */
-function livePairs(live: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>): {
-  nodes: (string | null)[];
-  ids: number[];
-} {
-  const nodes: (string | null)[] = [];
-  const ids: number[] = [];
-  for (const answer of live) {
-    for (const id of answer.liveIds) {
-      nodes.push(answer.node);
-      ids.push(id);
-    }
-  }
-  return { nodes, ids };
-}
-
 /**
  * A PostgreSQL text array literal. Node names are letters, digits, `.`, `_` and `-` (`ircNodeIdSchema`), so
  * quoting each is all it takes; a null is an unnamed node.
@@ -270,11 +246,12 @@ function textArray(values: ReadonlyArray<string | null>): string {
   return `{${values.map((value) => (value === null ? 'NULL' : `"${value}"`)).join(',')}}`;
 }
 
-async function listConnectedExcept(em: EntityManager, excluded: number[]): Promise<number[]> {
+async function listConnectedExcept(em: EntityManager, excluded: number[], scope?: NodeScope): Promise<number[]> {
+  const kept = keptByNode(scope);
   const rows = await runSql<{ id: number }>(
     em,
-    'select id from servers where connected_at is not null and id <> all(?::int[]) order by id',
-    [intArray(excluded)],
+    `select id from servers where connected_at is not null and id <> all(?::int[]) and ${kept.sql} order by id`,
+    [intArray(excluded), ...kept.bindings],
   );
   return rows.map((row) => row.id);
 }

@@ -1,5 +1,5 @@
 /** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
-import type { MikroORM } from '../../db/orm.ts';
+import type { EntityManager, MikroORM } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
@@ -9,6 +9,7 @@ import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
+import { type NodeScope, reconciledByNode } from './node-scope.ts';
 import { placeServer } from './placement.ts';
 import { pendingView } from './server-views.ts';
 
@@ -82,6 +83,8 @@ interface QueuedWork {
 export class WantedConnections {
   /** Servers whose restore is planned (waiting for its turn on its host, or running). */
   private readonly restoringIds = new Set<number>();
+  /** When each server's connect was last requested (epoch ms), so that a list older than it restores nothing. */
+  private readonly connectRequestedAt = new Map<number, number>();
   private readonly queued = new Map<number, QueuedWork>();
   private readonly running = new Map<number, Promise<void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -112,85 +115,42 @@ export class WantedConnections {
   }
 
   /**
-   * Plans and starts the work for one check's list of live connections (of every node that answered); resolves
-   * with the plan at once.
+   * Plans and starts the work for one check's list of live connections; resolves with the plan at once.
    * `failedIds` (the status's `failed`), and servers whose failure is recorded (`failed_at`, which outlives an
    * IRC service restart): connections the IRC service gave up on (banned, password refused, no acceptable
    * nickname) are not asked for again, which would be a reconnect loop; only the operator's Connect retries them
-   * (it clears the failure). A failed one that is no longer wanted is closed. Servers placed on `undecidedNodes`
-   * (no answer, not known to be down) are left be: their node may still hold them.
+   * (it clears the failure). A failed one that is no longer wanted is closed.
+   *
+   * `scope`: the check of one node of a cluster, whose list speaks only for the servers placed on it. Only those
+   * (and the servers no node holds: placed nowhere or on a node gone from the configuration, and not marked
+   * connected) are restored, joined, parted or settled; a listed connection of a server placed on another node is
+   * closed on this one (fencing). Without it, the list is every node's (a one-node cluster; tests).
+   * `observedAt`: when the list was asked for; a server whose connect was requested since is not restored
+   * again (the list could not show it yet: another node's check placed and connected it meanwhile).
    */
   async reconcile(
     liveIds: readonly number[],
     failedIds: readonly number[] = [],
-    {
-      undecidedNodes = [],
-      liveOnNodes = [],
-    }: {
-      undecidedNodes?: readonly string[];
-      /** Each answering node's live servers: a connection on a node its server is not placed on is closed there. */
-      liveOnNodes?: ReadonlyArray<{ node: string | null; liveIds: readonly number[] }>;
-    } = {},
+    { scope, observedAt }: { scope?: NodeScope; observedAt?: Date } = {},
   ): Promise<WantedConnectionsPlan> {
-    const em = this.options.orm.em.fork();
-    const named = liveOnNodes.flatMap(({ node, liveIds: ids }) => (node === null ? [] : [{ node, ids }]));
-    this.fence(
-      await runSql<{ node: string; id: number }>(
-        em,
-        `select live.node, live.id from unnest(?::text[], ?::int[]) as live(node, id)
-         join servers s on s.id = live.id where s.irc_node is not null and s.irc_node <> live.node
-         and s.moving_to is distinct from live.node`,
-        [named.flatMap(({ node, ids }) => ids.map(() => node)), named.flatMap(({ ids }) => ids)],
-      ),
-    );
-    const live = [...liveIds];
-    const failed = [...failedIds];
-    const wanted = await runSql<{ id: number; host: string }>(
-      em,
-      `select id, host from servers
-       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[])
-         and (irc_node is null or irc_node <> all(?::text[])) order by host, id`,
-      [live, failed, [...undecidedNodes]],
-    );
-    const unwanted = await runSql<{ id: number }>(
-      em,
-      `select held.id from unnest(?::int[]) as held(id)
-       where not exists (select 1 from servers where servers.id = held.id and servers.autoconnect)
-       order by held.id`,
-      [[...live, ...failed]],
-    );
-    const channels = await runSql<{ id: number; server_id: number; name: string; wanted: boolean }>(
-      em,
-      `select c.id, c.server_id, c.name, c.wanted from channels c join servers s on s.id = c.server_id
-       where s.autoconnect and s.id = any(?::int[]) and (c.wanted <> c.joined or not c.wanted)
-       order by c.server_id, c.name`,
-      [live],
-    );
-    // parted while the server is not live: nothing to tell the IRC service, the rows just go
-    const removed = await runSql<{ id: number; server_id: number }>(
-      em,
-      'delete from channels where not wanted and server_id <> all(?::int[]) returning id, server_id',
-      [live],
-    );
-    for (const row of removed)
+    const plan = await planConvergence(this.options.orm.em.fork(), liveIds, failedIds, scope);
+    const node = scope?.node ?? null;
+    if (node !== null) this.fence(plan.stray.map((id) => ({ node, id })));
+    const { wanted, unwanted, channels } = plan;
+    // parted while the server is not live: nothing to tell the IRC service, the rows just went
+    for (const row of plan.removed)
       this.options.events?.publish('channel-removed', { serverId: row.server_id, channelId: row.id });
     // converged (the wish is what the IRC service reports): nothing is pending any more
-    const settled = await runSql<{ id: number; connected_at: string | null }>(
-      em,
-      `update servers s set pending_since = null, pending_reason = null
-       where pending_since is not null and autoconnect = (id = any(?::int[]))
-         and not (id = any(?::int[]) and exists (select 1 from channels c where c.server_id = s.id and (c.wanted <> c.joined or not c.wanted)))
-       returning id, connected_at`,
-      [live, live],
-    );
-    this.publishPending(settled.map((row) => ({ ...row, pending_since: null, pending_reason: null })));
+    this.publishPending(plan.settled.map((row) => ({ ...row, pending_since: null, pending_reason: null })));
 
-    const restoring = wanted.filter((server) => !this.restoringIds.has(server.id));
+    const restoring = wanted.filter(
+      (server) => !this.restoringIds.has(server.id) && !this.connectRequestedSince(server.id, observedAt),
+    );
     for (const server of restoring) this.restoringIds.add(server.id);
     const byHost = new Map<string, number[]>();
     for (const { id, host } of restoring) byHost.set(host, [...(byHost.get(host) ?? []), id]);
     for (const ids of byHost.values()) void this.track(this.restoreHost(ids));
-    const closing = unwanted.map((row) => row.id);
+    const closing = unwanted;
     for (const id of closing) void this.converge(id, { server: 'close' });
     const byServer = new Map<number, string[]>();
     for (const row of channels) byServer.set(row.server_id, [...(byServer.get(row.server_id) ?? []), row.name]);
@@ -224,6 +184,11 @@ export class WantedConnections {
         ),
       );
     }
+  }
+
+  private connectRequestedSince(serverId: number, observedAt: Date | undefined): boolean {
+    const requestedAt = this.connectRequestedAt.get(serverId);
+    return observedAt !== undefined && requestedAt !== undefined && requestedAt >= observedAt.getTime();
   }
 
   /** Resolves when everything started so far is done (shutdown, tests). */
@@ -279,9 +244,11 @@ export class WantedConnections {
         if (server.autoconnect && work.server !== 'close') {
           // read fresh right before the call: still wanted, with the current settings and channels
           const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-          if (settings)
-            await (await this.place(serverId, server.irc_node, server.connected)).client.connect(serverId, settings);
-          else this.requeue(serverId, { server: work.server });
+          if (settings) {
+            const node = await this.place(serverId, server.irc_node, server.connected);
+            this.connectRequestedAt.set(serverId, Date.now());
+            await node.client.connect(serverId, settings);
+          } else this.requeue(serverId, { server: work.server });
         } else if (!server.autoconnect && work.server !== 'restore') {
           await this.disconnectEverywhere(serverId, server.irc_node);
           // not wanted any more: placed nowhere
@@ -430,6 +397,122 @@ export class WantedConnections {
     const reason = error instanceof InternalApiError ? error.message : `database: ${(error as Error).message}`;
     this.options.logger?.warn({ serverId, err: reason }, message);
   }
+}
+
+/** What one list of live connections asks of the reconciler, read (and the settled rows written) in one statement. */
+interface ConvergencePlan {
+  /** Listed by a node though placed on another: closed there (fencing). */
+  stray: number[];
+  /** Wanted, not failed, not listed: restored (by host, then id). */
+  wanted: Array<{ id: number; host: string }>;
+  /** Listed (live or failed) but not wanted, or deleted: closed (ascending). */
+  unwanted: number[];
+  /** Channels of listed wanted servers whose wish differs from what was observed (by server, then name). */
+  channels: Array<{ id: number; server_id: number; name: string; wanted: boolean }>;
+  /** Parted channels of servers not listed: deleted. */
+  removed: Array<{ id: number; server_id: number }>;
+  /** Servers whose wish is what the list shows: `pending` cleared. */
+  settled: Array<{ id: number; connected_at: string | null }>;
+}
+
+/**
+ * The reconciler's reads and its two writes (parted channels of servers not live deleted, converged servers'
+ * `pending` cleared) in one statement: a node's check costs one round trip here whatever the count. The
+ * writes touch rows no read of the same statement depends on (channels of servers not live; `pending` columns).
+ */
+async function planConvergence(
+  em: EntityManager,
+  liveIds: readonly number[],
+  failedIds: readonly number[],
+  scope: NodeScope | undefined,
+): Promise<ConvergencePlan> {
+  const node = scope?.node ?? null;
+  const owned = reconciledByNode(scope);
+  const ownedS = reconciledByNode(scope, 's.');
+  const live = `{${liveIds.join(',')}}`;
+  const failed = `{${failedIds.join(',')}}`;
+  const held = `{${[...liveIds, ...failedIds].join(',')}}`;
+  const rows = await runSql<{
+    kind: keyof ConvergencePlan;
+    id: number;
+    server_id: number | null;
+    text: string | null;
+    flag: boolean | null;
+  }>(
+    em,
+    `with stray as (
+       select s.id from servers s
+       where ?::text is not null and s.id = any(?::int[]) and s.irc_node is not null and s.irc_node <> ?::text
+         and s.moving_to is distinct from ?::text
+     ),
+     wanted as (
+       select id, host from servers
+       where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[]) and ${owned.sql}
+     ),
+     unwanted as (
+       select held.id from unnest(?::int[]) as held(id)
+       where not exists (select 1 from servers where servers.id = held.id and servers.autoconnect)
+     ),
+     differing as (
+       select c.id, c.server_id, c.name, c.wanted from channels c join servers s on s.id = c.server_id
+       where s.autoconnect and s.id = any(?::int[]) and (c.wanted <> c.joined or not c.wanted)
+         and (s.irc_node is null or s.irc_node is not distinct from ?::text or ?::text is null)
+     ),
+     removed as (
+       delete from channels c using servers s
+       where s.id = c.server_id and not c.wanted and c.server_id <> all(?::int[]) and ${ownedS.sql}
+       returning c.id, c.server_id
+     ),
+     settled as (
+       update servers s set pending_since = null, pending_reason = null
+       where pending_since is not null and autoconnect = (id = any(?::int[])) and ${owned.sql}
+         and not (id = any(?::int[]) and exists (select 1 from channels c where c.server_id = s.id and (c.wanted <> c.joined or not c.wanted)))
+       returning id, to_json(connected_at) #>> '{}' as connected_at
+     )
+     select 'stray' as kind, id, null::int as server_id, null::text as text, null::bool as flag from stray
+     union all select 'wanted', id, null, host, null from wanted
+     union all select 'unwanted', id, null, null, null from unwanted
+     union all select 'channels', id, server_id, name, wanted from differing
+     union all select 'removed', id, server_id, null, null from removed
+     union all select 'settled', id, null, connected_at, null from settled`,
+    [
+      node,
+      live,
+      node,
+      node,
+      live,
+      failed,
+      ...owned.bindings,
+      held,
+      live,
+      node,
+      node,
+      live,
+      ...ownedS.bindings,
+      live,
+      ...owned.bindings,
+      live,
+    ],
+  );
+  const plan: ConvergencePlan = { stray: [], wanted: [], unwanted: [], channels: [], removed: [], settled: [] };
+  for (const row of rows) {
+    if (row.kind === 'stray') plan.stray.push(row.id);
+    else if (row.kind === 'wanted') plan.wanted.push({ id: row.id, host: row.text! });
+    else if (row.kind === 'unwanted') plan.unwanted.push(row.id);
+    else if (row.kind === 'channels') {
+      plan.channels.push({ id: row.id, server_id: row.server_id!, name: row.text!, wanted: row.flag! });
+    } else if (row.kind === 'removed') plan.removed.push({ id: row.id, server_id: row.server_id! });
+    else plan.settled.push({ id: row.id, connected_at: row.text });
+  }
+  plan.stray.sort(ascending);
+  plan.wanted.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.id - b.id));
+  plan.unwanted.sort(ascending);
+  plan.channels.sort((a, b) => a.server_id - b.server_id || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return plan;
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
 }
 
 interface PendingRow {
