@@ -336,6 +336,9 @@ export class WantedConnections {
         node: node.name,
       });
       this.options.logger?.info({ serverId, node: node.name, from: current }, 'server placed on an IRC service node');
+      // its old node, when it still answers (draining), may hold an attempt (reconnecting, failed): it goes
+      const old = current === null ? undefined : this.cluster.nodeNamed(current);
+      if (old && old !== node && old.availability !== 'unavailable') this.fence([{ node: current!, id: serverId }]);
     }
     return node;
   }
