@@ -17,40 +17,35 @@ export type SettingsRow = Pick<
   saslPassword: string | null;
 };
 
-export interface SettingsOptions {
-  /** Only when the operator wants the server connected (`autoconnect`). */
-  onlyWanted?: boolean;
+/** A server's wish as one read: whether it is wanted, where it is placed, and what connecting it takes. */
+export interface ServerWish {
+  autoconnect: boolean;
+  ircNode: string | null;
+  /** A wish of it could not be passed on (`pending_since` is set). */
+  pending: boolean;
+  request: ConnectionRequest;
 }
 
 /**
- * What the IRC service needs to connect a server (its settings and wanted channels), or undefined when there is
- * none. Plain selects, no lock: it is read fresh right before the IRC service is asked, outside any transaction.
+ * A server's wish and settings in one round trip (a failover hands hundreds of servers over at once), or
+ * undefined when it is gone. A plain select, no lock.
  */
-export async function connectionSettings(
-  em: EntityManager,
-  serverId: number,
-  { onlyWanted = false }: SettingsOptions = {},
-): Promise<ConnectionRequest | undefined> {
-  const [server] = await runSql<SettingsRow>(
+export async function serverWish(em: EntityManager, serverId: number): Promise<ServerWish | undefined> {
+  const [server] = await runSql<
+    SettingsRow & { channels: string[]; autoconnect: boolean; ircNode: string | null; pending: boolean }
+  >(
     em,
     `select host, port, tls, nickname, username, realname, password, tls_verify as "tlsVerify",
             tls_fingerprint as "tlsFingerprint", client_certificate as "clientCertificate", client_key as "clientKey",
             sasl_mechanism as "saslMechanism", sasl_account as "saslAccount", sasl_password as "saslPassword",
-            sasl_required as "saslRequired"
-     from servers
-     where id = ?${onlyWanted ? ' and autoconnect' : ''}`,
+            sasl_required as "saslRequired", autoconnect, irc_node as "ircNode", pending_since is not null as pending,
+            array(select c.name from channels c where c.server_id = servers.id and c.wanted order by c.name) as channels
+     from servers where id = ?`,
     [serverId],
   );
   if (!server) return undefined;
-  const channels = await runSql<{ name: string }>(
-    em,
-    'select name from channels where server_id = ? and wanted order by name',
-    [serverId],
-  );
-  return connectionRequest(
-    server,
-    channels.map((channel) => channel.name),
-  );
+  const { autoconnect, ircNode, pending, channels, ...settings } = server;
+  return { autoconnect, ircNode, pending, request: connectionRequest(settings, channels) };
 }
 
 /** The `PUT /internal/irc/connections/:serverId` body of a server's row and its wanted channels. */

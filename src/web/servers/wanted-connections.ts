@@ -7,7 +7,7 @@ import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
-import { connectionSettings } from './connection-settings.ts';
+import { serverWish } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
 import { pendingView } from './server-views.ts';
 
@@ -149,9 +149,9 @@ export class WantedConnections {
     );
     const live = [...liveIds];
     const failed = [...failedIds];
-    const wanted = await runSql<{ id: number; host: string }>(
+    const wanted = await runSql<{ id: number; host: string; irc_node: string | null }>(
       em,
-      `select id, host from servers
+      `select id, host, irc_node from servers
        where autoconnect and failed_at is null and id <> all(?::int[]) and id <> all(?::int[])
          and (irc_node is null or irc_node <> all(?::text[])) order by host, id`,
       [live, failed, [...undecidedNodes]],
@@ -191,9 +191,13 @@ export class WantedConnections {
 
     const restoring = wanted.filter((server) => !this.restoringIds.has(server.id));
     for (const server of restoring) this.restoringIds.add(server.id);
-    const byHost = new Map<string, number[]>();
-    for (const { id, host } of restoring) byHost.set(host, [...(byHost.get(host) ?? []), id]);
-    for (const ids of byHost.values()) void this.track(this.restoreHost(ids));
+    const byHost = new Map<string, Placed[]>();
+    for (const server of restoring) {
+      const servers = byHost.get(server.host);
+      if (servers) servers.push(server);
+      else byHost.set(server.host, [server]);
+    }
+    for (const servers of byHost.values()) void this.track(this.restoreHost(servers));
     const closing = unwanted.map((row) => row.id);
     for (const id of closing) void this.converge(id, { server: 'close' });
     const byServer = new Map<number, string[]>();
@@ -248,7 +252,12 @@ export class WantedConnections {
    * A stagger is for a network that also limits the rate of new connections from one address: it spaces the
    * hand-overs, one at a time (1,000 servers at 100 ms take 100 s).
    */
-  private async restoreHost(ids: number[]): Promise<void> {
+  private async restoreHost(servers: Placed[]): Promise<void> {
+    const ids = servers.map((server) => server.id);
+    // placed in one statement (a failover moves a node's servers at once), not one per hand-over
+    await this.placeAll(servers).catch((error: unknown) =>
+      this.report(error, ids[0]!, 'could not place servers; each is placed on its own turn'),
+    );
     const restore = async (id: number) => {
       try {
         await this.converge(id, { server: 'restore' });
@@ -292,11 +301,8 @@ export class WantedConnections {
   private async pass(serverId: number, work: QueuedWork): Promise<void> {
     const em = this.options.orm.em.fork();
     try {
-      const [server] = await runSql<{ autoconnect: boolean; irc_node: string | null }>(
-        em,
-        'select autoconnect, irc_node from servers where id = ?',
-        [serverId],
-      );
+      // read fresh right before the calls: still wanted, with the current settings and channels
+      const server = await serverWish(em, serverId);
       if (work.server) {
         if (!server) {
           // deleted: its connection, if any, goes, wherever it is
@@ -304,12 +310,9 @@ export class WantedConnections {
           return;
         }
         if (server.autoconnect && work.server !== 'close') {
-          // read fresh right before the call: still wanted, with the current settings and channels
-          const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-          if (settings) await (await this.place(serverId, server.irc_node)).client.connect(serverId, settings);
-          else this.requeue(serverId, { server: work.server });
+          await (await this.place(serverId, server.ircNode)).client.connect(serverId, server.request);
         } else if (!server.autoconnect && work.server !== 'restore') {
-          await this.disconnectEverywhere(serverId, server.irc_node);
+          await this.disconnectEverywhere(serverId, server.ircNode);
           // not wanted any more: placed nowhere
           await runSql(em, 'update servers set irc_node = null where id = ? and not autoconnect', [serverId]);
           // the IRC service has let the connection go: show it at once (its `disconnected` event changes nothing more)
@@ -324,7 +327,8 @@ export class WantedConnections {
       }
       if (!server) return;
       for (const name of work.channels) await this.passChannel(serverId, name);
-      await this.clearPending(serverId);
+      // only this server's queue records it pending, so one read at the start tells whether there is any to clear
+      if (server.pending) await this.clearPending(serverId);
     } catch (error) {
       if (error instanceof InternalApiError) {
         // the wish stays; the next check (or the event stream reopening) converges it
@@ -380,23 +384,42 @@ export class WantedConnections {
     const node = this.cluster.placementFor(serverId, current);
     if (!node) throw new NoNodeAvailable('no IRC service node is available');
     if (node.name !== null && node.name !== current) {
-      const placed = await runSql<{ connected_at: string | null }>(
-        this.options.orm.em.fork(),
-        'update servers set irc_node = ? where id = ? and autoconnect returning connected_at',
-        [node.name, serverId],
-      );
-      // the dashboard shows where it went
-      for (const row of placed) {
-        this.options.events?.publish('server-status', {
-          serverId,
-          connected: row.connected_at !== null,
-          connectedAt: toIsoTimestamp(row.connected_at),
-          node: node.name,
-        });
-      }
+      await this.writePlacement([{ id: serverId, node: node.name }]);
       this.options.logger?.info({ serverId, node: node.name, from: current }, 'server placed on an IRC service node');
     }
     return node;
+  }
+
+  /** `place` for many servers at once: the ones whose node is not usable get the rendezvous choice, in one statement. */
+  private async placeAll(servers: readonly Placed[]): Promise<void> {
+    const moves = servers.flatMap(({ id, irc_node }) => {
+      const node = this.cluster.placementFor(id, irc_node);
+      return node && node.name !== null && node.name !== irc_node ? [{ id, node: node.name }] : [];
+    });
+    if (moves.length === 0) return;
+    await this.writePlacement(moves);
+    const counts: Record<string, number> = {};
+    for (const { node } of moves) counts[node] = (counts[node] ?? 0) + 1;
+    this.options.logger?.info({ placed: counts }, 'servers placed on IRC service nodes');
+  }
+
+  /** Writes where servers go (only while still wanted), and tells the dashboard. */
+  private async writePlacement(moves: ReadonlyArray<{ id: number; node: string }>): Promise<void> {
+    const placed = await runSql<{ id: number; connected_at: string | null; irc_node: string }>(
+      this.options.orm.em.fork(),
+      `update servers s set irc_node = m.node from unnest(?::int[], ?::text[]) as m(id, node)
+       where s.id = m.id and s.autoconnect returning s.id, s.connected_at, s.irc_node`,
+      [moves.map((move) => move.id), moves.map((move) => move.node)],
+    );
+    // the dashboard shows where each went
+    for (const row of placed) {
+      this.options.events?.publish('server-status', {
+        serverId: row.id,
+        connected: row.connected_at !== null,
+        connectedAt: toIsoTimestamp(row.connected_at),
+        node: row.irc_node,
+      });
+    }
   }
 
   /** Closes a connection on its node; placed nowhere (or deleted), on every node that may hold it. */
@@ -413,12 +436,6 @@ export class WantedConnections {
     join: () => Promise.reject(new BadServiceAnswer('the server is placed on no IRC service node', 404)),
     part: () => Promise.reject(new BadServiceAnswer('the server is placed on no IRC service node', 404)),
   };
-
-  private requeue(serverId: number, work: ConvergeWork): void {
-    const queued = this.queued.get(serverId) ?? { server: undefined, channels: new Set<string>() };
-    queued.server = mergeServerWork(queued.server, work.server);
-    this.queued.set(serverId, queued);
-  }
 
   private async recordPending(serverId: number, reason: string): Promise<void> {
     const rows = await runSql<PendingRow>(
@@ -463,6 +480,12 @@ export class WantedConnections {
  * (8 in flight each) fed, few enough not to queue on the database pool.
  */
 const DEFAULT_HANDOFFS_PER_HOST = 16;
+
+/** A wanted server and the node it is placed on. */
+interface Placed {
+  id: number;
+  irc_node: string | null;
+}
 
 interface PendingRow {
   id: number;
