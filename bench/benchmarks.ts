@@ -6,6 +6,7 @@ import { detectionBenchmark } from './p3-detection.ts';
 import { statusEndpointBenchmark } from './p4-status-endpoint.ts';
 import { connectionMemoryBenchmark } from './p5-connection-memory.ts';
 import { sseBroadcastBenchmark } from './p6-sse-broadcast.ts';
+import { failoverBenchmark } from './p7-failover.ts';
 import { connectStormBenchmark } from './storm-connect.ts';
 
 /** Every benchmark of `npm run bench`, in order. */
@@ -17,4 +18,5 @@ export const benchmarks: Benchmark[] = [
   connectionMemoryBenchmark,
   sseBroadcastBenchmark,
   connectStormBenchmark,
+  failoverBenchmark,
 ];
