@@ -158,13 +158,15 @@ function selectionSql(selection: DisconnectSelection): {
       const noneAnswered = selection.answered.length === 0;
       return {
         // placed on a node that is down or gone; placed on a node that answered without it; or unplaced and
-        // live nowhere, when every node gave a definite answer
+        // live nowhere, when every node gave a definite answer. `not in` (unnamed nodes left out, so a null never
+        // turns it unknown) rather than `not exists`: inside an `or` the planner cannot make an anti-join, and
+        // `not exists` scanned the live list once per server (10,000 x 10,000: 0.3 to 0.4 s a steady check, P2),
+        // where `not in` hashes it once.
         where: `connected_at is not null and (
             irc_node = any(?::text[])
             or (irc_node is not null and ?::bool and irc_node <> all(?::text[]))
-            or (connected_at < ? and irc_node = any(?::text[]) and not exists (
-              select 1 from unnest(?::text[], ?::int[]) as live(node, id)
-              where live.node = servers.irc_node and live.id = servers.id))
+            or (connected_at < ? and irc_node = any(?::text[]) and (irc_node, id) not in (
+              select live.node, live.id from unnest(?::text[], ?::int[]) as live(node, id) where live.node is not null))
             or (irc_node is null and ?::bool and (connected_at < ? or ?::bool) and id <> all(?::int[])))`,
         bindings: [
           textArray(selection.unavailable),
