@@ -232,12 +232,15 @@ async function markConnectedOnNodesWithin(
 ): Promise<ServerStatusChange[]> {
   const pairs = livePairs(live);
   const bindings = [textArray(pairs.nodes), intArray(pairs.ids)];
-  await runSql(
-    tx,
-    `update servers set irc_node = live.node from unnest(?::text[], ?::int[]) as live(node, id)
-     where servers.id = live.id and servers.irc_node is null and live.node is not null`,
-    bindings,
-  );
+  // a lone node not named yet places nothing: the statement (a join over every live id) is skipped
+  if (pairs.nodes.some((node) => node !== null)) {
+    await runSql(
+      tx,
+      `update servers set irc_node = live.node from unnest(?::text[], ?::int[]) as live(node, id)
+       where servers.id = live.id and servers.irc_node is null and live.node is not null`,
+      bindings,
+    );
+  }
   const rows = await runSql<{ id: number; irc_node: string | null }>(
     tx,
     `update servers set connected_at = ?, updated_at = now() from unnest(?::text[], ?::int[]) as live(node, id)
