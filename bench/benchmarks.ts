@@ -6,6 +6,7 @@ import { detectionBenchmark } from './p3-detection.ts';
 import { statusEndpointBenchmark } from './p4-status-endpoint.ts';
 import { connectionMemoryBenchmark } from './p5-connection-memory.ts';
 import { sseBroadcastBenchmark } from './p6-sse-broadcast.ts';
+import { failoverBenchmark } from './p7-failover.ts';
 import { clusterCheckBenchmark } from './p8-cluster-check.ts';
 import { connectStormBenchmark } from './storm-connect.ts';
 
@@ -18,5 +19,6 @@ export const benchmarks: Benchmark[] = [
   connectionMemoryBenchmark,
   sseBroadcastBenchmark,
   connectStormBenchmark,
+  failoverBenchmark,
   clusterCheckBenchmark,
 ];

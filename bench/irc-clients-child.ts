@@ -10,7 +10,10 @@
  * `registered` (or at the deadline, with the count lost), then `memory` (after GC; needs --expose-gc).
  */
 import { performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import IRC, { type Client } from 'irc-framework';
+import { fromCallback } from 'xstate';
+import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../machines/irc-connection.machine.ts';
 import { ConnectThrottle } from '../src/irc-service/connect-throttle.ts';
 import { createIrcClientActor } from '../src/irc-service/irc-client.actor.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
@@ -85,14 +88,55 @@ function startBare(): { registered: () => number; lost: () => number; stop: () =
   };
 }
 
-/** The project: the registry with its real client actors and throttle, as the IRC service runs them (metrics on). */
+/**
+ * For bench/p5-where-bytes-go.ts: the connection machine's client actor cut down to a bare irc-framework client
+ * (registered and closed, nothing else), so the machine, xstate and the registry are measured apart from the
+ * client actor's own handlers.
+ */
+function minimalClientLogic(throttle: ConnectThrottle) {
+  return fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack }) => {
+    const client = new IRC.Client();
+    const release = throttle.admit(input.settings.host, () =>
+      client.connect({
+        host: input.settings.host,
+        port: input.settings.port,
+        nick: input.settings.nickname,
+        username: input.settings.nickname,
+        gecos: 'bench',
+        auto_reconnect: false,
+        version: 'irc-supervisor-bench',
+      }),
+    );
+    client.on('registered', (event: { nick: string }) => {
+      release();
+      sendBack({ type: 'REGISTERED', nickname: event.nick } satisfies IrcClientEvent);
+    });
+    client.on('socket close', () => {
+      release();
+      sendBack({ type: 'CLOSED', reason: 'closed' } satisfies IrcClientEvent);
+    });
+    return () => {
+      release();
+      client.connection.end(null, true);
+    };
+  });
+}
+
+/**
+ * The project: the registry with its real client actors and throttle, as the IRC service runs them (metrics on).
+ * `BENCH_CONNECTION_PARTS_OFF` (`metrics`, `events`, `client`: comma-separated) leaves parts out (the client actor
+ * is then cut down to a bare client), to see where the bytes go.
+ */
 function startProject(): { registered: () => number; lost: () => number; stop: () => void } {
+  const off = new Set(process.env.BENCH_CONNECTION_PARTS_OFF?.split(',') ?? []);
   const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });
   const registry = new IrcConnectionRegistry({
-    clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(limit) }),
-    onEvent: (event) => events.publish(event.type, event.payload as never),
+    clientLogic: off.has('client')
+      ? minimalClientLogic(new ConnectThrottle(limit))
+      : createIrcClientActor({ throttle: new ConnectThrottle(limit) }),
+    onEvent: off.has('events') ? () => {} : (event) => events.publish(event.type, event.payload as never),
     random: Math.random,
-    inspect: () => metrics.connectionInspector(),
+    inspect: off.has('metrics') ? () => undefined : () => metrics.connectionInspector(),
   });
   const metrics = new IrcServiceMetrics({
     connectionStates: () => registry.connectionStates(),
@@ -124,7 +168,11 @@ const elapsedMs = performance.now() - started;
 const registered = run.registered();
 send({ type: 'registered', registered, lost: count - registered, elapsedMs });
 await pause(500);
-send({ type: 'memory', ...(await settledMemory()), registered });
+const memory = await settledMemory();
+// BENCH_HEAP_SNAPSHOT=file: a heap snapshot of the settled process (bench/p5-where-bytes-go.ts), written
+// before the parent hears of the memory and stops this process
+if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
+send({ type: 'memory', ...memory, registered });
 process.on('message', (message: { type: string }) => {
   if (message.type === 'stop') {
     run.stop();

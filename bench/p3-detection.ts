@@ -10,53 +10,17 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { freePort } from '../src/process/free-port.ts';
-import { readSse } from '../src/shared/sse/sse-reader.ts';
 import { type Ngircd, startNgircd } from '../test/support/ngircd.ts';
-import { type RunningProcess, runProjectProcess } from '../test/support/process.ts';
+import type { RunningProcess } from '../test/support/process.ts';
 import { createBenchDatabase } from './bench-database.ts';
-import { type Benchmark, limitFigure, median, pause } from './bench-types.ts';
+import { type FollowedStream, followSse, startSide, until as untilIn } from './bench-processes.ts';
+import { type Benchmark, limitFigure, median } from './bench-types.ts';
 
 const SIZES = { full: { rounds: 5 }, tiny: { rounds: 1 } };
 const GOAL_MS = 1_000;
 
-interface Followed {
-  event: string;
-  data: Record<string, unknown>;
-  at: number;
-}
-
-/** Follows `/events` and keeps every message with the time it was read. */
-async function followEvents(url: string): Promise<{ events: Followed[]; close(): void }> {
-  const abort = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
-  if (!response.ok || !response.body) throw new Error(`P3: ${url} answered ${response.status}`);
-  const events: Followed[] = [];
-  void (async () => {
-    try {
-      for await (const message of readSse(response.body!)) {
-        let data: Record<string, unknown> = {};
-        try {
-          data = JSON.parse(message.data) as Record<string, unknown>;
-        } catch {
-          // not JSON: kept without data
-        }
-        events.push({ event: message.event, data, at: performance.now() });
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return { events, close: () => abort.abort() };
-}
-
-/** Polls (bounded) until `probe` holds. */
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`P3: ${what} did not happen within ${timeoutMs} ms`);
-    await pause(20);
-  }
-}
+const until = (what: string, probe: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+  untilIn('P3', what, probe, timeoutMs);
 
 function refusedConnect(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -100,7 +64,7 @@ export const detectionBenchmark: Benchmark = {
     let ircd: Ngircd | undefined;
     let irc: RunningProcess | undefined;
     let web: RunningProcess | undefined;
-    let stream: { events: Followed[]; close(): void } | undefined;
+    let stream: FollowedStream | undefined;
     try {
       ircd = await startNgircd();
       const [ircPort, webPort] = [await freePort(), await freePort()];
@@ -115,21 +79,11 @@ export const detectionBenchmark: Benchmark = {
         PORT: String(webPort),
         LOG_LEVEL: 'warn',
       };
-      const start = async (entry: string, url: string) => {
-        const started = runProjectProcess(entry, env);
-        await until(`${entry} healthy`, async () => {
-          if (started.child.exitCode !== null) throw new Error(`P3: ${entry} exited:\n${started.output()}`);
-          return fetch(`${url}/healthz`).then(
-            (response) => response.ok,
-            () => false,
-          );
-        });
-        return started;
-      };
+      const start = (entry: string, url: string) => startSide('P3', entry, url, env);
       progress('P3 starting the IRC service and the web side');
       irc = await start('src/irc-service/main.ts', ircUrl);
       web = await start('src/web/main.ts', webUrl);
-      stream = await followEvents(`${webUrl}/events`);
+      stream = await followSse(`${webUrl}/events`);
       const followed = stream.events;
 
       const api = async (path: string, body?: object) => {

@@ -150,9 +150,10 @@ const environmentSchema = z.object({
     type: 'count',
     meaning: 'connects in flight to one IRC host at a time',
   }),
-  RECONNECT_STAGGER_MS: z.coerce.number().int().min(0).default(100).register(documentation, {
+  RECONNECT_STAGGER_MS: z.coerce.number().int().min(0).default(0).register(documentation, {
     type: 'ms',
-    meaning: 'pause between two connects the web side asks for to the same IRC host',
+    meaning:
+      'pause between two connects the web asks for to one IRC host (then one at a time); 0: `IRC_CONNECTS_PER_HOST` alone paces them',
   }),
   IRC_PING_INTERVAL_MS: positiveMs
     .default(30_000)

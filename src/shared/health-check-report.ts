@@ -30,7 +30,7 @@ export interface HealthCheckReport {
   treatedAsUnavailable: boolean;
   /** Another web instance held the reconciler lock: this check changed nothing. */
   reconciledElsewhere: boolean;
-  /** Wanted (autoconnect) servers that were not live: asked for again, staggered per host. */
+  /** Wanted (autoconnect) servers that were not live: asked for again, paced per host. */
   restoring: number[];
   /** Live connections of servers that are not wanted (autoconnect false) or not known: closed. */
   closing: number[];

@@ -1,8 +1,10 @@
+import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
+import { listen } from '../../src/process/listen.ts';
 import type { IrcEvent } from '../../src/shared/irc-events.ts';
 import { connectionsAnswerSchema, ircStatusSchema } from '../../src/shared/irc-service-contract.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
@@ -467,5 +469,58 @@ describe('IRC service app', () => {
     expect(replayed).not.toContain(`id: ${idOf(1)}\n`);
     expect(replayed).not.toContain('"serverId":1');
     expect(live).toContain(`id: ${idOf(3)}\nevent: connected\ndata: {"serverId":3,"nickname":"third"}`);
+  });
+});
+
+describe('IRC service app, served by @hono/node-server', () => {
+  async function served() {
+    const built = buildApp();
+    const server = await listen(serve, built.app, '127.0.0.1', 0);
+    cleanups.push(() => server.close());
+    return { ...built, url: server.url };
+  }
+
+  /** A connection request padded with channels to about `bytes`. */
+  function requestOf(bytes: number) {
+    // each channel is 23 bytes of JSON: quotes, a comma and a 20-character name
+    const channels = Array.from({ length: Math.ceil(bytes / 23) }, (_, index) => `#${String(index).padStart(19, '0')}`);
+    return JSON.stringify({ ...server, channels });
+  }
+
+  it('reads a body of declared length and starts the connection', async () => {
+    const { url, registry } = await served();
+
+    const response = await fetch(`${url}/internal/irc/connections/5`, {
+      method: 'PUT',
+      headers: json,
+      body: requestOf(100),
+    });
+
+    expect(response.status).toBe(202);
+    expect(registry.has(5)).toBe(true);
+  });
+
+  it('refuses a body over 256 KiB with 413, declared or chunked, and starts nothing', async () => {
+    const { url, registry } = await served();
+    const body = requestOf(300 * 1024);
+
+    const declared = await fetch(`${url}/internal/irc/connections/6`, { method: 'PUT', headers: json, body });
+    const chunks = new TextEncoder().encode(body);
+    const chunked = await fetch(`${url}/internal/irc/connections/7`, {
+      method: 'PUT',
+      headers: json,
+      body: new ReadableStream({
+        start(controller) {
+          for (let at = 0; at < chunks.length; at += 16 * 1024) controller.enqueue(chunks.slice(at, at + 16 * 1024));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+
+    expect(body.length).toBeGreaterThan(256 * 1024);
+    expect([declared.status, chunked.status]).toEqual([413, 413]);
+    expect(await declared.json()).toMatchObject({ error: { message: 'body: too large' } });
+    expect([registry.has(6), registry.has(7)]).toEqual([false, false]);
   });
 });

@@ -224,6 +224,14 @@ describe('a check of a cluster of IRC service nodes', () => {
     expect(await serverPicture(db, onA)).toEqual(before);
     await applyIrcEvent(orm.em.fork(), disconnected(onA), undefined, 'a');
     expect(await serverPicture(db, onA)).toMatchObject({ connected: false, joinedChannels: 0, channelUsers: 0 });
+
+    const connected: IrcEvent = { type: 'connected', payload: { serverId: onA, nickname: 'me' } };
+    expect(await applyIrcEvent(orm.em.fork(), connected, undefined, 'c')).toEqual([]);
+    expect(await serverPicture(db, onA)).toMatchObject({ connected: false });
+    expect(await applyIrcEvent(orm.em.fork(), connected, undefined, 'a')).toMatchObject([
+      { type: 'server-status', payload: { serverId: onA, connected: true, node: 'a' } },
+    ]);
+    expect(await serverPicture(db, onA)).toMatchObject({ connected: true });
   });
 
   it("ignores a node's connection states for a server placed on another node (the old node of a moved server)", async () => {

@@ -154,6 +154,47 @@ describe('WantedConnections', () => {
     expect(waits.every((line) => line.startsWith('250 after'))).toBe(true);
   });
 
+  it("with no stagger, hands a host's servers over side by side, at most handoffsPerHost at once", async () => {
+    const ids: number[] = [];
+    for (let index = 0; index < 7; index += 1) ids.push(await server('irc.a.example', true));
+    let inFlight = 0;
+    let most = 0;
+    const answered: Array<() => void> = [];
+    mswServer.use(
+      http.put(CONNECTIONS, async ({ params }) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        // held until the test answers: the hand-overs in flight stay visible
+        await new Promise<void>((resolve) => answered.push(resolve));
+        inFlight -= 1;
+        requests.push(`PUT ${params.serverId}`);
+        return HttpResponse.json({ serverId: Number(params.serverId), outcome: 'started' }, { status: 202 });
+      }),
+    );
+    const waits: number[] = [];
+    const wanted = new WantedConnections({
+      orm,
+      ircService: new InternalApiClient({ baseUrl: IRC_SERVICE_URL, token: TOKEN, timeoutMs: 2_000 }),
+      staggerMs: 0,
+      handoffsPerHost: 3,
+      wait: async (ms) => {
+        waits.push(ms);
+      },
+    });
+
+    await wanted.reconcile([]);
+    await expect.poll(() => inFlight).toBe(3);
+    while (requests.length < ids.length) {
+      answered.shift()?.();
+      await expect.poll(() => answered.length > 0 || requests.length === ids.length).toBe(true);
+    }
+    await wanted.settled();
+
+    expect(most).toBe(3);
+    expect([...requests].sort()).toEqual(ids.map((id) => `PUT ${id}`).sort());
+    expect(waits).toEqual([]);
+  });
+
   it('lets an operator disconnect that comes in meanwhile win', async () => {
     const first = await server('irc.a.example', true);
     const second = await server('irc.a.example', true);

@@ -32,13 +32,16 @@ export async function applyIrcEvent(
     const change = connections.apply(event.payload);
     return change ? [{ type: 'connection-state', payload: change }] : [];
   }
+  if (event.type === 'connected') {
+    // the most frequent write (one per connection after a restart or a failover): one statement, atomic alone,
+    // with the node's rule in its condition, instead of a transaction of four round trips
+    return markConnected(em, event.payload.serverId, fromNode || null);
+  }
   return em.transactional(async (tx) => {
     // a node's stream cannot overwrite the truth of the node the server is placed on now (a node that came
     // back, or the old node of a moved server, still tells of its own connection)
     if (fromNode && (await placedElsewhere(tx, event.payload.serverId, fromNode))) return [];
     switch (event.type) {
-      case 'connected':
-        return markConnected(tx, event.payload.serverId);
       case 'disconnected':
         return (await disconnectServers(tx, { kind: 'ids', ids: [event.payload.serverId] })).map((change) =>
           serverStatus(change.serverId, null, change.node ? { node: change.node } : {}),
@@ -93,16 +96,18 @@ function serverStatus(serverId: number, connectedAt: string | null, more: Partia
   } satisfies PendingWebEvent;
 }
 
-async function markConnected(tx: EntityManager, serverId: number): Promise<PendingWebEvent[]> {
+/** `fromNode`: the node that told; nothing changes when the server is placed on another one. */
+async function markConnected(em: EntityManager, serverId: number, fromNode: string | null): Promise<PendingWebEvent[]> {
   // registered again: a failure it had is over
   const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean; irc_node: string | null }>(
-    tx,
+    em,
     `update servers s set connected_at = coalesce(s.connected_at, now()), failure_reason = null, failed_at = null,
        updated_at = now()
      from (select id, failed_at from servers where id = ?) old
      where s.id = old.id and (s.connected_at is null or s.failed_at is not null)
+       and (?::text is null or s.irc_node is null or s.irc_node = ?)
      returning s.id, s.connected_at, old.failed_at is not null as was_failed, s.irc_node`,
-    [serverId],
+    [serverId, fromNode, fromNode],
   );
   // `failure` only when it changes, as `pending`
   // `node` while it is placed on one

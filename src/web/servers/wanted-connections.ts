@@ -22,8 +22,14 @@ export interface WantedConnectionsOptions {
   /** Where `server-status` (with `pending`), `channel-removed` are told; none in tests that do not look. */
   events?: WebEventPublisher;
   logger?: Logger;
-  /** Pause between two connects to the same host (`RECONNECT_STAGGER_MS`). */
+  /**
+   * Pause between two connects to the same host (`RECONNECT_STAGGER_MS`); with one, a host's restores go one at
+   * a time. 0: they are handed over side by side (`handoffsPerHost`) and the node's per-host connect throttle
+   * (`IRC_CONNECTS_PER_HOST`) alone paces them on the network.
+   */
   staggerMs: number;
+  /** Restores of one host handed to the IRC service at once when `staggerMs` is 0; 16 by default. */
+  handoffsPerHost?: number;
   /** Waits between connects; a timer by default (tests pass their own). */
   wait?: (ms: number) => Promise<void>;
 }
@@ -202,15 +208,39 @@ export class WantedConnections {
     return promise;
   }
 
+  /**
+   * Restores one host's wanted servers. A restarted or failed-over node never meets a reconnect storm either
+   * way: each node admits at most `IRC_CONNECTS_PER_HOST` connects in flight per host and queues the rest, so
+   * with no stagger the web only bounds its own work (reads, requests) and hands a host's servers over side by
+   * side; 1,000 servers then take about as long as the network takes to register them through that throttle.
+   * A stagger is for a network that also limits the rate of new connections from one address: it spaces the
+   * hand-overs, one at a time (1,000 servers at 100 ms take 100 s).
+   */
   private async restoreHost(ids: number[]): Promise<void> {
-    for (const [index, id] of ids.entries()) {
-      if (index > 0) await this.wait(this.options.staggerMs);
+    const restore = async (id: number) => {
       try {
         await this.converge(id, { server: 'restore' });
       } finally {
         this.restoringIds.delete(id);
       }
+    };
+    const { staggerMs } = this.options;
+    if (staggerMs > 0) {
+      for (const [index, id] of ids.entries()) {
+        if (index > 0) await this.wait(staggerMs);
+        await restore(id);
+      }
+      return;
     }
+    let next = 0;
+    const handOver = async () => {
+      while (next < ids.length) {
+        next += 1;
+        await restore(ids[next - 1]!);
+      }
+    };
+    const lanes = Math.min(this.options.handoffsPerHost ?? DEFAULT_HANDOFFS_PER_HOST, ids.length);
+    await Promise.all(Array.from({ length: lanes }, handOver));
   }
 
   /** Runs the server's queued work until none is left; the queue is emptied and `running` cleared in one step. */
@@ -517,6 +547,12 @@ async function planConvergence(
 function ascending(a: number, b: number): number {
   return a - b;
 }
+
+/**
+ * Restores of one host handed over at once with no stagger: enough to keep two or three nodes' connect throttles
+ * (8 in flight each) fed, few enough not to queue on the database pool.
+ */
+const DEFAULT_HANDOFFS_PER_HOST = 16;
 
 interface PendingRow {
   id: number;
