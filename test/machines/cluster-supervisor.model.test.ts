@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { type AnyActorRef, type AnyMachineSnapshot, createActor, type EventObject, fromPromise } from 'xstate';
 import { clusterSupervisorMachine, nodeSupervisorId } from '../../machines/cluster-supervisor.machine.ts';
 import { healthSupervisorMachine } from '../../machines/health-supervisor.machine.ts';
 import type { HealthCheckReport, PerformOptions } from '../../src/shared/health-check-report.ts';
 import { healthReport } from '../support/health-report.ts';
 import { recordTransitions } from '../support/machine-trace.ts';
-import { type ModelEvent, type ModelPath, modelPaths, stateNodePaths, statePathsOf } from './machine-model.ts';
+import { describeModelReplays, type ModelEvent, type ModelPath, modelPaths, statePathsOf } from './machine-model.ts';
 
 /**
  * Model-based tests of the cluster supervisor: @xstate/graph walks the machine over two nodes, each node's
@@ -136,23 +136,4 @@ async function replay(path: ModelPath): Promise<Set<string>> {
   return reached;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-describe('clusterSupervisor machine, model-based', () => {
-  it.each(paths.map((path) => [path.description, path] as const))('%s', async (_, path) => {
-    await replay(path);
-  });
-
-  it('reached every state of the machine', async () => {
-    const reached = new Set<string>();
-    for (const path of paths) for (const value of await replay(path)) reached.add(value);
-
-    expect([...reached].sort()).toEqual(stateNodePaths(clusterSupervisorMachine));
-  });
-});
+describeModelReplays('clusterSupervisor machine, model-based', clusterSupervisorMachine, paths, replay);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { type AnyMachineSnapshot, createActor, type EventObject, fromPromise } from 'xstate';
 import { healthSupervisorMachine } from '../../machines/health-supervisor.machine.ts';
 import type { HealthCheckReport, PerformOptions } from '../../src/shared/health-check-report.ts';
@@ -7,10 +7,10 @@ import { recordTransitions } from '../support/machine-trace.ts';
 import {
   delayedEvents,
   delayOf,
+  describeModelReplays,
   type ModelEvent,
   type ModelPath,
   modelPaths,
-  stateNodePaths,
   statePathsOf,
 } from './machine-model.ts';
 
@@ -168,24 +168,4 @@ async function replay(path: ModelPath): Promise<Set<string>> {
   return reached;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-describe('healthSupervisor machine, model-based', () => {
-  it.each(paths.map((path) => [path.description, path] as const))('%s', async (_, path) => {
-    await replay(path);
-  });
-
-  it('reached every state of the machine', async () => {
-    // replays every path itself, so it holds alone (`-t`) as well as after the others
-    const reached = new Set<string>();
-    for (const path of paths) for (const value of await replay(path)) reached.add(value);
-
-    expect([...reached].sort()).toEqual(stateNodePaths(healthSupervisorMachine));
-  });
-});
+describeModelReplays('healthSupervisor machine, model-based', healthSupervisorMachine, paths, replay);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { type AnyMachineSnapshot, createActor, type EventObject, fromCallback } from 'xstate';
 import {
   connectionStateOf,
@@ -14,10 +14,10 @@ import { settings, timing } from './irc-connection.fixtures.ts';
 import {
   delayedEvents,
   delayOf,
+  describeModelReplays,
   type ModelEvent,
   type ModelPath,
   modelPaths,
-  stateNodePaths,
   statePathsOf,
 } from './machine-model.ts';
 
@@ -221,23 +221,4 @@ function replay(path: ModelPath): Set<string> {
   return reached;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-describe('ircConnection machine, model-based', () => {
-  it.each(paths.map((path) => [path.description, path] as const))('%s', (_, path) => {
-    replay(path);
-  });
-
-  it('reached every state of the machine', () => {
-    // replays every path itself, so it holds alone (`-t`) as well as after the others
-    const reached = new Set(paths.flatMap((path) => [...replay(path)]));
-
-    expect([...reached].sort()).toEqual(stateNodePaths(ircConnectionMachine));
-  });
-});
+describeModelReplays('ircConnection machine, model-based', ircConnectionMachine, paths, replay);

@@ -1,4 +1,5 @@
 import { getAdjacencyMap, getShortestPaths, type StatePath } from '@xstate/graph';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, EventObject } from 'xstate';
 import { formatEventType, formatStateValue } from '../../src/machine-transitions.ts';
 
@@ -126,4 +127,37 @@ export function modelPaths<TInput>(machine: AnyStateMachine, options: ModelOptio
     }
   }
   return paths;
+}
+
+/**
+ * The model-based suite of one machine, with fake timers: one test per path (replayed on a live actor by
+ * `replay`, which answers the state paths it reached), and one that every state of the machine was reached. That
+ * one replays every path itself, so it holds alone (`-t`) as well as after the others.
+ */
+export function describeModelReplays(
+  title: string,
+  machine: AnyStateMachine,
+  paths: readonly ModelPath[],
+  replay: (path: ModelPath) => Iterable<string> | Promise<Iterable<string>>,
+): void {
+  describe(title, () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it.each(paths.map((path) => [path.description, path] as const))('%s', async (_, path) => {
+      await replay(path);
+    });
+
+    it('reached every state of the machine', async () => {
+      const reached = new Set<string>();
+      for (const path of paths) for (const value of await replay(path)) reached.add(value);
+
+      expect([...reached].sort()).toEqual(stateNodePaths(machine));
+    });
+  });
 }
