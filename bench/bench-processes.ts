@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { readSse } from '../src/shared/sse/sse-reader.ts';
-import { type RunningProcess, runProjectProcess } from '../test/support/process.ts';
+import { type RunningProcess, runCommand } from '../test/support/process.ts';
 import { pause } from './bench-types.ts';
 
 /** One message of a followed stream, with the time (performance.now()) it was read. */
@@ -34,14 +34,18 @@ export async function until(
   }
 }
 
-/** Runs a project entry (`src/web/main.ts`, `src/irc-service/main.ts`) and waits until `${url}/healthz` answers. */
+/**
+ * Runs a project entry (`src/web/main.ts`, `src/irc-service/main.ts`) and waits until `${url}/healthz` answers.
+ * `BENCH_CHILD_NODE_FLAGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles it, as the forked children.
+ */
 export async function startSide(
   who: string,
   entry: string,
   url: string,
   env: NodeJS.ProcessEnv,
 ): Promise<RunningProcess> {
-  const started = runProjectProcess(entry, env);
+  const flags = process.env.BENCH_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const started = runCommand(process.execPath, [...flags, '--import', 'tsx', entry], env);
   try {
     await until(who, `${entry} healthy`, async () => {
       if (started.child.exitCode !== null) throw new Error(`${who}: ${entry} exited:\n${started.output()}`);
@@ -54,7 +58,16 @@ export async function startSide(
     await started.kill();
     throw error;
   }
-  return started;
+  if (flags.length === 0) return started;
+  return {
+    ...started,
+    // a profile is written on a graceful exit only: SIGTERM first, SIGKILL when it takes too long
+    async kill() {
+      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGTERM');
+      await Promise.race([started.exited, pause(10_000)]);
+      await started.kill();
+    },
+  };
 }
 
 /** Follows an SSE stream and keeps every message with the time it was read. */

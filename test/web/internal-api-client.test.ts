@@ -41,6 +41,24 @@ describe('InternalApiClient', () => {
     expect(status.connections).toEqual([1, 3]);
   });
 
+  it('does not follow a redirect: a connect sent elsewhere fails, and nothing reaches the other address', async () => {
+    let reachedElsewhere = false;
+    const elsewhere = await serve((_request, response) => {
+      reachedElsewhere = true;
+      response.writeHead(202).end();
+    });
+    const url = await serve((_request, response) => {
+      response.writeHead(307, { location: `${elsewhere}/internal/irc/connections/1` }).end();
+    });
+
+    const failure = await clientFor(url)
+      .connect(1, { host: 'irc.example', port: 6667, tls: false, nickname: 'me', channels: [] })
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ServiceUnavailable);
+    expect(reachedElsewhere).toBe(false);
+  });
+
   it('fails with ServiceUnavailable when the connection is refused, keeping the cause', async () => {
     const url = await serve(() => {});
     const closing = servers.pop()!;

@@ -195,6 +195,75 @@ describe('WantedConnections', () => {
     expect(waits).toEqual([]);
   });
 
+  it("with no stagger, reads a batch of a host's wishes, settings and channels in one select, not one per server", async () => {
+    const ids: number[] = [];
+    for (let index = 0; index < 6; index += 1) ids.push(await server('irc.a.example', true));
+    await channel(ids[2]!, '#b', { wanted: true, joined: false });
+    await channel(ids[2]!, '#a', { wanted: true, joined: false });
+    await channel(ids[2]!, '#gone', { wanted: false, joined: false });
+    const bodies = new Map<number, { host: string; channels: string[] }>();
+    mswServer.use(
+      http.put(CONNECTIONS, async ({ params, request }) => {
+        bodies.set(Number(params.serverId), (await request.json()) as { host: string; channels: string[] });
+        return HttpResponse.json({ serverId: Number(params.serverId), outcome: 'started' }, { status: 202 });
+      }),
+    );
+    const statements: string[] = [];
+    const knex = orm.em.getKnex();
+    const record = (query: { sql: string }) => statements.push(query.sql);
+    const wanted = new WantedConnections({
+      orm,
+      ircService: new InternalApiClient({ baseUrl: IRC_SERVICE_URL, token: TOKEN, timeoutMs: 2_000 }),
+      staggerMs: 0,
+      handoffsPerHost: 2,
+    });
+
+    knex.on('query', record);
+    try {
+      await wanted.reconcile([]);
+      await wanted.settled();
+    } finally {
+      knex.off('query', record);
+    }
+
+    expect([...bodies.keys()].sort()).toEqual([...ids].sort());
+    expect(bodies.get(ids[2]!)).toMatchObject({ host: 'irc.a.example', channels: ['#a', '#b'] });
+    expect(bodies.get(ids[0]!)?.channels).toEqual([]);
+    // the plan, then one read for the whole batch (2 lanes × 4): nothing per server before its PUT
+    expect(statements.filter((sql) => sql.includes('from servers s where id = any'))).toHaveLength(1);
+    expect(statements).toHaveLength(2);
+  });
+
+  it('an operator disconnect that comes in after the batch was read still wins: it runs after that restore', async () => {
+    const first = await server('irc.a.example', true);
+    const second = await server('irc.a.example', true);
+    let release: (() => void) | undefined;
+    mswServer.use(
+      http.put(CONNECTIONS, async ({ params }) => {
+        requests.push(`PUT ${params.serverId}`);
+        if (Number(params.serverId) === first) await new Promise<void>((resolve) => (release = resolve));
+        return HttpResponse.json({}, { status: 202 });
+      }),
+    );
+    const wanted = new WantedConnections({
+      orm,
+      ircService: new InternalApiClient({ baseUrl: IRC_SERVICE_URL, token: TOKEN, timeoutMs: 2_000 }),
+      staggerMs: 0,
+      handoffsPerHost: 1,
+    });
+
+    await wanted.reconcile([]);
+    // the batch (both servers) is read; the first one's PUT is on its way, the second waits for its turn
+    await expect.poll(() => release).toBeTypeOf('function');
+    await db.query('update servers set autoconnect = false where id = $1', [second]);
+    void wanted.converge(second, { server: 'sync' });
+    release?.();
+    await wanted.settled();
+
+    const last = requests.filter((request) => request.endsWith(` ${second}`)).at(-1);
+    expect(last).toBe(`DELETE ${second}`);
+  });
+
   it('lets an operator disconnect that comes in meanwhile win', async () => {
     const first = await server('irc.a.example', true);
     const second = await server('irc.a.example', true);

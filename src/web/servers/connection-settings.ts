@@ -17,6 +17,12 @@ export type SettingsRow = Pick<
   saslPassword: string | null;
 };
 
+/** The columns of a `SettingsRow`. */
+const SETTINGS_COLUMNS = `host, port, tls, nickname, username, realname, password, tls_verify as "tlsVerify",
+  tls_fingerprint as "tlsFingerprint", client_certificate as "clientCertificate", client_key as "clientKey",
+  sasl_mechanism as "saslMechanism", sasl_account as "saslAccount", sasl_password as "saslPassword",
+  sasl_required as "saslRequired"`;
+
 export interface SettingsOptions {
   /** Only when the operator wants the server connected (`autoconnect`). */
   onlyWanted?: boolean;
@@ -33,10 +39,7 @@ export async function connectionSettings(
 ): Promise<ConnectionRequest | undefined> {
   const [server] = await runSql<SettingsRow>(
     em,
-    `select host, port, tls, nickname, username, realname, password, tls_verify as "tlsVerify",
-            tls_fingerprint as "tlsFingerprint", client_certificate as "clientCertificate", client_key as "clientKey",
-            sasl_mechanism as "saslMechanism", sasl_account as "saslAccount", sasl_password as "saslPassword",
-            sasl_required as "saslRequired"
+    `select ${SETTINGS_COLUMNS}
      from servers
      where id = ?${onlyWanted ? ' and autoconnect' : ''}`,
     [serverId],
@@ -82,4 +85,54 @@ function saslSettings(server: SettingsRow): Pick<ConnectionRequest, 'sasl'> {
     return { sasl: { mechanism: 'PLAIN', account: server.saslAccount, password: server.saslPassword } };
   }
   return {};
+}
+
+/** A server's wish as a pass reads it: wanted or not, where it is placed, and what its connect would ask. */
+export interface ServerWish {
+  autoconnect: boolean;
+  ircNode: string | null;
+  /** `connected_at` is set: it may be live where it is placed. */
+  connected: boolean;
+  /** `pending_since` is set: a wish not passed on yet is recorded. */
+  pending: boolean;
+  /** Its settings and wanted channels; only for a wanted (autoconnect) server. */
+  request: ConnectionRequest | undefined;
+}
+
+/**
+ * The wishes of servers (absent: deleted), each with its settings and wanted channels when it is wanted, in one
+ * select whatever the count: a failover hands a node's servers over in batches. Plain select, no lock.
+ */
+export async function serverWishes(em: EntityManager, serverIds: readonly number[]): Promise<Map<number, ServerWish>> {
+  const rows = await runSql<
+    SettingsRow & {
+      id: number;
+      autoconnect: boolean;
+      ircNode: string | null;
+      connected: boolean;
+      pending: boolean;
+      channels: string[];
+    }
+  >(
+    em,
+    `select id, autoconnect, irc_node as "ircNode", connected_at is not null as connected,
+            pending_since is not null as pending, ${SETTINGS_COLUMNS},
+            case when autoconnect then coalesce(
+              (select json_agg(c.name order by c.name) from channels c where c.server_id = s.id and c.wanted), '[]'
+            ) end as channels
+     from servers s where id = any(?::int[])`,
+    [[...serverIds]],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        autoconnect: row.autoconnect,
+        ircNode: row.ircNode,
+        connected: row.connected,
+        pending: row.pending,
+        request: row.autoconnect ? connectionRequest(row, row.channels) : undefined,
+      },
+    ]),
+  );
 }

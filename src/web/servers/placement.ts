@@ -21,6 +21,13 @@ export interface PlacedServer {
   connected: boolean;
 }
 
+export interface Placement<Client> {
+  /** Where its connection goes; none when every node is down or draining. */
+  node: IrcNode<Client> | undefined;
+  /** Set when the row moved to `node`: the server's `connected_at` then. */
+  moved: { connectedAt: string | null } | undefined;
+}
+
 /**
  * Decides a wanted server's node and writes it when it changes (only while the server is still wanted, and never
  * onto a node the database says is draining). Answers the node, and the server's `connected_at` when the row
@@ -32,23 +39,53 @@ export interface PlacedServer {
 export async function placeServer<Client>(
   em: EntityManager,
   cluster: IrcCluster<Client>,
-  { serverId, current, connected }: PlacedServer,
+  server: PlacedServer,
+  options: { fresh?: boolean } = {},
+): Promise<Placement<Client>> {
+  const placements = await placeServers(em, cluster, [server], options);
+  return placements.get(server.serverId)!;
+}
+
+/**
+ * `placeServer` for many servers at once, by the same rules: the moves are written in one statement (a failover
+ * hands a host's servers over in batches), the ones refused (no longer wanted, or onto a node that began draining)
+ * chosen again once after the draining nodes are read anew.
+ */
+export async function placeServers<Client>(
+  em: EntityManager,
+  cluster: IrcCluster<Client>,
+  servers: readonly PlacedServer[],
   { fresh = true }: { fresh?: boolean } = {},
-): Promise<{ node: IrcNode<Client> | undefined; moved: { connectedAt: string | null } | undefined }> {
+): Promise<Map<number, Placement<Client>>> {
   if (fresh) cluster.markDraining(await drainingNodes(em));
-  for (let attempt = 0; ; attempt += 1) {
-    const node = cluster.placementFor(serverId, current, { keepDraining: connected });
-    if (!node || node.name === null || node.name === current) return { node, moved: undefined };
-    const [row] = await runSql<{ connected_at: string | null }>(
+  const placements = new Map<number, Placement<Client>>();
+  let undecided = servers;
+  for (let attempt = 0; undecided.length > 0; attempt += 1) {
+    const moves: Array<{ serverId: number; node: IrcNode<Client> & { name: string } }> = [];
+    for (const { serverId, current, connected } of undecided) {
+      const node = cluster.placementFor(serverId, current, { keepDraining: connected });
+      if (!node || node.name === null || node.name === current) placements.set(serverId, { node, moved: undefined });
+      else moves.push({ serverId, node: node as IrcNode<Client> & { name: string } });
+    }
+    if (moves.length === 0) break;
+    const rows = await runSql<{ id: number; connected_at: string | null }>(
       em,
-      `update servers set irc_node = ? where id = ? and autoconnect
-         and not exists (select 1 from irc_nodes where name = ? and draining_since is not null)
-       returning connected_at`,
-      [node.name, serverId, node.name],
+      `update servers s set irc_node = m.node from unnest(?::int[], ?::text[]) as m(id, node)
+       where s.id = m.id and s.autoconnect
+         and not exists (select 1 from irc_nodes n where n.name = m.node and n.draining_since is not null)
+       returning s.id, s.connected_at`,
+      [moves.map((move) => move.serverId), moves.map((move) => move.node.name)],
     );
-    if (row) return { node, moved: { connectedAt: row.connected_at } };
-    // not wanted any more (nothing is asked of the node then), or the node began draining: read again, once
-    if (attempt > 0) return { node, moved: undefined };
-    cluster.markDraining(await drainingNodes(em));
+    const written = new Map(rows.map((row) => [row.id, row.connected_at]));
+    for (const { serverId, node } of moves) {
+      // not wanted any more (nothing is asked of the node then), or the node began draining: read again, once
+      if (written.has(serverId)) placements.set(serverId, { node, moved: { connectedAt: written.get(serverId)! } });
+      else if (attempt > 0) placements.set(serverId, { node, moved: undefined });
+    }
+    if (attempt > 0) break;
+    const refused = new Set(moves.filter((move) => !written.has(move.serverId)).map((move) => move.serverId));
+    undecided = undecided.filter((server) => refused.has(server.serverId));
+    if (undecided.length > 0) cluster.markDraining(await drainingNodes(em));
   }
+  return placements;
 }

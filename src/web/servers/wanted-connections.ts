@@ -7,10 +7,10 @@ import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
-import { connectionSettings } from './connection-settings.ts';
+import { type ServerWish, serverWishes } from './connection-settings.ts';
 import { disconnectServers } from './disconnect-transition.ts';
 import { type NodeScope, reconciledByNode } from './node-scope.ts';
-import { placeServer } from './placement.ts';
+import { type Placement, placeServer, placeServers } from './placement.ts';
 import { pendingView } from './server-views.ts';
 
 export interface WantedConnectionsOptions {
@@ -217,30 +217,106 @@ export class WantedConnections {
    * hand-overs, one at a time (1,000 servers at 100 ms take 100 s).
    */
   private async restoreHost(ids: number[]): Promise<void> {
-    const restore = async (id: number) => {
-      try {
-        await this.converge(id, { server: 'restore' });
-      } finally {
-        this.restoringIds.delete(id);
-      }
-    };
     const { staggerMs } = this.options;
     if (staggerMs > 0) {
       for (const [index, id] of ids.entries()) {
         if (index > 0) await this.wait(staggerMs);
-        await restore(id);
+        try {
+          await this.converge(id, { server: 'restore' });
+        } finally {
+          this.restoringIds.delete(id);
+        }
       }
       return;
     }
+    // the hand-overs' reads and placements are made a batch at a time, a batch ahead of the lanes
+    const lanes = Math.min(this.options.handoffsPerHost ?? DEFAULT_HANDOFFS_PER_HOST, ids.length);
+    const ready: Array<{ id: number; run: () => Promise<void> }> = [];
     let next = 0;
+    let loading: Promise<void> | undefined;
+    const load = (): Promise<void> => {
+      loading ??= (async () => {
+        const batch = ids.slice(next, next + lanes * RESTORE_BATCHES_PER_LANE);
+        next += batch.length;
+        ready.push(...(await this.prepareRestores(batch)));
+      })().finally(() => {
+        loading = undefined;
+      });
+      return loading;
+    };
     const handOver = async () => {
-      while (next < ids.length) {
-        next += 1;
-        await restore(ids[next - 1]!);
+      for (;;) {
+        const restore = ready.shift();
+        if (!restore) {
+          if (next >= ids.length && !loading) return;
+          await load();
+          continue;
+        }
+        if (ready.length < lanes && next < ids.length) void load();
+        try {
+          await restore.run();
+        } finally {
+          this.restoringIds.delete(restore.id);
+        }
       }
     };
-    const lanes = Math.min(this.options.handoffsPerHost ?? DEFAULT_HANDOFFS_PER_HOST, ids.length);
     await Promise.all(Array.from({ length: lanes }, handOver));
+  }
+
+  /**
+   * Readies a batch of one host's restores: the wishes, settings and channels in one select, then the wanted ones
+   * placed in one statement, outside any transaction and before any node is asked. Each server is claimed for
+   * its queue meanwhile (work that comes in runs after its restore, so an overtaken wish still converges to the
+   * last one); one that already has work queued or running keeps its own path, reading its wish in its turn.
+   * Never rejects: when the batch's statements fail, each pass reads for itself.
+   */
+  private async prepareRestores(ids: number[]): Promise<Array<{ id: number; run: () => Promise<void> }>> {
+    const restore: QueuedWork = { server: 'restore', channels: new Set() };
+    const own = ids.filter((id) => this.queued.has(id) || this.running.has(id));
+    const claimed = ids.filter((id) => !this.queued.has(id) && !this.running.has(id));
+    const starts = new Map<number, (batch: PrefetchedWish | undefined) => void>();
+    for (const id of claimed) {
+      const started = new Promise<PrefetchedWish | undefined>((resolve) => starts.set(id, resolve));
+      this.running.set(
+        id,
+        (async () => {
+          await this.pass(id, restore, await started);
+          await this.drain(id);
+        })(),
+      );
+    }
+    let prefetched = new Map<number, PrefetchedWish>();
+    try {
+      prefetched = await this.readAndPlace(claimed);
+    } catch (error) {
+      this.report(error, claimed[0]!, 'could not read or place a batch of restores; each reads its own');
+    }
+    return [
+      ...own.map((id) => ({ id, run: () => this.converge(id, { server: 'restore' }) })),
+      ...claimed.map((id) => ({
+        id,
+        run: () => {
+          const running = this.running.get(id)!;
+          starts.get(id)!(prefetched.get(id) ?? { wish: undefined, placement: undefined });
+          return running;
+        },
+      })),
+    ];
+  }
+
+  /** The wishes of servers, and the wanted ones placed (`placeServers`, the cluster's last draining reading). */
+  private async readAndPlace(ids: number[]): Promise<Map<number, PrefetchedWish>> {
+    if (ids.length === 0) return new Map();
+    const em = this.options.orm.em.fork();
+    const wishes = await serverWishes(em, ids);
+    const wanted = [...wishes].filter(([, wish]) => wish.autoconnect);
+    const placements = await placeServers(
+      em,
+      this.cluster,
+      wanted.map(([serverId, wish]) => ({ serverId, current: wish.ircNode, connected: wish.connected })),
+      { fresh: false },
+    );
+    return new Map(ids.map((id) => [id, { wish: wishes.get(id), placement: placements.get(id) }]));
   }
 
   /** Runs the server's queued work until none is left; the queue is emptied and `running` cleared in one step. */
@@ -256,31 +332,29 @@ export class WantedConnections {
     }
   }
 
-  /** One round of calls for one server, each after a fresh read of the wish; outside any transaction. */
-  private async pass(serverId: number, work: QueuedWork): Promise<void> {
+  /**
+   * One round of calls for one server, after a fresh read of the wish (or the one its batch just read: a
+   * failover's hand-over); outside any transaction.
+   */
+  private async pass(serverId: number, work: QueuedWork, batch?: PrefetchedWish): Promise<void> {
     const em = this.options.orm.em.fork();
     try {
-      const [server] = await runSql<{ autoconnect: boolean; irc_node: string | null; connected: boolean }>(
-        em,
-        'select autoconnect, irc_node, connected_at is not null as connected from servers where id = ?',
-        [serverId],
-      );
+      const server = batch?.wish ?? (await serverWishes(em, [serverId])).get(serverId);
       if (work.server) {
         if (!server) {
           // deleted: its connection, if any, goes, wherever it is
           await this.disconnectEverywhere(serverId, null);
           return;
         }
-        if (server.autoconnect && work.server !== 'close') {
+        if (server.autoconnect && server.request && work.server !== 'close') {
           // read fresh right before the call: still wanted, with the current settings and channels
-          const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-          if (settings) {
-            const node = await this.place(serverId, server.irc_node, server.connected);
-            this.connectRequestedAt.set(serverId, Date.now());
-            await node.client.connect(serverId, settings);
-          } else this.requeue(serverId, { server: work.server });
+          const node = batch?.placement
+            ? this.placed(serverId, server.ircNode, batch.placement)
+            : await this.place(serverId, server.ircNode, server.connected);
+          this.connectRequestedAt.set(serverId, Date.now());
+          await node.client.connect(serverId, server.request);
         } else if (!server.autoconnect && work.server !== 'restore') {
-          await this.disconnectEverywhere(serverId, server.irc_node);
+          await this.disconnectEverywhere(serverId, server.ircNode);
           // not wanted any more: placed nowhere
           await runSql(em, 'update servers set irc_node = null where id = ? and not autoconnect', [serverId]);
           // the IRC service has let the connection go: show it at once (its `disconnected` event changes nothing more)
@@ -295,7 +369,8 @@ export class WantedConnections {
       }
       if (!server) return;
       for (const name of work.channels) await this.passChannel(serverId, name);
-      await this.clearPending(serverId);
+      // only the server's own queue records it pending, so the read at the start tells whether any is to clear
+      if (server.pending) await this.clearPending(serverId);
     } catch (error) {
       if (error instanceof InternalApiError) {
         // the wish stays; the next check (or the event stream reopening) converges it
@@ -350,12 +425,21 @@ export class WantedConnections {
    * The draining nodes are as last read (each check of the reconciler reads them; the write refuses a newer one).
    */
   private async place(serverId: number, current: string | null, connected: boolean): Promise<IrcNode<ConvergeClient>> {
-    const { node, moved } = await placeServer(
+    const placement = await placeServer(
       this.options.orm.em.fork(),
       this.cluster,
       { serverId, current, connected },
       { fresh: false },
     );
+    return this.placed(serverId, current, placement);
+  }
+
+  /** The node of a placement made (`place`, or a batch's `placeServers`); its move told and its old node fenced. */
+  private placed(
+    serverId: number,
+    current: string | null,
+    { node, moved }: Placement<ConvergeClient>,
+  ): IrcNode<ConvergeClient> {
     if (!node) throw new NoNodeAvailable('no IRC service node is available');
     if (moved && node.name !== null) {
       // the dashboard shows where it went
@@ -387,12 +471,6 @@ export class WantedConnections {
     join: () => Promise.reject(new BadServiceAnswer('the server is placed on no IRC service node', 404)),
     part: () => Promise.reject(new BadServiceAnswer('the server is placed on no IRC service node', 404)),
   };
-
-  private requeue(serverId: number, work: ConvergeWork): void {
-    const queued = this.queued.get(serverId) ?? { server: undefined, channels: new Set<string>() };
-    queued.server = mergeServerWork(queued.server, work.server);
-    this.queued.set(serverId, queued);
-  }
 
   private async recordPending(serverId: number, reason: string): Promise<void> {
     const rows = await runSql<PendingRow>(
@@ -553,6 +631,16 @@ function ascending(a: number, b: number): number {
  * (8 in flight each) fed, few enough not to queue on the database pool.
  */
 const DEFAULT_HANDOFFS_PER_HOST = 16;
+
+/** A server's wish and placement as its hand-over batch read and wrote them, right before its connect. */
+interface PrefetchedWish {
+  wish: ServerWish | undefined;
+  /** None for a server not wanted (nothing placed), or when the batch could not be read. */
+  placement: Placement<ConvergeClient> | undefined;
+}
+
+/** Hand-overs read and placed together: this many per lane (`handoffsPerHost`), a batch ahead of the lanes. */
+const RESTORE_BATCHES_PER_LANE = 4;
 
 interface PendingRow {
   id: number;
