@@ -245,4 +245,23 @@ describe('drain of an IRC service node', () => {
     expect(requests).toContain(`a DELETE ${serverId}`);
     expect(requests).toContain(`${target} PUT ${serverId}`);
   });
+
+  it('re-places a server the IRC service gave up on (banned) without connecting it: only Connect retries it', async () => {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query(
+      `update servers set irc_node = 'a', autoconnect = true, failed_at = now(), failure_reason = 'banned' where id = $1`,
+      [serverId],
+    );
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, wanted, drain } = assemble();
+    await drain.drain('a');
+
+    await job.perform();
+    await drain.settled();
+    await wanted.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    // its old attempt goes; no new attempt against the network that banned it
+    expect(requests).toEqual([`a DELETE ${serverId}`]);
+  });
 });

@@ -50,8 +50,13 @@ interface Move {
   to: IrcNode<DrainClient>;
 }
 
-/** What a claim found: a server to move, or one placed elsewhere at once (connected there when wanted). */
-type Claim = { kind: 'move'; move: Move; connectedAt: string | null } | { kind: 'placed'; restore?: Move };
+/**
+ * What a claim found: a server to move, or one placed elsewhere at once (`elsewhere`: its old attempt is closed,
+ * and it is connected on its new node unless the IRC service gave it up, which only the operator's Connect retries).
+ */
+type Claim =
+  | { kind: 'move'; move: Move; connectedAt: string | null }
+  | { kind: 'placed'; elsewhere?: Move & { connect: boolean } };
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
@@ -84,7 +89,8 @@ const DEFAULT_RETRY_AFTER_MS = 5 * 60_000;
  * 4. the old node is asked to disconnect (QUIT); its events are ignored from now on. The new connection takes
  *    the wanted nickname back when the old one leaves, and tells its channels' users again (resync).
  *
- * A server that is not live on the drained node is simply placed elsewhere and connected there. A move that
+ * A server that is not live on the drained node is simply placed elsewhere and connected there (not connected when
+ * the IRC service gave it up: only the operator's Connect retries a failed server). A move that
  * does not complete within `moveTimeoutMs` is given up: the server stays on the old node, the reason is logged
  * and shown (`drainProblem`), the new connection is closed, and the others go first. No transaction, lock or pool connection is held while a node is asked.
  */
@@ -239,7 +245,7 @@ export class NodeDrain {
       const next = await this.claim();
       if (!next) break;
       if (next.kind === 'placed') {
-        if (next.restore) this.track(this.restoreElsewhere(next.restore));
+        if (next.elsewhere) this.track(this.placeElsewhere(next.elsewhere));
         continue;
       }
       // the dashboard shows where it is going
@@ -268,9 +274,16 @@ export class NodeDrain {
       );
       const [busy] = await runSql(tx, 'select id from servers where moving_to is not null limit 1');
       if (busy) return undefined;
-      const [server] = await runSql<{ id: number; irc_node: string; autoconnect: boolean; connected: boolean }>(
+      const [server] = await runSql<{
+        id: number;
+        irc_node: string;
+        autoconnect: boolean;
+        connected: boolean;
+        failed: boolean;
+      }>(
         tx,
-        `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected
+        `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected,
+                s.failed_at is not null as failed
          from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
          where s.id <> all(?::int[]) order by s.id limit 1`,
         [this.waiting()],
@@ -284,10 +297,11 @@ export class NodeDrain {
       const from = cluster.nodeNamed(server.irc_node);
       const to = cluster.placementFor(server.id, null);
       if (!from || !to || to.name === null) return undefined;
-      if (!server.connected) {
-        // nothing live to keep: placed on its new node at once, and connected there after the commit
+      if (!server.connected || server.failed) {
+        // nothing live to keep: placed on its new node at once, and connected there after the commit, unless the
+        // IRC service gave it up (banned, password refused): one more attempt is the operator's Connect to make
         await runSql(tx, 'update servers set irc_node = ? where id = ?', [to.name, server.id]);
-        return { kind: 'placed', restore: { serverId: server.id, from, to } };
+        return { kind: 'placed', elsewhere: { serverId: server.id, from, to, connect: !server.failed } };
       }
       const [claimed] = await runSql<{ connected_at: string | null }>(
         tx,
@@ -308,9 +322,15 @@ export class NodeDrain {
     return [...this.gaveUp.keys()];
   }
 
-  /** A server that was not live on the drained node: its old connection (reconnecting, failed) goes, a new one starts. */
-  private async restoreElsewhere({ serverId, from, to }: Move): Promise<void> {
-    this.options.logger?.info({ serverId, from: from.name, to: to.name }, 'drain: placed a server that was not live');
+  /**
+   * A server that was not live on the drained node: its old connection (reconnecting, failed) goes, and a new one
+   * starts on its new node unless the IRC service gave it up (`connect` false).
+   */
+  private async placeElsewhere({ serverId, from, to, connect }: Move & { connect: boolean }): Promise<void> {
+    this.options.logger?.info(
+      { serverId, from: from.name, to: to.name, connect },
+      'drain: placed a server that was not live',
+    );
     try {
       await tolerateNoConnection(from.client.disconnect(serverId));
     } catch (error) {
@@ -319,7 +339,7 @@ export class NodeDrain {
         'drain: could not close an old connection',
       );
     }
-    await this.options.wanted?.converge(serverId, { server: 'restore' });
+    if (connect) await this.options.wanted?.converge(serverId, { server: 'restore' });
   }
 
   /** One make-before-break move; true when the server switched to its new node. */
