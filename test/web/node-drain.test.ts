@@ -246,6 +246,33 @@ describe('drain of an IRC service node', () => {
     expect(requests).toContain(`${target} PUT ${serverId}`);
   });
 
+  it('goes on with the other servers when one is placed on a drained node no longer configured, and says why', async () => {
+    // drained, then removed from IRC_SERVICE_URLS: its server (the lowest id; given up, so no check restores it)
+    // cannot be moved from it
+    const stranded = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'gone', autoconnect = true, failed_at = now() where id = $1`, [
+      stranded,
+    ]);
+    await db.query(`insert into irc_nodes (name, draining_since) values ('gone', now())`);
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, drain } = assemble();
+    await drain.drain('a');
+
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    expect(await row(stranded)).toEqual({ irc_node: 'gone', moving_to: null });
+    const [gone] = await db.query<{ drain_problem: string }>(`select drain_problem from irc_nodes where name = 'gone'`);
+    expect(gone?.drain_problem).toBe(
+      `server ${stranded} stays on gone: the node is no longer configured (IRC_SERVICE_URLS)`,
+    );
+  });
+
   it('re-places a server the IRC service gave up on (banned) without connecting it: only Connect retries it', async () => {
     const serverId = await insertServer(db, { connectedAt: null });
     await db.query(

@@ -56,7 +56,8 @@ interface Move {
  */
 type Claim =
   | { kind: 'move'; move: Move; connectedAt: string | null }
-  | { kind: 'placed'; elsewhere?: Move & { connect: boolean } };
+  | { kind: 'placed'; elsewhere?: Move & { connect: boolean } }
+  | { kind: 'stuck'; serverId: number; node: string; reason: string };
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
@@ -244,6 +245,16 @@ export class NodeDrain {
     for (; !this.stopped; moved += 1) {
       const next = await this.claim();
       if (!next) break;
+      if (next.kind === 'stuck') {
+        // skipped for a while, so that it does not block the servers after it
+        this.gaveUp.set(next.serverId, Date.now() + this.retryAfter);
+        this.options.logger?.warn(
+          { serverId: next.serverId, node: next.node, reason: next.reason },
+          'drain: server skipped',
+        );
+        await this.recordProblem(next.node, `server ${next.serverId} stays on ${next.node}: ${next.reason}`);
+        continue;
+      }
       if (next.kind === 'placed') {
         if (next.elsewhere) this.track(this.placeElsewhere(next.elsewhere));
         continue;
@@ -295,8 +306,12 @@ export class NodeDrain {
         return { kind: 'placed' };
       }
       const from = cluster.nodeNamed(server.irc_node);
+      if (!from) {
+        const reason = 'the node is no longer configured (IRC_SERVICE_URLS)';
+        return { kind: 'stuck', serverId: server.id, node: server.irc_node, reason };
+      }
       const to = cluster.placementFor(server.id, null);
-      if (!from || !to || to.name === null) return undefined;
+      if (!to || to.name === null) return undefined;
       if (!server.connected || server.failed) {
         // nothing live to keep: placed on its new node at once, and connected there after the commit, unless the
         // IRC service gave it up (banned, password refused): one more attempt is the operator's Connect to make
@@ -394,7 +409,7 @@ export class NodeDrain {
     // its users as the new connection sees them (its own events were ignored until the switch)
     await to.client.resync([serverId]).catch(() => []);
     logger?.info({ serverId, from: from.name, to: to.name }, 'drain: server moved');
-    await this.recordProblem(from, null);
+    await this.recordProblem(from.name, null);
     return true;
   }
 
@@ -439,7 +454,7 @@ export class NodeDrain {
       [serverId, to.name],
     );
     if (row) this.publishMoving(serverId, row.connected_at, null);
-    await this.recordProblem(from, `server ${serverId} stays on ${from.name}: ${reason}`);
+    await this.recordProblem(from.name, `server ${serverId} stays on ${from.name}: ${reason}`);
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
         logger?.warn(
@@ -462,11 +477,11 @@ export class NodeDrain {
   }
 
   /** Shows why the drain's last move from `node` was given up (null: it went well), on every instance. */
-  private async recordProblem(node: IrcNode<DrainClient>, problem: string | null): Promise<void> {
+  private async recordProblem(node: string | null, problem: string | null): Promise<void> {
     await runSql(
       this.options.orm.em.fork(),
       'update irc_nodes set drain_problem = ? where name = ? and drain_problem is distinct from ?',
-      [problem, node.name, problem],
+      [problem, node, problem],
     );
     await this.refresh();
   }
