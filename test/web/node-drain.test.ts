@@ -118,6 +118,26 @@ describe('drain of an IRC service node', () => {
     expect(events.events.filter((event) => event.type === 'channel')).toEqual([]);
   });
 
+  it('gives a move up when the new connection drops after it joined but before the switch', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const before = await serverPicture(db, serverId);
+    const { job, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    // the network drops it right away, before the switch could commit
+    drain.observe(target, { type: 'disconnected', payload: { serverId, reason: 'ping timeout' } });
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+    expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
+    expect(await serverPicture(db, serverId)).toEqual(before);
+  });
+
   it('gives a move up when the new node does not register in time: the server stays, the new connection goes', async () => {
     const serverId = await liveOnA();
     const target = placeOnNode(serverId, ['b', 'c']) as NodeName;

@@ -62,13 +62,18 @@ type Claim =
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
 
-/** The new connection of a move, as its node's events tell it. */
+/**
+ * The new connection of a move, as its node's events tell it; watched until the switch is decided, so that a
+ * connection that drops once ready (its `disconnected` is ignored: the server is still placed on the old node)
+ * is not switched to.
+ */
 interface MoveWatch {
   node: string;
   serverId: number;
   registered: boolean;
   /** Channels it must join before it takes over (joined on the old node now). */
   channels: Set<string>;
+  /** Settles the wait for it (once; later calls change nothing). */
   settle(error?: Error): void;
 }
 
@@ -209,6 +214,7 @@ export class NodeDrain {
           watch.channels.delete(normalizeChannelName(event.payload.channel));
           break;
         case 'failed':
+          watch.registered = false;
           watch.settle(new Error(`the new node gave the connection up: ${event.payload.reason}`));
           continue;
       }
@@ -375,16 +381,20 @@ export class NodeDrain {
       serverId,
       joined.map((row) => row.name),
     );
+    let switched: { connectedAt: string | null } | 'dropped' | undefined;
     try {
       await to.client.connect(serverId, settings);
       // a connection the target already held (an earlier move given up) tells its state again
       await to.client.resync([serverId]).catch(() => []);
       await ready.promise;
+      switched = await this.switchPlacement({ serverId, from, to }, () => ready.registered());
     } catch (error) {
-      ready.cancel();
       return this.giveUp({ serverId, from, to }, describe(error));
+    } finally {
+      ready.close();
     }
-    const switched = await this.switchPlacement({ serverId, from, to });
+    if (switched === 'dropped')
+      return this.giveUp({ serverId, from, to }, 'the new connection dropped before the switch');
     if (!switched)
       return this.giveUp(
         { serverId, from, to },
@@ -417,7 +427,10 @@ export class NodeDrain {
    * The switch to the new node, in a transaction that holds the reconciler lock (tried again while a check holds
    * it): a check that asked the new node before it registered cannot decide after the switch.
    */
-  private async switchPlacement({ serverId, from, to }: Move): Promise<{ connectedAt: string | null } | undefined> {
+  private async switchPlacement(
+    { serverId, from, to }: Move,
+    registered: () => boolean,
+  ): Promise<{ connectedAt: string | null } | 'dropped' | undefined> {
     const deadline = Date.now() + this.moveTimeoutMs;
     for (;;) {
       const outcome = await this.options.orm.em.fork().transactional(async (tx) => {
@@ -426,6 +439,8 @@ export class NodeDrain {
           `select pg_try_advisory_xact_lock(${RECONCILER_LOCK_SQL_KEY}) as acquired`,
         );
         if (!lock?.acquired) return 'busy' as const;
+        // its `disconnected` came while the switch waited (then its node's events about it are ignored)
+        if (!registered()) return 'dropped' as const;
         const [row] = await runSql<{ connected_at: string | null }>(
           tx,
           `update servers set irc_node = moving_to, moving_to = null, moving_since = null
@@ -486,9 +501,13 @@ export class NodeDrain {
     await this.refresh();
   }
 
-  /** Resolves when the node's events show the server registered and in every one of `channels`. */
+  /**
+   * Resolves when the node's events show the server registered and in every one of `channels`; `registered()`
+   * follows the connection after that, until `close()`.
+   */
   private watch(node: string, serverId: number, channels: readonly string[]) {
     let settle!: (error?: Error) => void;
+    let settled = false;
     const promise = new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve());
     });
@@ -502,15 +521,23 @@ export class NodeDrain {
       registered: false,
       channels: new Set(channels.map(normalizeChannelName)),
       settle: (error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        this.watches.delete(watch);
         settle(error);
       },
     };
     this.watches.add(watch);
     // a rejection nobody awaits yet (the connect request still running) is not unhandled
     promise.catch(() => undefined);
-    return { promise, cancel: () => watch.settle() };
+    return {
+      promise,
+      registered: () => watch.registered,
+      close: () => {
+        watch.settle();
+        this.watches.delete(watch);
+      },
+    };
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
