@@ -26,16 +26,20 @@ describe('drain of an IRC service node', () => {
   let requests: string[];
   /** Each node's status answer. */
   let live: Record<NodeName, number[]>;
+  /** The realname of each PUT, in `requests` order (undefined for other requests). */
+  let realnames: (string | undefined)[];
 
   beforeEach(async () => {
     ({ db, orm, close: closeDatabase } = await createTestOrm());
     requests = [];
+    realnames = [];
     live = { a: [], b: [], c: [] };
     for (const [name, url] of Object.entries(NODES) as [NodeName, string][]) {
       mswServer.use(
         http.get(`${url}/internal/irc/status`, () => HttpResponse.json({ node: name, connections: live[name] })),
-        http.put(`${url}/internal/irc/connections/:id`, ({ params }) => {
+        http.put(`${url}/internal/irc/connections/:id`, async ({ params, request }) => {
           requests.push(`${name} PUT ${params.id}`);
+          realnames[requests.length - 1] = ((await request.json()) as { realname?: string }).realname;
           return HttpResponse.json({}, { status: 202 });
         }),
         http.delete(`${url}/internal/irc/connections/:id`, ({ params }) => {
@@ -136,6 +140,30 @@ describe('drain of an IRC service node', () => {
     expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
     expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
     expect(await serverPicture(db, serverId)).toEqual(before);
+  });
+
+  it('brings a settings edit made during the move to the new node once it switched', async () => {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, wanted, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+    // the operator's PATCH while the new connection registers: passed on to a, where the server is still placed
+    await db.query(`update servers set realname = 'Edited' where id = $1`, [serverId]);
+    await wanted.converge(serverId, { server: 'restore' });
+    expect(requests.at(-1)).toBe(`a PUT ${serverId}`);
+    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    await drain.settled();
+    await wanted.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    // the new node got the edit too, after the switch
+    const last = requests.lastIndexOf(`${target} PUT ${serverId}`);
+    expect(last).toBeGreaterThan(requests.indexOf(`a PUT ${serverId}`));
+    expect(realnames[last]).toBe('Edited');
   });
 
   it('gives a move up when the new node does not register in time: the server stays, the new connection goes', async () => {

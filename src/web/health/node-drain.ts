@@ -22,8 +22,11 @@ export type DrainClient = Pick<InternalApiClient, 'connect' | 'disconnect' | 're
 export interface NodeDrainOptions {
   orm: MikroORM;
   cluster: IrcCluster<DrainClient>;
-  /** Connects a server that was not live on the drained node where it is placed now. */
-  wanted?: Pick<WantedConnections, 'converge'>;
+  /**
+   * Connects a server that was not live on the drained node where it is placed now, and passes the settings on
+   * once more to a moved server's new node (an edit during the move went to the old one).
+   */
+  wanted: Pick<WantedConnections, 'converge'>;
   /** Where `server-status` (the new node) and `node-status` (draining) are told. */
   events?: WebEventPublisher;
   logger?: Logger;
@@ -360,7 +363,7 @@ export class NodeDrain {
         'drain: could not close an old connection',
       );
     }
-    if (connect) await this.options.wanted?.converge(serverId, { server: 'restore' });
+    if (connect) await this.options.wanted.converge(serverId, { server: 'restore' });
   }
 
   /** One make-before-break move; true when the server switched to its new node. */
@@ -415,6 +418,12 @@ export class NodeDrain {
         { serverId, node: from.name, err: describe(error) },
         'drain: the old node could not be asked to disconnect; the next check closes it',
       );
+    }
+    // an edit made during the move (settings, a channel joined or parted) was passed on to the old node, where
+    // the server was placed: the current settings once more, now to the new one (never rejects)
+    const current = await connectionSettings(this.options.orm.em.fork(), serverId, { onlyWanted: true });
+    if (current && JSON.stringify(current) !== JSON.stringify(settings)) {
+      await this.options.wanted.converge(serverId, { server: 'restore' });
     }
     // its users as the new connection sees them (its own events were ignored until the switch)
     await to.client.resync([serverId]).catch(() => []);
