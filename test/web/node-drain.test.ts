@@ -1,8 +1,10 @@
 import { HttpResponse, http } from 'msw';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { NodeDrain } from '../../src/web/health/node-drain.ts';
+import { RECONCILER_LOCK_SQL_KEY } from '../../src/web/health/reconciler-lock.ts';
 import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
 import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
@@ -164,6 +166,42 @@ describe('drain of an IRC service node', () => {
     const last = requests.lastIndexOf(`${target} PUT ${serverId}`);
     expect(last).toBeGreaterThan(requests.indexOf(`a PUT ${serverId}`));
     expect(realnames[last]).toBe('Edited');
+  });
+
+  it('gives a move up within its time though a check holds the reconciler lock at its switch', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // another instance's check holds the reconciler lock
+    const check = new pg.Client({ connectionString: db.url });
+    await check.connect();
+    await check.query(`select pg_advisory_lock(${RECONCILER_LOCK_SQL_KEY})`);
+    try {
+      const serverId = await liveOnA();
+      const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+      const { job, drain } = assemble(60_000);
+      await drain.drain('a');
+      await job.perform();
+      await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+
+      // ready late in its minute: the switch waits for the lock
+      vi.setSystemTime(Date.now() + 50_000);
+      drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+      drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+      // the minute is up: given up now, not a minute after it was ready
+      vi.setSystemTime(Date.now() + 15_000);
+      await vi.waitFor(() => expect(requests).toContain(`${target} DELETE ${serverId}`));
+      await drain.settled();
+
+      expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+      const [problem] = await db.query<{ drain_problem: string }>(
+        `select drain_problem from irc_nodes where name = 'a'`,
+      );
+      expect(problem?.drain_problem).toBe(
+        `server ${serverId} stays on a: a check held the reconciler lock until the move's time (60000 ms) was up`,
+      );
+    } finally {
+      vi.useRealTimers();
+      await check.end();
+    }
   });
 
   it('gives a move up when the new node does not register in time: the server stays, the new connection goes', async () => {

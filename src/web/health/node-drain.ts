@@ -31,8 +31,9 @@ export interface NodeDrainOptions {
   events?: WebEventPublisher;
   logger?: Logger;
   /**
-   * The longest wait for the new node to register the server and join its channels; then the move is given up
-   * (the server stays where it was) and tried again at a later check.
+   * The longest a move may take (the new node registering the server and joining its channels, then the switch
+   * waiting for the reconciler lock); then it is given up (the server stays where it was) and tried again at a
+   * later check.
    */
   moveTimeoutMs?: number;
   /** How long a server whose move was given up waits before it is tried again (the others go first). */
@@ -286,6 +287,7 @@ export class NodeDrain {
     let abandoned: { id: number; connected_at: string | null }[] = [];
     const claim = await this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
       await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
+      // a live move ends within moveTimeoutMs of its start: twice that leaves room for its requests and writes
       abandoned = await runSql(
         tx,
         `update servers set moving_to = null, moving_since = null
@@ -378,19 +380,22 @@ export class NodeDrain {
     );
     if (!settings) return this.giveUp({ serverId, from, to }, 'the server is no longer wanted connected');
     logger?.info({ serverId, from: from.name, to: to.name }, 'drain: moving a server (make-before-break)');
+    // the whole move, the switch's waits for the lock included, is bounded by moveTimeoutMs: a claim is taken as
+    // abandoned after twice that
+    const deadline = Date.now() + this.moveTimeoutMs;
     // watching before asking: the new connection may register before the request is answered
     const ready = this.watch(
       to.name!,
       serverId,
       joined.map((row) => row.name),
     );
-    let switched: { connectedAt: string | null } | 'dropped' | undefined;
+    let switched: Awaited<ReturnType<NodeDrain['switchPlacement']>>;
     try {
       await to.client.connect(serverId, settings);
       // a connection the target already held (an earlier move given up) tells its state again
       await to.client.resync([serverId]).catch(() => []);
       await ready.promise;
-      switched = await this.switchPlacement({ serverId, from, to }, () => ready.registered());
+      switched = await this.switchPlacement({ serverId, from, to }, deadline, () => ready.registered());
     } catch (error) {
       return this.giveUp({ serverId, from, to }, describe(error));
     } finally {
@@ -398,6 +403,10 @@ export class NodeDrain {
     }
     if (switched === 'dropped')
       return this.giveUp({ serverId, from, to }, 'the new connection dropped before the switch');
+    if (switched === 'late') {
+      const reason = `a check held the reconciler lock until the move's time (${this.moveTimeoutMs} ms) was up`;
+      return this.giveUp({ serverId, from, to }, reason);
+    }
     if (!switched)
       return this.giveUp(
         { serverId, from, to },
@@ -434,13 +443,14 @@ export class NodeDrain {
 
   /**
    * The switch to the new node, in a transaction that holds the reconciler lock (tried again while a check holds
-   * it): a check that asked the new node before it registered cannot decide after the switch.
+   * it, until the move's `deadline`): a check that asked the new node before it registered cannot decide after the
+   * switch. Undefined when the server changed meanwhile.
    */
   private async switchPlacement(
     { serverId, from, to }: Move,
+    deadline: number,
     registered: () => boolean,
-  ): Promise<{ connectedAt: string | null } | 'dropped' | undefined> {
-    const deadline = Date.now() + this.moveTimeoutMs;
+  ): Promise<{ connectedAt: string | null } | 'dropped' | 'late' | undefined> {
     for (;;) {
       const outcome = await this.options.orm.em.fork().transactional(async (tx) => {
         const [lock] = await runSql<{ acquired: boolean }>(
@@ -459,7 +469,7 @@ export class NodeDrain {
         return row ? { connectedAt: row.connected_at } : undefined;
       });
       if (outcome !== 'busy') return outcome;
-      if (Date.now() > deadline) return undefined;
+      if (Date.now() > deadline) return 'late';
       await new Promise((resolve) => setTimeout(resolve, this.lockRetryMs));
     }
   }
