@@ -74,6 +74,35 @@ describe('drain of an IRC service node', () => {
     return serverId;
   }
 
+  /** A wanted server placed on `a` and not live there (`set`: more columns), after the drain of `a` ran. */
+  async function drainNotLive(set: string) {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'a', autoconnect = true${set} where id = $1`, [serverId]);
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, wanted, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await drain.settled();
+    await wanted.settled();
+    return { serverId, target };
+  }
+
+  /** A server live on `a` whose move is under way: its target was asked to connect. */
+  async function moveUnderWay(moveTimeoutMs?: number) {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const assembled = assemble(moveTimeoutMs);
+    await assembled.drain.drain('a');
+    await assembled.job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+    /** The target's events: registered under a fallback, and in `#chan`. */
+    const ready = () => {
+      assembled.drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+      assembled.drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    };
+    return { ...assembled, serverId, target, ready };
+  }
+
   async function row(serverId: number) {
     const [found] = await db.query<{ irc_node: string | null; moving_to: string | null }>(
       'select irc_node, moving_to from servers where id = $1',
@@ -125,16 +154,10 @@ describe('drain of an IRC service node', () => {
   });
 
   it('gives a move up when the new connection drops after it joined but before the switch', async () => {
-    const serverId = await liveOnA();
-    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { drain, serverId, target, ready } = await moveUnderWay();
     const before = await serverPicture(db, serverId);
-    const { job, drain } = assemble();
-    await drain.drain('a');
-    await job.perform();
-    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
 
-    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
-    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    ready();
     // the network drops it right away, before the switch could commit
     drain.observe(target, { type: 'disconnected', payload: { serverId, reason: 'ping timeout' } });
     await drain.settled();
@@ -145,19 +168,13 @@ describe('drain of an IRC service node', () => {
   });
 
   it('brings a settings edit made during the move to the new node once it switched', async () => {
-    const serverId = await liveOnA();
-    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
-    const { job, wanted, drain } = assemble();
-    await drain.drain('a');
-    await job.perform();
-    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+    const { wanted, drain, serverId, target, ready } = await moveUnderWay();
 
     // the operator's PATCH while the new connection registers: passed on to a, where the server is still placed
     await db.query(`update servers set realname = 'Edited' where id = $1`, [serverId]);
     await wanted.converge(serverId, { server: 'restore' });
     expect(requests.at(-1)).toBe(`a PUT ${serverId}`);
-    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
-    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    ready();
     await drain.settled();
     await wanted.settled();
 
@@ -175,17 +192,11 @@ describe('drain of an IRC service node', () => {
     await check.connect();
     await check.query(`select pg_advisory_lock(${RECONCILER_LOCK_SQL_KEY})`);
     try {
-      const serverId = await liveOnA();
-      const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
-      const { job, drain } = assemble(60_000);
-      await drain.drain('a');
-      await job.perform();
-      await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+      const { drain, serverId, target, ready } = await moveUnderWay(60_000);
 
       // ready late in its minute: the switch waits for the lock
       vi.setSystemTime(Date.now() + 50_000);
-      drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
-      drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+      ready();
       // the minute is up: given up now, not a minute after it was ready
       vi.setSystemTime(Date.now() + 15_000);
       await vi.waitFor(() => expect(requests).toContain(`${target} DELETE ${serverId}`));
@@ -317,15 +328,8 @@ describe('drain of an IRC service node', () => {
   });
 
   it('places a wanted server of the drained node that is not live on another node and connects it there', async () => {
-    const serverId = await insertServer(db, { connectedAt: null });
-    await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);
-    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
-    const { job, wanted, drain } = assemble();
-    await drain.drain('a');
     // a still holds its connection attempt (reconnecting): listed nowhere
-    await job.perform();
-    await drain.settled();
-    await wanted.settled();
+    const { serverId, target } = await drainNotLive('');
 
     expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
     expect(requests).toContain(`a DELETE ${serverId}`);
@@ -340,15 +344,9 @@ describe('drain of an IRC service node', () => {
       stranded,
     ]);
     await db.query(`insert into irc_nodes (name, draining_since) values ('gone', now())`);
-    const serverId = await liveOnA();
-    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
-    const { job, drain } = assemble();
-    await drain.drain('a');
-
-    await job.perform();
-    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
-    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
-    drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    // the next server's move goes on
+    const { drain, serverId, target, ready } = await moveUnderWay();
+    ready();
     await drain.settled();
 
     expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
@@ -360,18 +358,7 @@ describe('drain of an IRC service node', () => {
   });
 
   it('re-places a server the IRC service gave up on (banned) without connecting it: only Connect retries it', async () => {
-    const serverId = await insertServer(db, { connectedAt: null });
-    await db.query(
-      `update servers set irc_node = 'a', autoconnect = true, failed_at = now(), failure_reason = 'banned' where id = $1`,
-      [serverId],
-    );
-    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
-    const { job, wanted, drain } = assemble();
-    await drain.drain('a');
-
-    await job.perform();
-    await drain.settled();
-    await wanted.settled();
+    const { serverId, target } = await drainNotLive(", failed_at = now(), failure_reason = 'banned'");
 
     expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
     // its old attempt goes; no new attempt against the network that banned it
