@@ -160,6 +160,8 @@ describe('drain of an IRC service node', () => {
     ready();
     // the network drops it right away, before the switch could commit
     drain.observe(target, { type: 'disconnected', payload: { serverId, reason: 'ping timeout' } });
+    // and registers again at once, not in its channel yet: not the connection that was ready
+    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
     await drain.settled();
 
     expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });

@@ -75,6 +75,8 @@ interface MoveWatch {
   node: string;
   serverId: number;
   registered: boolean;
+  /** Its connection dropped once it was ready (a new one since is not in its channels yet): no switch. */
+  dropped: boolean;
   /** Channels it must join before it takes over (joined on the old node now). */
   channels: Set<string>;
   /** Settles the wait for it (once; later calls change nothing). */
@@ -211,6 +213,7 @@ export class NodeDrain {
           watch.registered = true;
           break;
         case 'disconnected':
+          watch.dropped ||= watch.registered && watch.channels.size === 0;
           watch.registered = false;
           break;
         case 'joined':
@@ -395,7 +398,7 @@ export class NodeDrain {
       // a connection the target already held (an earlier move given up) tells its state again
       await to.client.resync([serverId]).catch(() => []);
       await ready.promise;
-      switched = await this.switchPlacement({ serverId, from, to }, deadline, () => ready.registered());
+      switched = await this.switchPlacement({ serverId, from, to }, deadline, () => ready.live());
     } catch (error) {
       return this.giveUp({ serverId, from, to }, describe(error));
     } finally {
@@ -449,7 +452,7 @@ export class NodeDrain {
   private async switchPlacement(
     { serverId, from, to }: Move,
     deadline: number,
-    registered: () => boolean,
+    live: () => boolean,
   ): Promise<{ connectedAt: string | null } | 'dropped' | 'late' | undefined> {
     for (;;) {
       const outcome = await this.options.orm.em.fork().transactional(async (tx) => {
@@ -459,7 +462,7 @@ export class NodeDrain {
         );
         if (!lock?.acquired) return 'busy' as const;
         // its `disconnected` came while the switch waited (then its node's events about it are ignored)
-        if (!registered()) return 'dropped' as const;
+        if (!live()) return 'dropped' as const;
         const [row] = await runSql<{ connected_at: string | null }>(
           tx,
           `update servers set irc_node = moving_to, moving_to = null, moving_since = null
@@ -521,8 +524,8 @@ export class NodeDrain {
   }
 
   /**
-   * Resolves when the node's events show the server registered and in every one of `channels`; `registered()`
-   * follows the connection after that, until `close()`.
+   * Resolves when the node's events show the server registered and in every one of `channels`; `live()` says
+   * whether that connection is still there, until `close()`.
    */
   private watch(node: string, serverId: number, channels: readonly string[]) {
     let settle!: (error?: Error) => void;
@@ -538,6 +541,7 @@ export class NodeDrain {
       node,
       serverId,
       registered: false,
+      dropped: false,
       channels: new Set(channels.map(normalizeChannelName)),
       settle: (error) => {
         if (settled) return;
@@ -551,7 +555,8 @@ export class NodeDrain {
     promise.catch(() => undefined);
     return {
       promise,
-      registered: () => watch.registered,
+      /** Still the connection that was ready. */
+      live: () => watch.registered && !watch.dropped,
       close: () => {
         watch.settle();
         this.watches.delete(watch);
