@@ -15,7 +15,7 @@ import { ConnectionHealthCheckJob } from './health/connection-health-check-job.t
 import { HealthSupervisor } from './health/health-supervisor.ts';
 import { NodeDrain } from './health/node-drain.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
-import { applyConnectionList, applyIrcEvent } from './irc-events/irc-event-applier.ts';
+import { applyIrcEvent, applyNodeConnectionLists } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 import { IrcCluster } from './irc-service/irc-cluster.ts';
 import { WebMetrics } from './metrics/web-metrics.ts';
@@ -109,10 +109,15 @@ await runMain('web', async (onShutdown) => {
           return applyIrcEvent(orm.em.fork(), event, connections, node.name);
         },
         // memory starts empty and a reset means changes were missed: every node's connection states are
-        // listed afresh (a node that cannot answer lists none)
+        // listed afresh (a node that cannot answer lists none), each server's from the node it is placed on
         relist: async () => {
-          const lists = await Promise.all(cluster.nodes.map((each) => each.client.connections().catch(() => [])));
-          return applyConnectionList(connections, lists.flat());
+          const lists = await Promise.all(
+            cluster.nodes.map(async (each) => ({
+              node: each.name,
+              states: await each.client.connections().catch(() => []),
+            })),
+          );
+          return applyNodeConnectionLists(orm.em.fork(), connections, lists);
         },
         events: publisher,
         onStreamChange: (change) => {

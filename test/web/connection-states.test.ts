@@ -8,7 +8,11 @@ import { type ListeningServer, listen } from '../../src/process/listen.ts';
 import type { IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
 import type { ConnectionState } from '../../src/shared/irc-service-contract.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
-import { applyConnectionList, applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
+import {
+  applyConnectionList,
+  applyIrcEvent,
+  applyNodeConnectionLists,
+} from '../../src/web/irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from '../../src/web/irc-events/irc-event-consumer.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
 import { ConnectionStates } from '../../src/web/servers/connection-states.ts';
@@ -191,6 +195,29 @@ describe('connection states on the web side', () => {
       { serverId: second, connection },
     ]);
     expect(web.listed).toBe(2);
+  });
+
+  it("keeps each server's state from the node it is placed on when every node lists afresh (a move's target too)", async () => {
+    const { db, orm, close } = await createTestOrm();
+    cleanups.push(close);
+    const moving = await insertServer(db, { connectedAt: null });
+    const unplaced = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'a' where id = $1`, [moving]);
+    const connections = new ConnectionStates();
+
+    // a holds the server's connection; b, the drain's target, its new one (listed after a)
+    const events = await applyNodeConnectionLists(orm.em.fork(), connections, [
+      { node: 'a', states: [{ ...refused, serverId: moving }] },
+      { node: 'b', states: [registered(moving), registered(unplaced)] },
+    ]);
+
+    expect(connections.get(moving)).toMatchObject({ state: 'reconnecting', attempt: 3 });
+    // a server placed nowhere is any node's
+    expect(connections.get(unplaced)).toMatchObject({ state: 'socket.registered' });
+    expect(events.map((event) => event.payload)).toEqual([
+      { serverId: moving, connection: expect.objectContaining({ state: 'reconnecting' }) },
+      { serverId: unplaced, connection: expect.objectContaining({ state: 'socket.registered' }) },
+    ]);
   });
 
   it('goes on following events when the list cannot be read', async () => {

@@ -1,8 +1,10 @@
 import { HttpResponse, http } from 'msw';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { NodeDrain } from '../../src/web/health/node-drain.ts';
+import { RECONCILER_LOCK_SQL_KEY } from '../../src/web/health/reconciler-lock.ts';
 import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
 import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
@@ -26,16 +28,20 @@ describe('drain of an IRC service node', () => {
   let requests: string[];
   /** Each node's status answer. */
   let live: Record<NodeName, number[]>;
+  /** The realname of each PUT, in `requests` order (undefined for other requests). */
+  let realnames: (string | undefined)[];
 
   beforeEach(async () => {
     ({ db, orm, close: closeDatabase } = await createTestOrm());
     requests = [];
+    realnames = [];
     live = { a: [], b: [], c: [] };
     for (const [name, url] of Object.entries(NODES) as [NodeName, string][]) {
       mswServer.use(
         http.get(`${url}/internal/irc/status`, () => HttpResponse.json({ node: name, connections: live[name] })),
-        http.put(`${url}/internal/irc/connections/:id`, ({ params }) => {
+        http.put(`${url}/internal/irc/connections/:id`, async ({ params, request }) => {
           requests.push(`${name} PUT ${params.id}`);
+          realnames[requests.length - 1] = ((await request.json()) as { realname?: string }).realname;
           return HttpResponse.json({}, { status: 202 });
         }),
         http.delete(`${url}/internal/irc/connections/:id`, ({ params }) => {
@@ -66,6 +72,35 @@ describe('drain of an IRC service node', () => {
     await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);
     live.a.push(serverId);
     return serverId;
+  }
+
+  /** A wanted server placed on `a` and not live there (`set`: more columns), after the drain of `a` ran. */
+  async function drainNotLive(set: string) {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'a', autoconnect = true${set} where id = $1`, [serverId]);
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const { job, wanted, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await drain.settled();
+    await wanted.settled();
+    return { serverId, target };
+  }
+
+  /** A server live on `a` whose move is under way: its target was asked to connect. */
+  async function moveUnderWay(moveTimeoutMs?: number) {
+    const serverId = await liveOnA();
+    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
+    const assembled = assemble(moveTimeoutMs);
+    await assembled.drain.drain('a');
+    await assembled.job.perform();
+    await vi.waitFor(() => expect(requests).toEqual([`${target} PUT ${serverId}`]));
+    /** The target's events: registered under a fallback, and in `#chan`. */
+    const ready = () => {
+      assembled.drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+      assembled.drain.observe(target, { type: 'joined', payload: { serverId, channel: '#chan' } });
+    };
+    return { ...assembled, serverId, target, ready };
   }
 
   async function row(serverId: number) {
@@ -116,6 +151,70 @@ describe('drain of an IRC service node', () => {
       payload: { serverId, connected: true, connectedAt, node: target, movingTo: null },
     });
     expect(events.events.filter((event) => event.type === 'channel')).toEqual([]);
+  });
+
+  it('gives a move up when the new connection drops after it joined but before the switch', async () => {
+    const { drain, serverId, target, ready } = await moveUnderWay();
+    const before = await serverPicture(db, serverId);
+
+    ready();
+    // the network drops it right away, before the switch could commit
+    drain.observe(target, { type: 'disconnected', payload: { serverId, reason: 'ping timeout' } });
+    // and registers again at once, not in its channel yet: not the connection that was ready
+    drain.observe(target, { type: 'connected', payload: { serverId, nickname: 'me_' } });
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+    expect(requests).toEqual([`${target} PUT ${serverId}`, `${target} DELETE ${serverId}`]);
+    expect(await serverPicture(db, serverId)).toEqual(before);
+  });
+
+  it('brings a settings edit made during the move to the new node once it switched', async () => {
+    const { wanted, drain, serverId, target, ready } = await moveUnderWay();
+
+    // the operator's PATCH while the new connection registers: passed on to a, where the server is still placed
+    await db.query(`update servers set realname = 'Edited' where id = $1`, [serverId]);
+    await wanted.converge(serverId, { server: 'restore' });
+    expect(requests.at(-1)).toBe(`a PUT ${serverId}`);
+    ready();
+    await drain.settled();
+    await wanted.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    // the new node got the edit too, after the switch
+    const last = requests.lastIndexOf(`${target} PUT ${serverId}`);
+    expect(last).toBeGreaterThan(requests.indexOf(`a PUT ${serverId}`));
+    expect(realnames[last]).toBe('Edited');
+  });
+
+  it('gives a move up within its time though a check holds the reconciler lock at its switch', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // another instance's check holds the reconciler lock
+    const check = new pg.Client({ connectionString: db.url });
+    await check.connect();
+    await check.query(`select pg_advisory_lock(${RECONCILER_LOCK_SQL_KEY})`);
+    try {
+      const { drain, serverId, target, ready } = await moveUnderWay(60_000);
+
+      // ready late in its minute: the switch waits for the lock
+      vi.setSystemTime(Date.now() + 50_000);
+      ready();
+      // the minute is up: given up now, not a minute after it was ready
+      vi.setSystemTime(Date.now() + 15_000);
+      await vi.waitFor(() => expect(requests).toContain(`${target} DELETE ${serverId}`));
+      await drain.settled();
+
+      expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+      const [problem] = await db.query<{ drain_problem: string }>(
+        `select drain_problem from irc_nodes where name = 'a'`,
+      );
+      expect(problem?.drain_problem).toBe(
+        `server ${serverId} stays on a: a check held the reconciler lock until the move's time (60000 ms) was up`,
+      );
+    } finally {
+      vi.useRealTimers();
+      await check.end();
+    }
   });
 
   it('gives a move up when the new node does not register in time: the server stays, the new connection goes', async () => {
@@ -231,18 +330,40 @@ describe('drain of an IRC service node', () => {
   });
 
   it('places a wanted server of the drained node that is not live on another node and connects it there', async () => {
-    const serverId = await insertServer(db, { connectedAt: null });
-    await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);
-    const target = placeOnNode(serverId, ['b', 'c']) as NodeName;
-    const { job, wanted, drain } = assemble();
-    await drain.drain('a');
     // a still holds its connection attempt (reconnecting): listed nowhere
-    await job.perform();
-    await drain.settled();
-    await wanted.settled();
+    const { serverId, target } = await drainNotLive('');
 
     expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
     expect(requests).toContain(`a DELETE ${serverId}`);
     expect(requests).toContain(`${target} PUT ${serverId}`);
+  });
+
+  it('goes on with the other servers when one is placed on a drained node no longer configured, and says why', async () => {
+    // drained, then removed from IRC_SERVICE_URLS: its server (the lowest id; given up, so no check restores it)
+    // cannot be moved from it
+    const stranded = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'gone', autoconnect = true, failed_at = now() where id = $1`, [
+      stranded,
+    ]);
+    await db.query(`insert into irc_nodes (name, draining_since) values ('gone', now())`);
+    // the next server's move goes on
+    const { drain, serverId, target, ready } = await moveUnderWay();
+    ready();
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    expect(await row(stranded)).toEqual({ irc_node: 'gone', moving_to: null });
+    const [gone] = await db.query<{ drain_problem: string }>(`select drain_problem from irc_nodes where name = 'gone'`);
+    expect(gone?.drain_problem).toBe(
+      `server ${stranded} stays on gone: the node is no longer configured (IRC_SERVICE_URLS)`,
+    );
+  });
+
+  it('re-places a server the IRC service gave up on (banned) without connecting it: only Connect retries it', async () => {
+    const { serverId, target } = await drainNotLive(", failed_at = now(), failure_reason = 'banned'");
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    // its old attempt goes; no new attempt against the network that banned it
+    expect(requests).toEqual([`a DELETE ${serverId}`]);
   });
 });

@@ -22,14 +22,18 @@ export type DrainClient = Pick<InternalApiClient, 'connect' | 'disconnect' | 're
 export interface NodeDrainOptions {
   orm: MikroORM;
   cluster: IrcCluster<DrainClient>;
-  /** Connects a server that was not live on the drained node where it is placed now. */
-  wanted?: Pick<WantedConnections, 'converge'>;
+  /**
+   * Connects a server that was not live on the drained node where it is placed now, and passes the settings on
+   * once more to a moved server's new node (an edit during the move went to the old one).
+   */
+  wanted: Pick<WantedConnections, 'converge'>;
   /** Where `server-status` (the new node) and `node-status` (draining) are told. */
   events?: WebEventPublisher;
   logger?: Logger;
   /**
-   * The longest wait for the new node to register the server and join its channels; then the move is given up
-   * (the server stays where it was) and tried again at a later check.
+   * The longest a move may take (the new node registering the server and joining its channels, then the switch
+   * waiting for the reconciler lock); then it is given up (the server stays where it was) and tried again at a
+   * later check.
    */
   moveTimeoutMs?: number;
   /** How long a server whose move was given up waits before it is tried again (the others go first). */
@@ -50,19 +54,32 @@ interface Move {
   to: IrcNode<DrainClient>;
 }
 
-/** What a claim found: a server to move, or one placed elsewhere at once (connected there when wanted). */
-type Claim = { kind: 'move'; move: Move; connectedAt: string | null } | { kind: 'placed'; restore?: Move };
+/**
+ * What a claim found: a server to move, or one placed elsewhere at once (`elsewhere`: its old attempt is closed,
+ * and it is connected on its new node unless the IRC service gave it up, which only the operator's Connect retries).
+ */
+type Claim =
+  | { kind: 'move'; move: Move; connectedAt: string | null }
+  | { kind: 'placed'; elsewhere?: Move & { connect: boolean } }
+  | { kind: 'stuck'; serverId: number; node: string; reason: string };
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
 
-/** The new connection of a move, as its node's events tell it. */
+/**
+ * The new connection of a move, as its node's events tell it; watched until the switch is decided, so that a
+ * connection that drops once ready (its `disconnected` is ignored: the server is still placed on the old node)
+ * is not switched to.
+ */
 interface MoveWatch {
   node: string;
   serverId: number;
   registered: boolean;
+  /** Its connection dropped once it was ready (a new one since is not in its channels yet): no switch. */
+  dropped: boolean;
   /** Channels it must join before it takes over (joined on the old node now). */
   channels: Set<string>;
+  /** Settles the wait for it (once; later calls change nothing). */
   settle(error?: Error): void;
 }
 
@@ -84,7 +101,8 @@ const DEFAULT_RETRY_AFTER_MS = 5 * 60_000;
  * 4. the old node is asked to disconnect (QUIT); its events are ignored from now on. The new connection takes
  *    the wanted nickname back when the old one leaves, and tells its channels' users again (resync).
  *
- * A server that is not live on the drained node is simply placed elsewhere and connected there. A move that
+ * A server that is not live on the drained node is simply placed elsewhere and connected there (not connected when
+ * the IRC service gave it up: only the operator's Connect retries a failed server). A move that
  * does not complete within `moveTimeoutMs` is given up: the server stays on the old node, the reason is logged
  * and shown (`drainProblem`), the new connection is closed, and the others go first. No transaction, lock or pool connection is held while a node is asked.
  */
@@ -195,6 +213,7 @@ export class NodeDrain {
           watch.registered = true;
           break;
         case 'disconnected':
+          watch.dropped ||= watch.registered && watch.channels.size === 0;
           watch.registered = false;
           break;
         case 'joined':
@@ -202,6 +221,7 @@ export class NodeDrain {
           watch.channels.delete(normalizeChannelName(event.payload.channel));
           break;
         case 'failed':
+          watch.registered = false;
           watch.settle(new Error(`the new node gave the connection up: ${event.payload.reason}`));
           continue;
       }
@@ -238,8 +258,18 @@ export class NodeDrain {
     for (; !this.stopped; moved += 1) {
       const next = await this.claim();
       if (!next) break;
+      if (next.kind === 'stuck') {
+        // skipped for a while, so that it does not block the servers after it
+        this.gaveUp.set(next.serverId, Date.now() + this.retryAfter);
+        this.options.logger?.warn(
+          { serverId: next.serverId, node: next.node, reason: next.reason },
+          'drain: server skipped',
+        );
+        await this.recordProblem(next.node, `server ${next.serverId} stays on ${next.node}: ${next.reason}`);
+        continue;
+      }
       if (next.kind === 'placed') {
-        if (next.restore) this.track(this.restoreElsewhere(next.restore));
+        if (next.elsewhere) this.track(this.placeElsewhere(next.elsewhere));
         continue;
       }
       // the dashboard shows where it is going
@@ -260,6 +290,7 @@ export class NodeDrain {
     let abandoned: { id: number; connected_at: string | null }[] = [];
     const claim = await this.options.orm.em.fork().transactional(async (tx): Promise<Claim | undefined> => {
       await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
+      // a live move ends within moveTimeoutMs of its start: twice that leaves room for its requests and writes
       abandoned = await runSql(
         tx,
         `update servers set moving_to = null, moving_since = null
@@ -268,9 +299,16 @@ export class NodeDrain {
       );
       const [busy] = await runSql(tx, 'select id from servers where moving_to is not null limit 1');
       if (busy) return undefined;
-      const [server] = await runSql<{ id: number; irc_node: string; autoconnect: boolean; connected: boolean }>(
+      const [server] = await runSql<{
+        id: number;
+        irc_node: string;
+        autoconnect: boolean;
+        connected: boolean;
+        failed: boolean;
+      }>(
         tx,
-        `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected
+        `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected,
+                s.failed_at is not null as failed
          from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
          where s.id <> all(?::int[]) order by s.id limit 1`,
         [this.waiting()],
@@ -282,12 +320,17 @@ export class NodeDrain {
         return { kind: 'placed' };
       }
       const from = cluster.nodeNamed(server.irc_node);
+      if (!from) {
+        const reason = 'the node is no longer configured (IRC_SERVICE_URLS)';
+        return { kind: 'stuck', serverId: server.id, node: server.irc_node, reason };
+      }
       const to = cluster.placementFor(server.id, null);
-      if (!from || !to || to.name === null) return undefined;
-      if (!server.connected) {
-        // nothing live to keep: placed on its new node at once, and connected there after the commit
+      if (!to || to.name === null) return undefined;
+      if (!server.connected || server.failed) {
+        // nothing live to keep: placed on its new node at once, and connected there after the commit, unless the
+        // IRC service gave it up (banned, password refused): one more attempt is the operator's Connect to make
         await runSql(tx, 'update servers set irc_node = ? where id = ?', [to.name, server.id]);
-        return { kind: 'placed', restore: { serverId: server.id, from, to } };
+        return { kind: 'placed', elsewhere: { serverId: server.id, from, to, connect: !server.failed } };
       }
       const [claimed] = await runSql<{ connected_at: string | null }>(
         tx,
@@ -308,9 +351,15 @@ export class NodeDrain {
     return [...this.gaveUp.keys()];
   }
 
-  /** A server that was not live on the drained node: its old connection (reconnecting, failed) goes, a new one starts. */
-  private async restoreElsewhere({ serverId, from, to }: Move): Promise<void> {
-    this.options.logger?.info({ serverId, from: from.name, to: to.name }, 'drain: placed a server that was not live');
+  /**
+   * A server that was not live on the drained node: its old connection (reconnecting, failed) goes, and a new one
+   * starts on its new node unless the IRC service gave it up (`connect` false).
+   */
+  private async placeElsewhere({ serverId, from, to, connect }: Move & { connect: boolean }): Promise<void> {
+    this.options.logger?.info(
+      { serverId, from: from.name, to: to.name, connect },
+      'drain: placed a server that was not live',
+    );
     try {
       await tolerateNoConnection(from.client.disconnect(serverId));
     } catch (error) {
@@ -319,7 +368,7 @@ export class NodeDrain {
         'drain: could not close an old connection',
       );
     }
-    await this.options.wanted?.converge(serverId, { server: 'restore' });
+    if (connect) await this.options.wanted.converge(serverId, { server: 'restore' });
   }
 
   /** One make-before-break move; true when the server switched to its new node. */
@@ -334,22 +383,33 @@ export class NodeDrain {
     );
     if (!settings) return this.giveUp({ serverId, from, to }, 'the server is no longer wanted connected');
     logger?.info({ serverId, from: from.name, to: to.name }, 'drain: moving a server (make-before-break)');
+    // the whole move, the switch's waits for the lock included, is bounded by moveTimeoutMs: a claim is taken as
+    // abandoned after twice that
+    const deadline = Date.now() + this.moveTimeoutMs;
     // watching before asking: the new connection may register before the request is answered
     const ready = this.watch(
       to.name!,
       serverId,
       joined.map((row) => row.name),
     );
+    let switched: Awaited<ReturnType<NodeDrain['switchPlacement']>>;
     try {
       await to.client.connect(serverId, settings);
       // a connection the target already held (an earlier move given up) tells its state again
       await to.client.resync([serverId]).catch(() => []);
       await ready.promise;
+      switched = await this.switchPlacement({ serverId, from, to }, deadline, () => ready.live());
     } catch (error) {
-      ready.cancel();
       return this.giveUp({ serverId, from, to }, describe(error));
+    } finally {
+      ready.close();
     }
-    const switched = await this.switchPlacement({ serverId, from, to });
+    if (switched === 'dropped')
+      return this.giveUp({ serverId, from, to }, 'the new connection dropped before the switch');
+    if (switched === 'late') {
+      const reason = `a check held the reconciler lock until the move's time (${this.moveTimeoutMs} ms) was up`;
+      return this.giveUp({ serverId, from, to }, reason);
+    }
     if (!switched)
       return this.giveUp(
         { serverId, from, to },
@@ -371,19 +431,29 @@ export class NodeDrain {
         'drain: the old node could not be asked to disconnect; the next check closes it',
       );
     }
+    // an edit made during the move (settings, a channel joined or parted) was passed on to the old node, where
+    // the server was placed: the current settings once more, now to the new one (never rejects)
+    const current = await connectionSettings(this.options.orm.em.fork(), serverId, { onlyWanted: true });
+    if (current && JSON.stringify(current) !== JSON.stringify(settings)) {
+      await this.options.wanted.converge(serverId, { server: 'restore' });
+    }
     // its users as the new connection sees them (its own events were ignored until the switch)
     await to.client.resync([serverId]).catch(() => []);
     logger?.info({ serverId, from: from.name, to: to.name }, 'drain: server moved');
-    await this.recordProblem(from, null);
+    await this.recordProblem(from.name, null);
     return true;
   }
 
   /**
    * The switch to the new node, in a transaction that holds the reconciler lock (tried again while a check holds
-   * it): a check that asked the new node before it registered cannot decide after the switch.
+   * it, until the move's `deadline`): a check that asked the new node before it registered cannot decide after the
+   * switch. Undefined when the server changed meanwhile.
    */
-  private async switchPlacement({ serverId, from, to }: Move): Promise<{ connectedAt: string | null } | undefined> {
-    const deadline = Date.now() + this.moveTimeoutMs;
+  private async switchPlacement(
+    { serverId, from, to }: Move,
+    deadline: number,
+    live: () => boolean,
+  ): Promise<{ connectedAt: string | null } | 'dropped' | 'late' | undefined> {
     for (;;) {
       const outcome = await this.options.orm.em.fork().transactional(async (tx) => {
         const [lock] = await runSql<{ acquired: boolean }>(
@@ -391,6 +461,8 @@ export class NodeDrain {
           `select pg_try_advisory_xact_lock(${RECONCILER_LOCK_SQL_KEY}) as acquired`,
         );
         if (!lock?.acquired) return 'busy' as const;
+        // its `disconnected` came while the switch waited (then its node's events about it are ignored)
+        if (!live()) return 'dropped' as const;
         const [row] = await runSql<{ connected_at: string | null }>(
           tx,
           `update servers set irc_node = moving_to, moving_to = null, moving_since = null
@@ -400,7 +472,7 @@ export class NodeDrain {
         return row ? { connectedAt: row.connected_at } : undefined;
       });
       if (outcome !== 'busy') return outcome;
-      if (Date.now() > deadline) return undefined;
+      if (Date.now() > deadline) return 'late';
       await new Promise((resolve) => setTimeout(resolve, this.lockRetryMs));
     }
   }
@@ -419,7 +491,7 @@ export class NodeDrain {
       [serverId, to.name],
     );
     if (row) this.publishMoving(serverId, row.connected_at, null);
-    await this.recordProblem(from, `server ${serverId} stays on ${from.name}: ${reason}`);
+    await this.recordProblem(from.name, `server ${serverId} stays on ${from.name}: ${reason}`);
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
         logger?.warn(
@@ -442,18 +514,22 @@ export class NodeDrain {
   }
 
   /** Shows why the drain's last move from `node` was given up (null: it went well), on every instance. */
-  private async recordProblem(node: IrcNode<DrainClient>, problem: string | null): Promise<void> {
+  private async recordProblem(node: string | null, problem: string | null): Promise<void> {
     await runSql(
       this.options.orm.em.fork(),
       'update irc_nodes set drain_problem = ? where name = ? and drain_problem is distinct from ?',
-      [problem, node.name, problem],
+      [problem, node, problem],
     );
     await this.refresh();
   }
 
-  /** Resolves when the node's events show the server registered and in every one of `channels`. */
+  /**
+   * Resolves when the node's events show the server registered and in every one of `channels`; `live()` says
+   * whether that connection is still there, until `close()`.
+   */
   private watch(node: string, serverId: number, channels: readonly string[]) {
     let settle!: (error?: Error) => void;
+    let settled = false;
     const promise = new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve());
     });
@@ -465,17 +541,27 @@ export class NodeDrain {
       node,
       serverId,
       registered: false,
+      dropped: false,
       channels: new Set(channels.map(normalizeChannelName)),
       settle: (error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        this.watches.delete(watch);
         settle(error);
       },
     };
     this.watches.add(watch);
     // a rejection nobody awaits yet (the connect request still running) is not unhandled
     promise.catch(() => undefined);
-    return { promise, cancel: () => watch.settle() };
+    return {
+      promise,
+      /** Still the connection that was ready. */
+      live: () => watch.registered && !watch.dropped,
+      close: () => {
+        watch.settle();
+        this.watches.delete(watch);
+      },
+    };
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

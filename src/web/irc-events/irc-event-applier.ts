@@ -80,6 +80,29 @@ export function applyConnectionList(
   return connections.replace(states).map((payload) => ({ type: 'connection-state', payload }));
 }
 
+/**
+ * Applies every node's list at once (after a reset): like their events, a node's entry for a server placed on
+ * another node is left out (the new connection of a drain's move, one a node still holds that was fenced), so
+ * that the node the server is placed on speaks for it whichever list comes last. Placements in one query.
+ */
+export async function applyNodeConnectionLists(
+  em: EntityManager,
+  connections: ConnectionStates,
+  lists: ReadonlyArray<{ node: string | null; states: readonly ConnectionState[] }>,
+): Promise<PendingWebEvent[]> {
+  const ids = lists.flatMap((list) => list.states.map((state) => state.serverId));
+  const placed = await runSql<{ id: number; irc_node: string }>(
+    em,
+    'select id, irc_node from servers where id = any(?::int[]) and irc_node is not null',
+    [ids],
+  );
+  const nodeOf = new Map(placed.map((row) => [row.id, row.irc_node]));
+  const own = lists.flatMap(({ node, states }) =>
+    states.filter((state) => node === null || (nodeOf.get(state.serverId) ?? node) === node),
+  );
+  return applyConnectionList(connections, own);
+}
+
 async function placedElsewhere(tx: EntityManager, serverId: number, node: string): Promise<boolean> {
   const rows = await runSql<{ id: number }>(
     tx,
