@@ -58,7 +58,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
   const { throttle } = options;
   return fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     const { settings } = input;
-    const report = (event: IrcClientEvent) => sendBack(event);
+    const report: (event: IrcClientEvent) => void = sendBack;
     const client = new IRC.Client();
     let finished = false;
     let registered = false;
