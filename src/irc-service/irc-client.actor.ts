@@ -54,6 +54,12 @@ const BANNED_GRACE_MS = 1_000;
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
 
+/** Someone left a channel (a PART, or a KICK of them): us, or another user. */
+function channelLeft(name: string, nickname: string, mine: boolean): IrcClientEvent {
+  const channel = normalizeChannelName(name);
+  return mine ? { type: 'CHANNEL_PARTED', channel } : { type: 'USER_PARTED', channel, nickname };
+}
+
 export function createIrcClientActor(options: IrcClientActorOptions) {
   const { throttle } = options;
   return fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
@@ -207,17 +213,11 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
         }
         case 'part': {
           const [event] = args as ClientEvents['part'];
-          const channel = normalizeChannelName(event.channel);
-          if (isMe(event.nick)) report({ type: 'CHANNEL_PARTED', channel });
-          else report({ type: 'USER_PARTED', channel, nickname: event.nick });
-          return;
+          return report(channelLeft(event.channel, event.nick, isMe(event.nick)));
         }
         case 'kick': {
           const [event] = args as ClientEvents['kick'];
-          const channel = normalizeChannelName(event.channel);
-          if (isMe(event.kicked)) report({ type: 'CHANNEL_PARTED', channel });
-          else report({ type: 'USER_PARTED', channel, nickname: event.kicked });
-          return;
+          return report(channelLeft(event.channel, event.kicked, isMe(event.kicked)));
         }
         case 'quit': {
           const [event] = args as ClientEvents['quit'];
