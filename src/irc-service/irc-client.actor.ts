@@ -11,7 +11,7 @@
  * no acceptable nickname, a refused certificate, a SASL failure unless `saslRequired` is false) is reported as
  * FATAL; every line written waits its turn in the connection's token bucket (send-queue.ts).
  */
-import IRC from 'irc-framework';
+import IRC, { type ClientEvents } from 'irc-framework';
 import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import type { Logger } from '../logger.ts';
@@ -54,12 +54,17 @@ const BANNED_GRACE_MS = 1_000;
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
 
+/** Someone left a channel (a PART, or a KICK of them): us, or another user. */
+function channelLeft(name: string, nickname: string, mine: boolean): IrcClientEvent {
+  const channel = normalizeChannelName(name);
+  return mine ? { type: 'CHANNEL_PARTED', channel } : { type: 'USER_PARTED', channel, nickname };
+}
+
 export function createIrcClientActor(options: IrcClientActorOptions) {
   const { throttle } = options;
   return fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     const { settings } = input;
-    const logger = options.logger?.child({ serverId: input.serverId });
-    const report = (event: IrcClientEvent) => sendBack(event);
+    const report: (event: IrcClientEvent) => void = sendBack;
     const client = new IRC.Client();
     let finished = false;
     let registered = false;
@@ -119,11 +124,6 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
 
     const isMe = (nickname: string) => client.caseCompare(nickname, client.user.nick);
 
-    client.on('registered', (event) => {
-      registered = true;
-      releaseSlot();
-      report({ type: 'REGISTERED', nickname: event.nick });
-    });
     /** Before registration, a refused nickname is replaced by the next fallback, or registration fails. */
     const nicknameRefused = (refused: string, why: 'taken' | 'erroneous') => {
       if (registered) return;
@@ -132,90 +132,6 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       if (next === undefined) fail(nicknames.exhaustedReason());
       else client.changeNick(next);
     };
-    client.on('nick in use', (event) => {
-      if (!registered) report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
-      nicknameRefused(event.nick, 'taken');
-    });
-    client.on('nick invalid', (event) => {
-      if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
-      nicknameRefused(event.nick, 'erroneous');
-    });
-    client.on('unknown command', (command) => {
-      // 908 (RPL_SASLMECHS): the mechanisms the server offers, just before its 904
-      if (command.command === '908') saslOffered = command.params[1];
-      if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
-      const nick = command.params[1] ?? '';
-      if (!registered) report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
-      nicknameRefused(nick, 'taken');
-    });
-    // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
-    client.on('motd', () => {
-      if (regain || client.caseCompare(client.user.nick, settings.nickname)) return;
-      const nicklen = parseNicklen(client.network.supports('NICKLEN'));
-      // a wanted nickname longer than the network allows can never be taken back
-      if (nicklen !== undefined && settings.nickname.length > nicklen) return;
-      regain = new NicknameRegain({
-        wanted: settings.nickname,
-        sameNickname: (a, b) => client.caseCompare(a, b),
-        send: (line) => client.connection.write(line),
-        monitor: client.network.supports('MONITOR') !== undefined,
-        isonIntervalMs: options.nickRegainIntervalMs ?? DEFAULT_NICK_REGAIN_INTERVAL_MS,
-      });
-      // listened to only while there is something to take back (memory per connection, bench P5)
-      client.on('users offline', (event) => regain?.offline(event.nicks));
-      client.on('users online', (event) => regain?.isonReply(event.nicks));
-      regain.update(client.user.nick);
-    });
-    client.on('join', (event) => {
-      const channel = normalizeChannelName(event.channel);
-      if (isMe(event.nick)) report({ type: 'CHANNEL_JOINED', channel });
-      else report({ type: 'USER_JOINED', channel, nickname: event.nick });
-    });
-    client.on('part', (event) => {
-      const channel = normalizeChannelName(event.channel);
-      if (isMe(event.nick)) report({ type: 'CHANNEL_PARTED', channel });
-      else report({ type: 'USER_PARTED', channel, nickname: event.nick });
-    });
-    client.on('kick', (event) => {
-      const channel = normalizeChannelName(event.channel);
-      if (isMe(event.kicked)) report({ type: 'CHANNEL_PARTED', channel });
-      else report({ type: 'USER_PARTED', channel, nickname: event.kicked });
-    });
-    client.on('quit', (event) => {
-      if (isMe(event.nick)) return;
-      report({ type: 'USER_QUIT', nickname: event.nick });
-      // the holder of the wanted nickname left a channel we share (a drain's old connection quitting): take it
-      // now, rather than at the next ISON
-      regain?.offline([event.nick]);
-    });
-    client.on('nick', (event) => {
-      report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
-      // ours, whether irc-framework has already renamed `client.user` or not (its listener may run after this one)
-      const ours =
-        client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
-      if (ours) regain?.update(event.new_nick);
-      // someone else gave the wanted nickname up
-      else regain?.offline([event.nick]);
-    });
-    client.on('userlist', (event) => {
-      report({
-        type: 'NAMES',
-        channel: normalizeChannelName(event.channel),
-        users: event.users.map((user) => ({ nickname: user.nick, modes: user.modes.join('') })),
-      });
-    });
-    client.on('irc error', (event) => {
-      logger?.debug({ error: event.error, reason: event.reason }, 'irc error');
-      if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
-      if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
-      const fatal = fatalErrorLine(event);
-      if (event.error !== 'banned_from_network') {
-        if (fatal !== undefined) fail(fatal);
-        return;
-      }
-      banned = fatal;
-      bannedTimer ??= setTimeout(() => fail(banned ?? 'banned by the server (465)'), BANNED_GRACE_MS);
-    });
     // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
     const saslFailed = (event: SaslFailureEvent) => {
       const offered = event.reason === 'unsupported_mechanism' ? client.network.cap.available.get('sasl') : saslOffered;
@@ -223,32 +139,154 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       if (settings.saslRequired === false) report({ type: 'SERVER_ERROR', message: reason });
       else fail(reason);
     };
-    client.on('sasl failed', saslFailed);
-    if (settings.sasl !== undefined) {
-      // irc-framework ends the negotiation on a 906 (aborted) without a word: read that line ourselves, until
-      // registration (listened to only by SASL connections, and only until then: memory per connection, bench P5)
-      const onRaw = (event: { line: string; from_server: boolean }) => {
-        const aborted = event.from_server ? saslAbortedLine(event.line) : undefined;
-        if (aborted !== undefined) saslFailed(aborted);
-      };
-      client.on('raw', onRaw);
-      client.once('registered', () => client.removeListener('raw', onRaw));
-    }
-    client.on('ping timeout', () => {
-      pingTimedOut = true;
-    });
-    // With auto_reconnect off, the end of the socket is the end of this client.
-    // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
-    client.on('socket close', (error) => {
-      // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
-      const refused = certificateFailure(error);
-      if (refused !== undefined) return fail(refused);
-      if (banned !== undefined) return fail(banned);
-      const reason = pingTimedOut
-        ? `Ping timeout (${input.pingTimeoutMs} ms)`
-        : (serverError ?? (error ? error.message : 'connection closed by the server'));
-      finish(reason);
-    });
+
+    /**
+     * The client's events this actor acts on, in one function called after irc-framework's own listeners (the order
+     * `client.on` gave). One function rather than a listener each: every listener costs an eventemitter3 record
+     * and a closure, about 1.3 KiB per connection in all (memory per connection, bench P5 and bench/RESULTS.md).
+     */
+    const onClientEvent = (name: string, args: unknown[]) => {
+      switch (name) {
+        case 'registered': {
+          const [event] = args as ClientEvents['registered'];
+          registered = true;
+          releaseSlot();
+          report({ type: 'REGISTERED', nickname: event.nick });
+          return;
+        }
+        // irc-framework ends the negotiation on a 906 (aborted) without a word: SASL connections read that line
+        // themselves, until registration
+        case 'raw': {
+          if (settings.sasl === undefined || registered) return;
+          const [event] = args as ClientEvents['raw'];
+          const aborted = event.from_server ? saslAbortedLine(event.line) : undefined;
+          if (aborted !== undefined) saslFailed(aborted);
+          return;
+        }
+        case 'nick in use': {
+          const [event] = args as ClientEvents['nick in use'];
+          if (!registered) report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
+          return nicknameRefused(event.nick, 'taken');
+        }
+        case 'nick invalid': {
+          const [event] = args as ClientEvents['nick invalid'];
+          if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
+          return nicknameRefused(event.nick, 'erroneous');
+        }
+        case 'unknown command': {
+          const [command] = args as ClientEvents['unknown command'];
+          // 908 (RPL_SASLMECHS): the mechanisms the server offers, just before its 904
+          if (command.command === '908') saslOffered = command.params[1];
+          if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
+          const nick = command.params[1] ?? '';
+          if (!registered)
+            report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
+          return nicknameRefused(nick, 'taken');
+        }
+        // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
+        case 'motd': {
+          if (regain || client.caseCompare(client.user.nick, settings.nickname)) return;
+          const nicklen = parseNicklen(client.network.supports('NICKLEN'));
+          // a wanted nickname longer than the network allows can never be taken back
+          if (nicklen !== undefined && settings.nickname.length > nicklen) return;
+          regain = new NicknameRegain({
+            wanted: settings.nickname,
+            sameNickname: (a, b) => client.caseCompare(a, b),
+            send: (line) => client.connection.write(line),
+            monitor: client.network.supports('MONITOR') !== undefined,
+            isonIntervalMs: options.nickRegainIntervalMs ?? DEFAULT_NICK_REGAIN_INTERVAL_MS,
+          });
+          regain.update(client.user.nick);
+          return;
+        }
+        // acted on only while there is something to take back
+        case 'users offline':
+          return regain?.offline((args as ClientEvents['users offline'])[0].nicks);
+        case 'users online':
+          return regain?.isonReply((args as ClientEvents['users online'])[0].nicks);
+        case 'join': {
+          const [event] = args as ClientEvents['join'];
+          const channel = normalizeChannelName(event.channel);
+          if (isMe(event.nick)) report({ type: 'CHANNEL_JOINED', channel });
+          else report({ type: 'USER_JOINED', channel, nickname: event.nick });
+          return;
+        }
+        case 'part': {
+          const [event] = args as ClientEvents['part'];
+          return report(channelLeft(event.channel, event.nick, isMe(event.nick)));
+        }
+        case 'kick': {
+          const [event] = args as ClientEvents['kick'];
+          return report(channelLeft(event.channel, event.kicked, isMe(event.kicked)));
+        }
+        case 'quit': {
+          const [event] = args as ClientEvents['quit'];
+          if (isMe(event.nick)) return;
+          report({ type: 'USER_QUIT', nickname: event.nick });
+          // the holder of the wanted nickname left a channel we share (a drain's old connection quitting): take it
+          // now, rather than at the next ISON
+          return regain?.offline([event.nick]);
+        }
+        case 'nick': {
+          const [event] = args as ClientEvents['nick'];
+          report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
+          // ours, whether irc-framework has already renamed `client.user` or not
+          const ours =
+            client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
+          if (ours) regain?.update(event.new_nick);
+          // someone else gave the wanted nickname up
+          else regain?.offline([event.nick]);
+          return;
+        }
+        case 'userlist': {
+          const [event] = args as ClientEvents['userlist'];
+          report({
+            type: 'NAMES',
+            channel: normalizeChannelName(event.channel),
+            users: event.users.map((user) => ({ nickname: user.nick, modes: user.modes.join('') })),
+          });
+          return;
+        }
+        case 'irc error': {
+          const [event] = args as ClientEvents['irc error'];
+          options.logger?.debug({ serverId: input.serverId, error: event.error, reason: event.reason }, 'irc error');
+          if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
+          if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
+          const fatal = fatalErrorLine(event);
+          if (event.error !== 'banned_from_network') {
+            if (fatal !== undefined) fail(fatal);
+            return;
+          }
+          banned = fatal;
+          bannedTimer ??= setTimeout(() => fail(banned ?? 'banned by the server (465)'), BANNED_GRACE_MS);
+          return;
+        }
+        case 'sasl failed':
+          return saslFailed((args as ClientEvents['sasl failed'])[0]);
+        case 'ping timeout':
+          pingTimedOut = true;
+          return;
+        // With auto_reconnect off, the end of the socket is the end of this client.
+        // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
+        case 'socket close': {
+          const [error] = args as ClientEvents['socket close'];
+          // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
+          const refused = certificateFailure(error);
+          if (refused !== undefined) return fail(refused);
+          if (banned !== undefined) return fail(banned);
+          const reason = pingTimedOut
+            ? `Ping timeout (${input.pingTimeoutMs} ms)`
+            : (serverError ?? (error ? error.message : 'connection closed by the server'));
+          return finish(reason);
+        }
+      }
+    };
+    const emit = client.emit;
+    client.emit = (name, ...args) => {
+      const listened = emit.call(client, name, ...args);
+      onClientEvent(name, args);
+      return listened;
+    };
 
     function finish(reason: string) {
       if (finished) return;
@@ -341,6 +379,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       sendQueue.close();
       regain?.stop();
       releaseSlot();
+      client.emit = emit;
       client.removeAllListeners();
       // destroy rather than end: a hung server would keep a half-closed socket open forever
       client.connection.end(null, true);

@@ -212,7 +212,7 @@ export class IrcConnectionRegistry {
       input: { serverId, settings, channels, timing, random, now },
       inspect: this.options.inspect?.(serverId),
     });
-    actor.on('*', (event) => onEvent(event));
+    actor.on('*', onEvent);
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
     // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, bench/RESULTS.md).
     actor.subscribe(

@@ -92,8 +92,8 @@ declare module 'irc-framework' {
     changeNick(nick: string): void;
     caseCompare(a: string, b: string): boolean;
     on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
-    once<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
-    removeListener<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this;
+    /** eventemitter3's emit: every event of the client passes here (the client actor wraps it). */
+    emit(event: string, ...args: unknown[]): boolean;
     removeAllListeners(): this;
   }
 

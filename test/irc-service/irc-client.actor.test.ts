@@ -1,9 +1,9 @@
-/** The irc-framework client actor reports why a server refuses a connection: error replies and ERROR lines, from a scripted server. */
+/** The irc-framework client actor, from a scripted server: the reasons a server gives for a refusal (error replies, ERROR lines), and its channel lines once registered. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectThrottle } from '../../src/irc-service/connect-throttle.ts';
 import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts';
 import { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
-import type { IrcEventPayload } from '../../src/shared/irc-events.ts';
+import type { IrcEvent, IrcEventPayload } from '../../src/shared/irc-events.ts';
 import { eventually } from '../support/process.ts';
 import { answerRegistration, type RegistrationAnswer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 
@@ -17,9 +17,11 @@ describe('IRC client actor: the reasons a server gives', () => {
   async function connectTo(answer: (nickname: string) => RegistrationAnswer) {
     const server = await startScriptedIrcServer(answerRegistration(answer));
     const states: Array<IrcEventPayload<'connection-state'>> = [];
+    const events: IrcEvent[] = [];
     const registry = new IrcConnectionRegistry({
       clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8) }),
       onEvent: (event) => {
+        events.push(event);
         if (event.type === 'connection-state') states.push(event.payload);
       },
       // one socket is enough to see the reasons: the next attempt is far away
@@ -31,7 +33,7 @@ describe('IRC client actor: the reasons a server gives', () => {
     );
     registry.put(1, { settings: { host: server.host, port: server.port, tls: false, nickname: 'tester' } });
     const reasons = () => [...new Set(states.flatMap((state) => (state.lastError ? [state.lastError.message] : [])))];
-    return { registry, states, reasons };
+    return { registry, states, events, reasons };
   }
 
   it('a ban: the 465 reply and the ERROR after it are the reason, and the connection is failed rather than retried', async () => {
@@ -92,5 +94,32 @@ describe('IRC client actor: the reasons a server gives', () => {
     await eventually(() => reasons().length === 1);
 
     expect(reasons()).toEqual(['connection closed by the server']);
+  });
+
+  it("channel lines once registered: joins, a part and kicks, ours and other users', become their events", async () => {
+    const { events } = await connectTo((nickname) => ({
+      lines: [
+        `:irc.test 001 ${nickname} :Welcome`,
+        `:${nickname}!t@host JOIN #chan`,
+        ':alice!a@host JOIN #chan',
+        ':alice!a@host PART #chan :bye',
+        ':op!o@host KICK #chan bob :out',
+        `:op!o@host KICK #chan ${nickname} :out`,
+      ],
+      close: false,
+    }));
+
+    await eventually(() => events.some((event) => event.type === 'parted'));
+
+    const channelEvents = events.filter((event) =>
+      ['joined', 'user-joined', 'user-parted', 'parted'].includes(event.type),
+    );
+    expect(channelEvents).toEqual([
+      { type: 'joined', payload: { serverId: 1, channel: '#chan' } },
+      { type: 'user-joined', payload: { serverId: 1, channel: '#chan', nickname: 'alice' } },
+      { type: 'user-parted', payload: { serverId: 1, channel: '#chan', nickname: 'alice' } },
+      { type: 'user-parted', payload: { serverId: 1, channel: '#chan', nickname: 'bob' } },
+      { type: 'parted', payload: { serverId: 1, channel: '#chan' } },
+    ]);
   });
 });
