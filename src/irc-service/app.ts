@@ -58,7 +58,7 @@ function bearerTokenCheck(token: string): (c: Context) => void {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorizationHeader(c) ?? '');
     const given = Buffer.from(match?.[1] ?? '');
     // timingSafeEqual needs equal lengths: a token of another length is compared as `expected` against
-    // itself, so the time spent is the same whatever was sent (and no hash per request: the status poll is the hot path, see bench/RESULTS.md)
+    // itself, so the time spent is the same whatever was sent (and no hash per request: the status poll is the hot path, see test/bench/RESULTS.md)
     const sameLength = given.length === expected.length;
     const equal = timingSafeEqual(sameLength ? given : expected, expected) && sameLength;
     if (!equal || !match) throw new HTTPException(401, { message: 'missing or wrong bearer token' });
@@ -120,7 +120,7 @@ export function createIrcServiceApp({ registry, events, token, metrics, logger }
     return next();
   };
   // One middleware for both, without an async wrapper of its own: every layer costs the status poll
-  // promises, and the status poll is the hot path (bench/RESULTS.md). The body limit applies only where a body may come: bodyLimit reads
+  // promises, and the status poll is the hot path (test/bench/RESULTS.md). The body limit applies only where a body may come: bodyLimit reads
   // `c.req.raw.body`, which makes @hono/node-server build a full Request, halving the polls served.
   app.use('/internal/*', (c, next) => {
     checkBearerToken(c);

@@ -143,7 +143,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     /**
      * The client's events this actor acts on, in one function called after irc-framework's own listeners (the order
      * `client.on` gave). One function rather than a listener each: every listener costs an eventemitter3 record
-     * and a closure, about 1.3 KiB per connection in all (memory per connection, bench P5 and bench/RESULTS.md).
+     * and a closure, about 1.3 KiB per connection in all (memory per connection, bench P5 and test/bench/RESULTS.md).
      */
     const onClientEvent = (name: string, args: unknown[]) => {
       switch (name) {

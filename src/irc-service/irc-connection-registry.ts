@@ -214,7 +214,7 @@ export class IrcConnectionRegistry {
     });
     actor.on('*', onEvent);
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
-    // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, bench/RESULTS.md).
+    // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, test/bench/RESULTS.md).
     actor.subscribe(
       (snapshot) => {
         this.observe(this.registered, serverId, snapshot.matches({ socket: 'registered' }));

@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import type { BenchFigure, Benchmark } from '../../bench/bench-types.ts';
-import { benchmarks } from '../../bench/benchmarks.ts';
 import { lacks } from '../support/requirements.ts';
+import type { BenchFigure, Benchmark } from './bench-types.ts';
+import { benchmarks } from './benchmarks.ts';
 
 /**
  * Every benchmark of `npm run bench`, once at its tiny size, so none of them rots: each must run to the

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_BEGIN, CONFIG_END, renderConfigTable, replaceConfigSection } from '../../scripts/config-table.ts';
 import { documentedVariables } from '../../src/config.ts';
+import { CONFIG_BEGIN, CONFIG_END, renderConfigTable, replaceConfigSection } from '../scripts/config-table.ts';
 
 const readmePath = new URL('../../README.md', import.meta.url);
 const srcDir = fileURLToPath(new URL('../../src/', import.meta.url));

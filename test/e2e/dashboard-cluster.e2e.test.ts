@@ -203,8 +203,8 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     // the picture for the README: one node down, one drained and empty, every server on the last one
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.mouse.move(0, 0);
-    await mkdir(`${PROJECT_ROOT}/docs`, { recursive: true });
-    await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard-cluster.png` });
+    await mkdir(`${PROJECT_ROOT}/test/e2e/screenshots`, { recursive: true });
+    await page.screenshot({ path: `${PROJECT_ROOT}/test/e2e/screenshots/dashboard-cluster.png` });
   }, 45_000);
 
   it('refuses the drain of the last healthy node with the reason in its row, shows a drain problem, and undrains', async () => {

@@ -309,8 +309,8 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end', () => {
     }
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.mouse.move(0, 0);
-    await mkdir(`${PROJECT_ROOT}/docs`, { recursive: true });
-    await page.screenshot({ path: `${PROJECT_ROOT}/docs/dashboard.png`, fullPage: true });
+    await mkdir(`${PROJECT_ROOT}/test/e2e/screenshots`, { recursive: true });
+    await page.screenshot({ path: `${PROJECT_ROOT}/test/e2e/screenshots/dashboard.png`, fullPage: true });
     for (const card of cards) await card.locator('[data-testid="machine"]').click();
   });
 

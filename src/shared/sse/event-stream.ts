@@ -9,7 +9,7 @@
  * - A client that stops reading is dropped once its queue is full, so it cannot hold memory.
  * - Served by @hono/node-server (pass the Hono context's `env`), frames go straight to Node's response:
  *   a web `ReadableStream` per client costs a promise round per frame and client, which put a
- *   1,000-client broadcast's p99 at 1.3 to 1.6× a plain node:http fan-out (the SSE broadcast benchmark, bench/RESULTS.md).
+ *   1,000-client broadcast's p99 at 1.3 to 1.6× a plain node:http fan-out (the SSE broadcast benchmark, test/bench/RESULTS.md).
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';

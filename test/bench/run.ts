@@ -1,14 +1,14 @@
 /**
  * `npm run bench [-- --size tiny|full] [--only P1,P4]`: runs each benchmark, prints a table of
- * figures as ratios to floors measured in the same run, and writes it to bench/results/.
+ * figures as ratios to floors measured in the same run, and writes it to test/bench/results/.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { withDatabase } from '../src/db/database-url.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
-import { NGIRCD } from '../test/support/requirements.ts';
-import { makeTempDir } from '../test/support/temp-dir.ts';
+import { withDatabase } from '../../src/db/database-url.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { NGIRCD } from '../support/requirements.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 import type { BenchFigure } from './bench-types.ts';
 import { benchmarks } from './benchmarks.ts';
 import { formatTable } from './format-table.ts';
@@ -17,7 +17,7 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: 'full' },
     only: { type: 'string' },
-    out: { type: 'string', default: 'bench/results' },
+    out: { type: 'string', default: 'test/bench/results' },
   },
 });
 if (values.size !== 'full' && values.size !== 'tiny') {

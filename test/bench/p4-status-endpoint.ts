@@ -6,11 +6,11 @@
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { createIrcServiceApp } from '../src/irc-service/app.ts';
-import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
-import { IrcServiceMetrics } from '../src/irc-service/irc-metrics.ts';
-import { listen } from '../src/process/listen.ts';
-import { EventStream } from '../src/shared/sse/event-stream.ts';
+import { createIrcServiceApp } from '../../src/irc-service/app.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
+import { IrcServiceMetrics } from '../../src/irc-service/irc-metrics.ts';
+import { listen } from '../../src/process/listen.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import { runAutocannon } from './autocannon-run.ts';
 import { type Benchmark, median, pause, throughputFigure } from './bench-types.ts';
 import { instantlyRegisteredClient } from './fake-irc-client.ts';

@@ -1,7 +1,7 @@
 /** Drives HTTP load with autocannon from a process of its own and reads back its figures. */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { PROJECT_ROOT } from './bench-child.ts';
+import { PROJECT_ROOT } from '../support/process.ts';
 
 export interface LoadResult {
   /** Mean requests per second over the run. */

@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import type { WebEventPublisher } from '../src/web/browser-events/web-event-publisher.ts';
-import { ConnectionHealthCheckJob } from '../src/web/health/connection-health-check-job.ts';
+import type { WebEventPublisher } from '../../src/web/browser-events/web-event-publisher.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { createBenchDatabase, seedConnectedServers } from './bench-database.ts';
 import { type Benchmark, costFigure, median } from './bench-types.ts';
 

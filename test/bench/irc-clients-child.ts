@@ -13,12 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import IRC, { type Client } from 'irc-framework';
 import { fromCallback } from 'xstate';
-import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../machines/irc-connection.machine.ts';
-import { ConnectThrottle } from '../src/irc-service/connect-throttle.ts';
-import { createIrcClientActor } from '../src/irc-service/irc-client.actor.ts';
-import { IrcConnectionRegistry, type IrcEventMap } from '../src/irc-service/irc-connection-registry.ts';
-import { IrcServiceMetrics } from '../src/irc-service/irc-metrics.ts';
-import { EventStream } from '../src/shared/sse/event-stream.ts';
+import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
+import { ConnectThrottle } from '../../src/irc-service/connect-throttle.ts';
+import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts';
+import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
+import { IrcServiceMetrics } from '../../src/irc-service/irc-metrics.ts';
+import { EventStream } from '../../src/shared/sse/event-stream.ts';
 
 const [mode, host = '127.0.0.1', portText = '6667', countText = '10', limitText = '8', prefix = 'b', deadlineText] =
   process.argv.slice(2);
@@ -89,7 +89,7 @@ function startBare(): { registered: () => number; lost: () => number; stop: () =
 }
 
 /**
- * For bench/p5-where-bytes-go.ts: the connection machine's client actor cut down to a bare irc-framework client
+ * For test/bench/p5-where-bytes-go.ts: the connection machine's client actor cut down to a bare irc-framework client
  * (registered and closed, nothing else), so the machine, xstate and the registry are measured apart from the
  * client actor's own handlers.
  */
@@ -169,7 +169,7 @@ const registered = run.registered();
 send({ type: 'registered', registered, lost: count - registered, elapsedMs });
 await pause(500);
 const memory = await settledMemory();
-// BENCH_HEAP_SNAPSHOT=file: a heap snapshot of the settled process (bench/p5-where-bytes-go.ts), written
+// BENCH_HEAP_SNAPSHOT=file: a heap snapshot of the settled process (test/bench/p5-where-bytes-go.ts), written
 // before the parent hears of the memory and stops this process
 if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
 send({ type: 'memory', ...memory, registered });

@@ -1,9 +1,9 @@
 /** A migrated database of a benchmark's own, seeded with connected servers, channels and users. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { withDatabase } from '../src/db/database-url.ts';
-import { type MikroORM, migrate, openOrm } from '../src/db/orm.ts';
-import { type Query, seedConnectedServers as seedServers } from '../test/support/connection-picture.ts';
+import { withDatabase } from '../../src/db/database-url.ts';
+import { type MikroORM, migrate, openOrm } from '../../src/db/orm.ts';
+import { type Query, seedConnectedServers as seedServers } from '../support/connection-picture.ts';
 
 export interface BenchDatabase {
   url: string;

@@ -1,5 +1,5 @@
-/** Runs bench/irc-clients-child.ts against a fresh ngircd and collects what it reports. */
-import { startNgircd } from '../test/support/ngircd.ts';
+/** Runs test/bench/irc-clients-child.ts against a fresh ngircd and collects what it reports. */
+import { startNgircd } from '../support/ngircd.ts';
 import { forkBenchChild } from './bench-child.ts';
 
 export type ClientsMessage =
@@ -19,7 +19,7 @@ export interface ClientsRun {
 let runs = 0;
 
 /**
- * `count` IRC connections from a cold process (bench/irc-clients-child.ts) to a fresh ngircd of its own,
+ * `count` IRC connections from a cold process (test/bench/irc-clients-child.ts) to a fresh ngircd of its own,
  * through the project's registry or as bare irc-framework clients, at most `limit` connects in flight.
  */
 export async function runIrcClients(
@@ -29,7 +29,7 @@ export async function runIrcClients(
   const ircd = await startNgircd();
   runs += 1;
   const child = forkBenchChild<ClientsMessage>(
-    'bench/irc-clients-child.ts',
+    'test/bench/irc-clients-child.ts',
     [
       mode,
       ircd.host,

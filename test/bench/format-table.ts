@@ -1,4 +1,4 @@
-/** Formats benchmark figures as the Markdown table printed and written to bench/results/. */
+/** Formats benchmark figures as the Markdown table printed and written to test/bench/results/. */
 import type { BenchFigure } from './bench-types.ts';
 
 function formatNumber(value: number): string {

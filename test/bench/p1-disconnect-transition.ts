@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { disconnectServers } from '../src/web/servers/disconnect-transition.ts';
+import { disconnectServers } from '../../src/web/servers/disconnect-transition.ts';
 import { createBenchDatabase, restoreServers, seedConnectedServers } from './bench-database.ts';
 import { type BenchFigure, type Benchmark, costFigure, median } from './bench-types.ts';
 

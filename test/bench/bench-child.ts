@@ -1,9 +1,8 @@
 /** Forks the helper processes benchmarks measure against, and talks to them over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../support/process.ts';
 
 /** The project root, where child processes run (so `tsx` and the project's modules resolve). */
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A bench helper running in a Node process of its own, spoken to over IPC. */
 export interface BenchChild<Message> {

@@ -1,14 +1,14 @@
 /**
- * Where P5's bytes go: `npx tsx bench/p5-where-bytes-go.ts [count]` opens `count` (1,000) connections to a
+ * Where P5's bytes go: `npx tsx test/bench/p5-where-bytes-go.ts [count]` opens `count` (1,000) connections to a
  * fresh ngircd in a fresh process for each variant (bare irc-framework clients; the project with its parts
  * left out one by one: metrics, the event stream), prints heap and RSS per registered connection for each,
  * then a heap snapshot of the bare and of the whole project, the difference per connection by what the
  * bytes are (constructor or closure name, grouped). Not part of `npm run bench`: it explains P5, it does
- * not judge it. The table in bench/RESULTS.md comes from it.
+ * not judge it. The table in test/bench/RESULTS.md comes from it.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir } from '../test/support/temp-dir.ts';
+import { makeTempDir } from '../support/temp-dir.ts';
 import { runIrcClients } from './irc-clients-run.ts';
 
 const count = Number(process.argv[2] ?? 1_000);

@@ -1,5 +1,5 @@
 /** Renders the README's configuration table from the documented schema in src/config.ts. */
-import type { DocumentedVariable } from '../src/config.ts';
+import type { DocumentedVariable } from '../../src/config.ts';
 
 export const CONFIG_BEGIN = '<!-- config:begin -->';
 export const CONFIG_END = '<!-- config:end -->';

@@ -72,7 +72,7 @@ async function openReaders(port: number, count: number, progress: (message: stri
 type Mode = 'project' | 'web-stream' | 'plain';
 
 async function measure(mode: Mode, sizes: (typeof SIZES)['full'], { progress }: BenchContext) {
-  const server = forkBenchChild<ServerMessage>('bench/p6-sse-server.ts', [mode]);
+  const server = forkBenchChild<ServerMessage>('test/bench/p6-sse-server.ts', [mode]);
   const readers: Readers[] = [];
   try {
     const { port } = await server.next(

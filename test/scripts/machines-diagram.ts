@@ -1,10 +1,10 @@
 /** `npm run machines:diagram`: writes machines/README.md from the machine definitions. */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { documentedMachines } from '../machines/index.ts';
-import { renderMachinesReadme } from '../src/web/machines/machine-diagram.ts';
+import { documentedMachines } from '../../machines/index.ts';
+import { renderMachinesReadme } from '../../src/web/machines/machine-diagram.ts';
 
-const machinesReadmePath = fileURLToPath(new URL('../machines/README.md', import.meta.url));
+const machinesReadmePath = fileURLToPath(new URL('../../machines/README.md', import.meta.url));
 
 const text = renderMachinesReadme(documentedMachines);
 writeFileSync(machinesReadmePath, text);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { EventStream, SSE_HEADERS } from '../src/shared/sse/event-stream.ts';
+import { EventStream, SSE_HEADERS } from '../../src/shared/sse/event-stream.ts';
 
 type Mode = 'project' | 'web-stream' | 'plain';
 const mode = process.argv[2] as Mode;

@@ -8,13 +8,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import type { WebEventPublisher } from '../src/web/browser-events/web-event-publisher.ts';
-import { ConnectionHealthCheckJob } from '../src/web/health/connection-health-check-job.ts';
-import { HealthSupervisor } from '../src/web/health/health-supervisor.ts';
-import { ReconcilerLock } from '../src/web/health/reconciler-lock.ts';
-import { IrcCluster, IrcNode } from '../src/web/irc-service/irc-cluster.ts';
-import { placeOnNode } from '../src/web/irc-service/rendezvous-placement.ts';
-import { WantedConnections } from '../src/web/servers/wanted-connections.ts';
+import type { WebEventPublisher } from '../../src/web/browser-events/web-event-publisher.ts';
+import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
+import { HealthSupervisor } from '../../src/web/health/health-supervisor.ts';
+import { ReconcilerLock } from '../../src/web/health/reconciler-lock.ts';
+import { IrcCluster, IrcNode } from '../../src/web/irc-service/irc-cluster.ts';
+import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
+import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
 import { type BenchDatabase, createBenchDatabase, seedConnectedServers } from './bench-database.ts';
 import { type Benchmark, costFigure, median } from './bench-types.ts';
 

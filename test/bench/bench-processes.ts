@@ -4,8 +4,8 @@
  * was read.
  */
 import { performance } from 'node:perf_hooks';
-import { readSse } from '../src/shared/sse/sse-reader.ts';
-import { type RunningProcess, runCommand } from '../test/support/process.ts';
+import { readSse } from '../../src/shared/sse/sse-reader.ts';
+import { type RunningProcess, runCommand } from '../support/process.ts';
 import { pause } from './bench-types.ts';
 
 /** One message of a followed stream, with the time (performance.now()) it was read. */

@@ -14,9 +14,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { freePort } from '../src/process/free-port.ts';
-import { type Ngircd, startNgircd } from '../test/support/ngircd.ts';
-import type { RunningProcess } from '../test/support/process.ts';
+import { freePort } from '../../src/process/free-port.ts';
+import { type Ngircd, startNgircd } from '../support/ngircd.ts';
+import type { RunningProcess } from '../support/process.ts';
 import { createBenchDatabase } from './bench-database.ts';
 import { type FollowedStream, followSse, startSide, until as untilIn } from './bench-processes.ts';
 import { type Benchmark, costFigure, median } from './bench-types.ts';
