@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
 import { eventually, PROJECT_ROOT } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
-import { type SideProcess, type System, startSystem } from '../support/system.ts';
+import { FAST_CLUSTER_ENV, type SideProcess, type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
 
 /** Servers on each node before the crash, so that the crash and the drain both have some to move. */
@@ -31,8 +31,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
   beforeAll(async () => {
     system = await startSystem({
       ircNodes: 3,
-      // a check every second; flood control at a test's pace, so that a drain's move takes about half a second
-      env: { RECONNECT_STAGGER_MS: '10', HEALTH_CHECK_INTERVAL_MS: '1000', IRC_SEND_INTERVAL_MS: '200' },
+      env: FAST_CLUSTER_ENV,
     });
     api = webApi(system.web.url);
     await api.settled();

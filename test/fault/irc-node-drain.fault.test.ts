@@ -5,7 +5,7 @@ import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { openSse } from '../support/sse-client.ts';
-import { type SideProcess, type System, startSystem } from '../support/system.ts';
+import { FAST_CLUSTER_ENV, type SideProcess, type System, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
 
 /** Enough servers that each of three nodes surely gets some by rendezvous hashing. */
@@ -37,9 +37,7 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
   beforeAll(async () => {
     system = await startSystem({
       ircNodes: 3,
-      // checks every second, so that some run while a server is between its two connections; flood control
-      // at a test's pace (each move is then about half a second instead of four)
-      env: { RECONNECT_STAGGER_MS: '10', HEALTH_CHECK_INTERVAL_MS: '1000', IRC_SEND_INTERVAL_MS: '200' },
+      env: FAST_CLUSTER_ENV,
     });
     api = webApi(system.web.url);
     await api.settled();
