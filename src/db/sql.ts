@@ -27,3 +27,12 @@ export function toIsoTimestamp(value: Date | string | null): string | null;
 export function toIsoTimestamp(value: Date | string | null): string | null {
   return value === null ? null : new Date(value).toISOString();
 }
+
+/**
+ * A PostgreSQL array literal (`{1,2,3}`) bound as one text parameter and cast with `::int[]`. node-postgres
+ * would build the same literal from a JS array, but escapes every element on the way; with 10,000 live ids
+ * that costs about a millisecond per statement on the hot path.
+ */
+export function intArray(ids: readonly number[]): string {
+  return `{${ids.join(',')}}`;
+}

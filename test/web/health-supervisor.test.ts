@@ -258,9 +258,14 @@ describe('health supervisor (wired to the real check)', () => {
       supervisor.start();
       await supervisor.checkNow();
       checked.length = 0;
+      const before = supervisor.nodes.find((node) => node.name === 'b')?.lastCheck;
 
       supervisor.requestCheck('b');
-      await vi.waitFor(() => expect(supervisor.state).toBe('healthy'));
+      // b's check has ended (its record is a new one) and the cluster is healthy again
+      await vi.waitFor(() => {
+        expect(supervisor.nodes.find((node) => node.name === 'b')?.lastCheck).not.toBe(before);
+        expect(supervisor.state).toBe('healthy');
+      });
 
       expect(checked).toEqual(['b']);
     });

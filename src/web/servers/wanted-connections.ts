@@ -1,6 +1,6 @@
 /** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
 import type { EntityManager, MikroORM } from '../../db/orm.ts';
-import { runSql, toIsoTimestamp } from '../../db/sql.ts';
+import { intArray, runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
@@ -540,9 +540,9 @@ async function planConvergence(
   const node = scope?.node ?? null;
   const owned = reconciledByNode(scope);
   const ownedS = reconciledByNode(scope, 's.');
-  const live = `{${liveIds.join(',')}}`;
-  const failed = `{${failedIds.join(',')}}`;
-  const held = `{${[...liveIds, ...failedIds].join(',')}}`;
+  const live = intArray(liveIds);
+  const failed = intArray(failedIds);
+  const held = intArray([...liveIds, ...failedIds]);
   const rows = await runSql<{
     kind: keyof ConvergencePlan;
     id: number;
