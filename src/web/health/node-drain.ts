@@ -415,13 +415,7 @@ export class NodeDrain {
         { serverId, from, to },
         'the server changed meanwhile (disconnected, deleted or placed again)',
       );
-    this.options.events?.publish('server-status', {
-      serverId,
-      connected: switched.connectedAt !== null,
-      connectedAt: toIsoTimestamp(switched.connectedAt),
-      node: to.name!,
-      movingTo: null,
-    });
+    this.publishMoving(serverId, switched.connectedAt, null, to.name!);
     // break: the old connection sends QUIT; if it cannot be asked now, the next check fences it
     try {
       await tolerateNoConnection(from.client.disconnect(serverId));
@@ -504,11 +498,13 @@ export class NodeDrain {
   }
 
   /** Tells browsers that a move of the server started (the node it is going to) or ended without a switch (null). */
-  private publishMoving(serverId: number, connectedAt: string | null, movingTo: string | null): void {
+  /** A move started, ended or was given up; `node`: where the server is placed now, when that changed. */
+  private publishMoving(serverId: number, connectedAt: string | null, movingTo: string | null, node?: string): void {
     this.options.events?.publish('server-status', {
       serverId,
       connected: connectedAt !== null,
       connectedAt: toIsoTimestamp(connectedAt),
+      ...(node === undefined ? {} : { node }),
       movingTo,
     });
   }
