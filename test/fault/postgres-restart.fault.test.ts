@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
@@ -59,6 +61,17 @@ describe.skipIf(lacks('ngircd'))('fault: PostgreSQL restarted under the web proc
     database = await startEmbeddedPostgres({ dataDir: folder.path, database: 'app', port });
   };
 
+  /**
+   * PostgreSQL's immediate shutdown (SIGQUIT), as a crash: every backend exits at once without releasing its
+   * locks. A fast shutdown ends the sessions one by one, so a waiter can be granted the lock its blocker just
+   * dropped and commit before its own turn comes.
+   */
+  const crashDatabase = async () => {
+    const postmaster = Number(readFileSync(join(folder.path, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(postmaster, 'SIGQUIT');
+    await eventually(() => !isAlive(postmaster), 10_000);
+  };
+
   beforeAll(async () => {
     folder = await makeTempDir('fault-postgres');
     port = await freePort();
@@ -97,7 +110,7 @@ describe.skipIf(lacks('ngircd'))('fault: PostgreSQL restarted under the web proc
     expect((await fetch(`${system.web.url}/readyz`)).status).toBe(200);
   }
 
-  it('stopped while a check is inside its transaction: the check reports the failure, nothing is half-done', async () => {
+  it('crashed while a check is inside its transaction: the check reports the failure, nothing is half-done', async () => {
     const staleIds = await seedConnectedServers(query, { servers: STALE, channelsPerServer: 2, usersPerChannel: 5 });
     // a lock on the transition's last table holds the check inside its transaction
     const blocker = await sessionOn(database.url);
@@ -113,7 +126,7 @@ describe.skipIf(lacks('ngircd'))('fault: PostgreSQL restarted under the web proc
       return rows.length === 1;
     }, 30_000);
 
-    await database.stop();
+    await crashDatabase();
 
     const answer = await pendingCheck;
     expect(answer.status).toBe(200);
