@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -95,6 +96,46 @@ describe('EventStream', () => {
     stream.close();
   });
 
+  it('sends the events of one turn of the event loop as one chunk, in order', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0 });
+    const reader = stream.response().body!.getReader();
+    await reader.read(); // retry: hint
+
+    for (let n = 1; n <= 50; n += 1) stream.publish('tick', { n });
+    await Promise.resolve(); // a later tick of the same turn
+    for (let n = 51; n <= 100; n += 1) stream.publish('tick', { n });
+    const { value } = await reader.read();
+
+    const ids = [...new TextDecoder().decode(value).matchAll(/^id: (.+)$/gm)].map(([, id]) => id);
+    expect(ids).toEqual(Array.from({ length: 100 }, (_, index) => `b1-${index + 1}`));
+    stream.close();
+  });
+
+  it('gives a client that joins mid-turn each event once: the earlier ones in its replay', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0 });
+    const early = stream.response();
+    stream.publish('tick', { n: 1 });
+    const late = stream.response('b1-0');
+    stream.publish('tick', { n: 2 });
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.close();
+
+    for (const response of [early, late]) {
+      expect((await take(response, 3)).map((message) => message.id)).toEqual(['b1-1', 'b1-2']);
+    }
+  });
+
+  it('delivers an event published just before close', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0 });
+    const response = stream.response();
+
+    stream.publish('tick', { n: 1 });
+    stream.close();
+    stream.publish('tick', { n: 2 });
+
+    expect(await take(response, 2)).toEqual([{ id: 'b1-1', event: 'tick', data: '{"n":1}' }]);
+  });
+
   it('ends every stream on close', async () => {
     const stream = new EventStream<Events>({ heartbeatMs: 0 });
     const response = stream.response();
@@ -112,9 +153,16 @@ describe('EventStream served by @hono/node-server (frames written to the Node re
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function served(stream: EventStream<Events>): Promise<string> {
-    const app = new Hono();
-    app.get('/events', (c) => stream.response(c.req.header('last-event-id'), c.env));
+  /** Serves the stream; `watch` sees each client's Node response first. */
+  async function served(
+    stream: EventStream<Events>,
+    watch: (outgoing: ServerResponse) => void = () => undefined,
+  ): Promise<string> {
+    const app = new Hono<{ Bindings: { outgoing: ServerResponse } }>();
+    app.get('/events', (c) => {
+      watch(c.env.outgoing);
+      return stream.response(c.req.header('last-event-id'), c.env);
+    });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
     });
@@ -150,6 +198,38 @@ describe('EventStream served by @hono/node-server (frames written to the Node re
       { id: 'n1-1', event: 'tick', data: '{"n":1}' },
       { id: 'n1-2', event: 'tick', data: '{"n":2}' },
     ]);
+  });
+
+  it('writes each client the events of one turn of the event loop in one write, in order', async () => {
+    const stream = new EventStream<Events>({ bootId: 'n1', heartbeatMs: 0 });
+    cleanups.push(() => stream.close());
+    const writes: Array<ReturnType<typeof vi.spyOn>> = [];
+    const url = await served(stream, (outgoing) => void writes.push(vi.spyOn(outgoing, 'write')));
+    const clients = [await open(url), await open(url)];
+    await vi.waitFor(() => expect(stream.clientCount).toBe(2));
+
+    for (let n = 1; n <= 100; n += 1) stream.publish('tick', { n });
+
+    for (const { response } of clients) {
+      const messages = await take(response, 100);
+      expect(messages.map((message) => message.id)).toEqual(
+        Array.from({ length: 100 }, (_, index) => `n1-${index + 1}`),
+      );
+    }
+    // the retry hint on connect, then the burst
+    expect(writes.map((write) => write.mock.calls.length)).toEqual([2, 2]);
+  });
+
+  it('writes an event published just before close, then ends', async () => {
+    const stream = new EventStream<Events>({ bootId: 'n1', heartbeatMs: 0 });
+    const url = await served(stream);
+    const { response } = await open(url);
+    await vi.waitFor(() => expect(stream.clientCount).toBe(1));
+
+    stream.publish('tick', { n: 1 });
+    stream.close();
+
+    expect(await take(response, 2)).toEqual([{ id: 'n1-1', event: 'tick', data: '{"n":1}' }]);
   });
 
   it('forgets a client that disconnects, and ends the others on close', async () => {
