@@ -160,6 +160,36 @@ export const connectionAnswerSchema = z.object({
 });
 export type ConnectionAnswer = z.infer<typeof connectionAnswerSchema>;
 
+/** The most connections one `PUT /internal/irc/connections` hands over. */
+export const MAX_CONNECTIONS_PER_BATCH = 500;
+
+/**
+ * `PUT /internal/irc/connections`: many connection requests at once (a failover's or a restart's hand-over),
+ * each what the single PUT's body is plus its `serverId`. Only the envelope is checked as a whole; each entry is
+ * judged on its own (`connectionRequestSchema`), so one bad entry does not hold the others back.
+ */
+export const connectionBatchRequestSchema = z.strictObject({
+  connections: z
+    .array(z.looseObject({ serverId: serverIdSchema }))
+    .min(1)
+    .max(MAX_CONNECTIONS_PER_BATCH),
+});
+export type ConnectionBatchRequest = { connections: Array<ConnectionRequest & { serverId: number }> };
+
+/** `202` to the batch PUT: per entry, in the order sent, what the single PUT would have answered. */
+export const connectionBatchAnswerSchema = z.object({
+  connections: z.array(
+    z.union([
+      connectionAnswerSchema,
+      z.object({
+        serverId: serverIdSchema,
+        error: z.object({ message: z.string(), field: z.string().optional() }),
+      }),
+    ]),
+  ),
+});
+export type ConnectionBatchAnswer = z.infer<typeof connectionBatchAnswerSchema>;
+
 /** `202` to `DELETE /internal/irc/connections/:serverId` (a `404` error body when there was none). */
 export const disconnectAnswerSchema = z.object({ serverId: serverIdSchema });
 export type DisconnectAnswer = z.infer<typeof disconnectAnswerSchema>;

@@ -85,6 +85,14 @@ function put(app: ReturnType<typeof buildApp>['app'], serverId: number | string,
   });
 }
 
+function putBatch(app: ReturnType<typeof buildApp>['app'], connections: unknown[]) {
+  return app.request('/internal/irc/connections', {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify({ connections }),
+  });
+}
+
 const server = { host: 'irc.example.net', port: 6667, nickname: 'supervisor' };
 
 describe('IRC service app', () => {
@@ -107,6 +115,7 @@ describe('IRC service app', () => {
       ['GET', '/internal/irc/status'],
       ['GET', '/internal/irc/connections'],
       ['PUT', '/internal/irc/connections/1'],
+      ['PUT', '/internal/irc/connections'],
       ['DELETE', '/internal/irc/connections/1'],
       ['GET', '/internal/irc/events'],
     ] as const) {
@@ -311,6 +320,55 @@ describe('IRC service app', () => {
     }
   });
 
+  it('hands many connections over in one batch PUT, each answered as the single PUT would answer it', async () => {
+    const { app, registry, network } = buildApp();
+    await put(app, 2, server);
+
+    const response = await putBatch(app, [
+      { serverId: 1, ...server, channels: ['#a'] },
+      { serverId: 2, ...server },
+      { serverId: 3, ...server, nickname: 'bad nick' },
+      { serverId: 4, ...server, port: 6697, tls: true, password: 'hunter2-secret\n' },
+    ]);
+
+    expect(response.status).toBe(202);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      connections: [
+        { serverId: 1, outcome: 'started' },
+        { serverId: 2, outcome: 'unchanged' },
+        { serverId: 3, error: { field: 'nickname', message: expect.stringContaining('nickname') } },
+        { serverId: 4, error: { field: 'password', message: expect.stringContaining('password') } },
+      ],
+    });
+    // the bad entries start nothing, the good ones do not wait for them; no secret comes back
+    expect(text).not.toContain('hunter2');
+    expect([1, 2, 3, 4].map((id) => registry.has(id))).toEqual([true, true, false, false]);
+    expect(network.opened.map((input) => input.serverId)).toEqual([2, 1]);
+  });
+
+  it('refuses a batch whose envelope is wrong, naming the field, and starts nothing', async () => {
+    const { app, registry } = buildApp();
+    const cases: Array<[unknown, string]> = [
+      [{}, 'connections'],
+      [{ connections: [] }, 'connections'],
+      [{ connections: [{ ...server }] }, 'connections.0.serverId'],
+      [{ connections: [{ ...server, serverId: 0 }] }, 'connections.0.serverId'],
+      [{ connections: Array.from({ length: 501 }, (_, index) => ({ ...server, serverId: index + 1 })) }, 'connections'],
+      [{ connections: [{ ...server, serverId: 1 }], more: true }, 'more'],
+    ];
+    for (const [body, field] of cases) {
+      const response = await app.request('/internal/irc/connections', {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify(body),
+      });
+      expect(response.status, field).toBe(400);
+      expect(await response.json(), field).toMatchObject({ error: { field } });
+    }
+    expect(registry.has(1)).toBe(false);
+  });
+
   it('never echoes a password in an error body', async () => {
     const { app } = buildApp();
     const response = await put(app, 1, { ...server, password: 'hunter2-secret\n' });
@@ -498,6 +556,26 @@ describe('IRC service app, served by @hono/node-server', () => {
 
     expect(response.status).toBe(202);
     expect(registry.has(5)).toBe(true);
+  });
+
+  it('reads a batch past 256 KiB in all (a hand-over of many), and refuses one past 64 times that', async () => {
+    const { url, registry } = await served();
+    const send = (connections: unknown[]) =>
+      fetch(`${url}/internal/irc/connections`, { method: 'PUT', headers: json, body: JSON.stringify({ connections }) });
+    // 1,000 channels each (the most one request may want), about 23 KiB
+    const ids = Array.from({ length: 15 }, (_, index) => 100 + index);
+    const large = ids.map((serverId) => ({ ...JSON.parse(requestOf(22_000)), serverId }));
+
+    const accepted = await send(large);
+    const refused = await send(
+      Array.from({ length: 65 }, (_, index) => ({ ...server, serverId: index + 1, pad: 'x'.repeat(256 * 1024) })),
+    );
+
+    expect(JSON.stringify({ connections: large }).length).toBeGreaterThan(256 * 1024);
+    expect(accepted.status).toBe(202);
+    expect(ids.every((id) => registry.has(id))).toBe(true);
+    expect(refused.status).toBe(413);
+    expect(registry.has(1)).toBe(false);
   });
 
   it('refuses a body over 256 KiB with 413, declared or chunked, and starts nothing', async () => {

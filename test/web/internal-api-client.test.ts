@@ -154,6 +154,44 @@ describe('InternalApiClient', () => {
     expect(failure).toMatchObject({ status: 400, message: expect.stringContaining(refusal.error.message) });
   });
 
+  it("connectMany() PUTs the entries in one request and answers each one's refusal; a mismatched answer is refused", async () => {
+    const seen: Array<{ url?: string; body: unknown }> = [];
+    const answers = [
+      {
+        connections: [
+          { serverId: 4, outcome: 'started' },
+          { serverId: 5, error: { message: 'nickname: must be a valid IRC nickname', field: 'nickname' } },
+        ],
+      },
+      { connections: [{ serverId: 5, outcome: 'started' }] },
+    ];
+    const url = await serve((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        seen.push({ url: request.url, body: JSON.parse(body) });
+        response.writeHead(202).end(JSON.stringify(answers.shift()));
+      });
+    });
+    const client = clientFor(url);
+    const entries = [
+      { serverId: 4, request: { host: 'irc.example', port: 6667, nickname: 'me' } },
+      { serverId: 5, request: { host: 'irc.example', port: 6667, nickname: 'bad nick' } },
+    ];
+
+    const refusals = await client.connectMany(entries);
+    const mismatch = await client.connectMany(entries).catch((error: unknown) => error);
+
+    expect(seen[0]).toEqual({
+      url: '/internal/irc/connections',
+      body: { connections: entries.map(({ serverId, request }) => ({ ...request, serverId })) },
+    });
+    expect(refusals[0]).toBeUndefined();
+    expect(refusals[1]).toBeInstanceOf(BadServiceAnswer);
+    expect(refusals[1]).toMatchObject({ status: 400, message: expect.stringContaining('nickname: must be a valid') });
+    expect(mismatch).toBeInstanceOf(BadServiceAnswer);
+  });
+
   it('resync() answers the ids the IRC service asked, and refuses an answer outside the contract', async () => {
     const answers = ['{"serverIds":[2,4]}', '{"serverIds":["2"]}'];
     const url = await serve((_request, response) => response.writeHead(202).end(answers.shift()));

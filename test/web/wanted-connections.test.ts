@@ -195,7 +195,7 @@ describe('WantedConnections', () => {
     expect(waits).toEqual([]);
   });
 
-  it("with no stagger, reads a batch of a host's wishes, settings and channels in one select, not one per server", async () => {
+  it("with no stagger, reads a batch of a host's wishes, settings and channels in one select, and hands each lane-full over in one request", async () => {
     const ids: number[] = [];
     for (let index = 0; index < 6; index += 1) ids.push(await server('irc.a.example', true));
     await channel(ids[2]!, '#b', { wanted: true, joined: false });
@@ -218,15 +218,23 @@ describe('WantedConnections', () => {
       handoffsPerHost: 2,
     });
 
+    const handOvers: number[] = [];
+    const countBatch = ({ request }: { request: Request }) => {
+      if (request.method === 'PUT' && request.url.endsWith('/internal/irc/connections')) handOvers.push(1);
+    };
+    mswServer.events.on('request:start', countBatch);
     knex.on('query', record);
     try {
       await wanted.reconcile([]);
       await wanted.settled();
     } finally {
       knex.off('query', record);
+      mswServer.events.removeListener('request:start', countBatch);
     }
 
     expect([...bodies.keys()].sort()).toEqual([...ids].sort());
+    // 6 servers, 2 lanes: three batch requests, not six
+    expect(handOvers).toHaveLength(3);
     expect(bodies.get(ids[2]!)).toMatchObject({ host: 'irc.a.example', channels: ['#a', '#b'] });
     expect(bodies.get(ids[0]!)?.channels).toEqual([]);
     // the plan, then one read for the whole batch (2 lanes × 4): nothing per server before its PUT

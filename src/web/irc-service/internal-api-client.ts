@@ -1,8 +1,10 @@
 /** The web side's client of the IRC service's `/internal/*` API, each failure a typed error. */
 import type { z } from 'zod';
 import {
+  type ConnectionBatchRequest,
   type ConnectionRequest,
   type ConnectionState,
+  connectionBatchAnswerSchema,
   connectionsAnswerSchema,
   errorBodySchema,
   type IrcStatus,
@@ -74,6 +76,35 @@ export class InternalApiClient {
   /** `PUT /internal/irc/connections/:serverId`: starts (or keeps) the connection; idempotent. */
   async connect(serverId: number, settings: ConnectionRequest): Promise<void> {
     await this.request('PUT', `/internal/irc/connections/${serverId}`, settings, discardBody);
+  }
+
+  /**
+   * `PUT /internal/irc/connections`: many connections in one request (a hand-over). Answers, per entry in the
+   * order sent, nothing when the IRC service took it, or the refusal the single PUT would have thrown. A failure
+   * of the request as a whole (unreachable, token refused, no such route on an older node) is thrown.
+   */
+  async connectMany(
+    entries: ReadonlyArray<{ serverId: number; request: ConnectionRequest }>,
+  ): Promise<Array<InternalApiError | undefined>> {
+    const body: ConnectionBatchRequest = {
+      connections: entries.map(({ serverId, request }) => ({ ...request, serverId })),
+    };
+    const path = '/internal/irc/connections';
+    const answer = await this.request('PUT', path, body, (response) =>
+      parseAnswer(response, connectionBatchAnswerSchema, 'batch connect'),
+    );
+    const matches = (entry: { serverId: number }, index: number) => entry.serverId === entries[index]?.serverId;
+    if (answer.connections.length !== entries.length || !answer.connections.every(matches)) {
+      throw new BadServiceAnswer('the batch connect answer does not match the entries sent', 202);
+    }
+    return answer.connections.map((entry) =>
+      'error' in entry
+        ? new BadServiceAnswer(
+            `the IRC service answered 400 to PUT ${path}/${entry.serverId} (${entry.error.message})`,
+            400,
+          )
+        : undefined,
+    );
   }
 
   /** `DELETE /internal/irc/connections/:serverId`: false when the service held no such connection. */

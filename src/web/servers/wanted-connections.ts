@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
+import { HandOverBatcher } from '../irc-service/hand-over-batcher.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import { IrcCluster, type IrcNode } from '../irc-service/irc-cluster.ts';
 import { type ServerWish, serverWishes } from './connection-settings.ts';
@@ -34,8 +35,9 @@ export interface WantedConnectionsOptions {
   wait?: (ms: number) => Promise<void>;
 }
 
-/** What passing wishes on asks of a node. */
-type ConvergeClient = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'>;
+/** What passing wishes on asks of a node (a batch of restores goes in one request where it offers `connectMany`). */
+type ConvergeClient = Pick<InternalApiClient, 'connect' | 'disconnect' | 'join' | 'part'> &
+  Partial<Pick<InternalApiClient, 'connectMany'>>;
 
 /** Thrown (and recorded as pending) when a wanted server has no node to go to. */
 class NoNodeAvailable extends InternalApiError {
@@ -96,6 +98,8 @@ export class WantedConnections {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly wait: (ms: number) => Promise<void>;
   private readonly cluster: IrcCluster<ConvergeClient>;
+  /** A batch of restores' connects, asked together, go to each node in one request. */
+  private readonly handOvers = new HandOverBatcher();
 
   constructor(private readonly options: WantedConnectionsOptions) {
     this.wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -352,7 +356,9 @@ export class WantedConnections {
             ? this.placed(serverId, server.ircNode, batch.placement)
             : await this.place(serverId, server.ircNode, server.connected);
           this.connectRequestedAt.set(serverId, Date.now());
-          await node.client.connect(serverId, server.request);
+          await (batch
+            ? this.handOvers.connect(node.client, serverId, server.request)
+            : node.client.connect(serverId, server.request));
         } else if (!server.autoconnect && work.server !== 'restore') {
           await this.disconnectEverywhere(serverId, server.ircNode);
           // not wanted any more: placed nowhere
