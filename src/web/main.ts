@@ -15,7 +15,7 @@ import { ConnectionHealthCheckJob } from './health/connection-health-check-job.t
 import { HealthSupervisor } from './health/health-supervisor.ts';
 import { NodeDrain } from './health/node-drain.ts';
 import { ReconcilerLock } from './health/reconciler-lock.ts';
-import { applyIrcEvent, applyNodeConnectionLists } from './irc-events/irc-event-applier.ts';
+import { applyIrcEvents, applyNodeConnectionLists } from './irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from './irc-events/irc-event-consumer.ts';
 import { IrcCluster } from './irc-service/irc-cluster.ts';
 import { WebMetrics } from './metrics/web-metrics.ts';
@@ -103,10 +103,10 @@ await runMain('web', async (onShutdown) => {
       new IrcEventConsumer({
         baseUrl: node.url,
         token,
-        apply: (event) => {
+        apply: (events) => {
           // a move in progress waits for its new node's events (which the applier ignores until the switch)
-          drain.observe(node.name, event);
-          return applyIrcEvent(orm.em.fork(), event, connections, node.name);
+          for (const event of events) drain.observe(node.name, event);
+          return applyIrcEvents(orm.em.fork(), events, connections, node.name);
         },
         // memory starts empty and a reset means changes were missed: every node's connection states are
         // listed afresh (a node that cannot answer lists none), each server's from the node it is placed on

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
-import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
+import { readSse, readSseBatches, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -52,5 +52,27 @@ describe('readSse', () => {
       { id: 'boot-2', event: 'joined', data: '{"serverId":2,"channel":"#b"}' },
     ]);
     stream.close();
+  });
+});
+
+describe('readSseBatches', () => {
+  it('yields together the messages that end in the same chunk, each as readSse reads it', async () => {
+    const batches: SseMessage[][] = [];
+    const body = streamOf(
+      'id: a-1\nevent: x\ndata: 1\n\nid: a-2\nevent: y\ndata: 2\n\nid: a-3\nev',
+      'ent: z\ndata: 3\n\n: heartbeat\n\n',
+      ': heartbeat\n\n',
+      'id: a-4\ndata: 4\n\n',
+    );
+    for await (const batch of readSseBatches(body)) batches.push(batch);
+
+    expect(batches).toEqual([
+      [
+        { id: 'a-1', event: 'x', data: '1' },
+        { id: 'a-2', event: 'y', data: '2' },
+      ],
+      [{ id: 'a-3', event: 'z', data: '3' }],
+      [{ id: 'a-4', event: 'message', data: '4' }],
+    ]);
   });
 });

@@ -10,7 +10,7 @@ import type { ConnectionState } from '../../src/shared/irc-service-contract.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import {
   applyConnectionList,
-  applyIrcEvent,
+  applyIrcEvents,
   applyNodeConnectionLists,
 } from '../../src/web/irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from '../../src/web/irc-events/irc-event-consumer.ts';
@@ -94,7 +94,7 @@ describe('connection states on the web side', () => {
       logger: createLogger('test', 'silent'),
       retry: { initialMs: 10, maxMs: 50 },
       onStreamChange: () => {},
-      apply: (event) => applyIrcEvent(orm.em.fork(), event, connections),
+      apply: (events) => applyIrcEvents(orm.em.fork(), events, connections),
       relist: async () => applyConnectionList(connections, await client.connections()),
     });
     cleanups.push(() => consumer.stop());

@@ -22,6 +22,44 @@ async function startEventSource(port: number, stream: EventStream<IrcEvents>): P
   return listen(serve, app, '127.0.0.1', port);
 }
 
+/**
+ * A stand-in event stream that sends every event after the request's `Last-Event-ID` in one chunk, as a busy
+ * stream arrives, then stays open; it keeps each request's `Last-Event-ID`.
+ */
+function chunkedEventSource(events: readonly IrcEvent[]) {
+  const requests: Array<string | undefined> = [];
+  const fetchEvents: typeof fetch = async (_input, init) => {
+    const lastEventId = new Headers(init?.headers).get('last-event-id') ?? undefined;
+    requests.push(lastEventId);
+    const frames = events
+      .map((event, index) => `id: boot-${index + 1}\nevent: ${event.type}\ndata: ${JSON.stringify(event.payload)}\n\n`)
+      .slice(Number(lastEventId?.replace('boot-', '') ?? 0))
+      .join('');
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(frames));
+        init?.signal?.addEventListener('abort', () => controller.error(new Error('aborted')));
+      },
+    });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+  };
+  return { fetch: fetchEvents, requests };
+}
+
+const connected = (serverId: number): IrcEvent => ({ type: 'connected', payload: { serverId, nickname: 'me' } });
+const connecting = (serverId: number): IrcEvent => ({
+  type: 'connection-state',
+  payload: {
+    serverId,
+    state: 'socket.connecting',
+    since: '2026-12-03T07:00:00.000Z',
+    nickname: null,
+    attempt: 0,
+    nextAttemptAt: null,
+    lastError: null,
+  },
+});
+
 describe('IrcEventConsumer', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
@@ -43,16 +81,17 @@ describe('IrcEventConsumer', () => {
       logger: createLogger('test', 'silent'),
       retry: { initialMs: 10, maxMs: 50 },
       onStreamChange: (change) => changes.push(change),
-      apply: async (event): Promise<PendingWebEvent[]> => {
-        if (event.type === options.alwaysFailOn) throw new Error('violates a constraint');
-        if (event.type === options.failFirstApplyOf && !failed) {
+      apply: async (events): Promise<PendingWebEvent[]> => {
+        if (events.some((event) => event.type === options.alwaysFailOn)) throw new Error('violates a constraint');
+        if (events.some((event) => event.type === options.failFirstApplyOf) && !failed) {
           failed = true;
           throw new Error('database unreachable');
         }
-        applied.push(event);
-        return [
-          { type: 'server-status', payload: { serverId: event.payload.serverId, connected: true, connectedAt: null } },
-        ];
+        applied.push(...events);
+        return events.map((event) => ({
+          type: 'server-status',
+          payload: { serverId: event.payload.serverId, connected: true, connectedAt: null },
+        }));
       },
     });
     cleanups.push(
@@ -148,6 +187,91 @@ describe('IrcEventConsumer', () => {
     expect(applied.map((event) => event.type)).toEqual(['parted']);
     expect(changes.filter((change) => change === 'reset')).toHaveLength(1);
     expect(changes.filter((change) => change === 'dropped')).toHaveLength(2);
+  });
+
+  /** A consumer of `events` sent in one chunk, whose `apply` is given each step it is asked to apply. */
+  function consumeChunk(events: readonly IrcEvent[], apply: (step: readonly IrcEvent[]) => void) {
+    const source = chunkedEventSource(events);
+    const changes: StreamChange[] = [];
+    const published = recordingPublisher();
+    const consumer = new IrcEventConsumer({
+      baseUrl: 'http://irc-service.test',
+      token: TOKEN,
+      events: published,
+      logger: createLogger('test', 'silent'),
+      retry: { initialMs: 1, maxMs: 5 },
+      onStreamChange: (change) => changes.push(change),
+      apply: async (step) => {
+        apply(step);
+        return step.map((event) => ({
+          type: 'server-status',
+          payload: { serverId: event.payload.serverId, connected: true, connectedAt: null },
+        }));
+      },
+      fetch: source.fetch,
+    });
+    cleanups.push(() => consumer.stop());
+    consumer.start();
+    return { requests: source.requests, changes, published };
+  }
+
+  it('applies the events that arrive together in steps: each run of connection states and connections at once', async () => {
+    const steps: string[][] = [];
+    const { published } = consumeChunk(
+      [
+        connected(1),
+        connecting(2),
+        connected(2),
+        { type: 'joined', payload: { serverId: 1, channel: '#a' } },
+        connected(3),
+      ],
+      (step) => steps.push(step.map((event) => `${event.type} ${event.payload.serverId}`)),
+    );
+
+    await eventually(() => published.events.length === 5);
+
+    expect(steps).toEqual([['connected 1', 'connection-state 2', 'connected 2'], ['joined 1'], ['connected 3']]);
+  });
+
+  it('fetches a run whose write failed again from before its first event', async () => {
+    const applied: IrcEvent[] = [];
+    let failed = false;
+    const { requests, published } = consumeChunk(
+      [{ type: 'joined', payload: { serverId: 1, channel: '#a' } }, connected(2), connecting(3), connected(3)],
+      (step) => {
+        if (step.length > 1 && !failed) {
+          failed = true;
+          throw new Error('database unreachable');
+        }
+        applied.push(...step);
+      },
+    );
+
+    await eventually(() => applied.length === 4);
+
+    expect(applied.map((event) => event.type)).toEqual(['joined', 'connected', 'connection-state', 'connected']);
+    expect(requests).toEqual([undefined, 'boot-1']);
+    expect(published.events).toHaveLength(4);
+  });
+
+  it('skips only the event that keeps failing when it is part of a run, and goes on', async () => {
+    const applied: IrcEvent[] = [];
+    const { changes } = consumeChunk(
+      [connected(1), connected(2), connecting(3), { type: 'parted', payload: { serverId: 1, channel: '#a' } }],
+      (step) => {
+        if (step.some((event) => event.payload.serverId === 2)) throw new Error('violates a constraint');
+        applied.push(...step);
+      },
+    );
+
+    await eventually(() => applied.length === 3);
+
+    expect(applied.map((event) => `${event.type} ${event.payload.serverId}`)).toEqual([
+      'connected 1',
+      'connection-state 3',
+      'parted 1',
+    ]);
+    expect(changes.filter((change) => change === 'reset')).toHaveLength(1);
   });
 
   it('skips events outside the contract and goes on', async () => {

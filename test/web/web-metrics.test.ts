@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import { createLogger } from '../../src/logger.ts';
 import { HealthSupervisor } from '../../src/web/health/health-supervisor.ts';
-import { applyIrcEvent } from '../../src/web/irc-events/irc-event-applier.ts';
+import { applyIrcEvents } from '../../src/web/irc-events/irc-event-applier.ts';
 import { IrcEventConsumer } from '../../src/web/irc-events/irc-event-consumer.ts';
 import { WebMetrics } from '../../src/web/metrics/web-metrics.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
@@ -134,7 +134,7 @@ describe('GET /metrics on the web side', () => {
     const consumer = new IrcEventConsumer({
       baseUrl: IRC_SERVICE_URL,
       token: TOKEN,
-      apply: (event) => applyIrcEvent(orm.em.fork(), event),
+      apply: (events) => applyIrcEvents(orm.em.fork(), events),
       events,
       onStreamChange: () => {},
       logger: createLogger('test', 'silent'),

@@ -10,6 +10,15 @@ export interface SseMessage {
  * (multi-line joined with \n), `id`, comments ignored, a blank line ends a message.
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  for await (const batch of readSseBatches(body)) yield* batch;
+}
+
+/**
+ * Reads server-sent events as `readSse` does, yielding together the messages that ended in the same chunk of
+ * the body (chunks with none yield nothing). A reader busy with a batch lets the next chunk grow meanwhile, so
+ * under load batches grow by themselves, while a lone message still comes at once.
+ */
+export async function* readSseBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage[]> {
   const decoder = new TextDecoder();
   let buffer = '';
   let event = '';
@@ -17,13 +26,14 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   let id: string | undefined;
   for await (const chunk of body) {
     buffer += decoder.decode(chunk, { stream: true });
+    const batch: SseMessage[] = [];
     let newline = buffer.search(/\r\n|\r|\n/);
     while (newline !== -1) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       newline = buffer.search(/\r\n|\r|\n/);
       if (line === '') {
-        if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
+        if (data.length > 0) batch.push({ id, event: event || 'message', data: data.join('\n') });
         event = '';
         data = [];
         continue;
@@ -36,5 +46,6 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       else if (field === 'data') data.push(value);
       else if (field === 'id' && !value.includes('\0')) id = value;
     }
+    if (batch.length > 0) yield batch;
   }
 }
