@@ -233,6 +233,47 @@ describe('IrcEventConsumer', () => {
     expect(steps).toEqual([['connected 1', 'connection-state 2', 'connected 2'], ['joined 1'], ['connected 3']]);
   });
 
+  it('applies what arrived while a step was being applied as one step, not an event at a time', async () => {
+    const port = await freePort();
+    const stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
+    const server = await startEventSource(port, stream);
+    const steps: number[][] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const consumer = new IrcEventConsumer({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: TOKEN,
+      events: recordingPublisher(),
+      logger: createLogger('test', 'silent'),
+      onStreamChange: () => {},
+      apply: async (step) => {
+        steps.push(step.map((event) => event.payload.serverId));
+        // the first step is slow (a busy database): what comes meanwhile waits for it
+        if (steps.length === 1) await held;
+        return [];
+      },
+    });
+    cleanups.push(
+      () => consumer.stop(),
+      () => server.close(),
+      () => stream.close(),
+    );
+    consumer.start();
+    await eventually(() => consumer.isOpen);
+
+    stream.publish('connected', { serverId: 1, nickname: 'me' });
+    await eventually(() => steps.length === 1);
+    // ten more, each in a turn of its own (each its own chunk on the wire)
+    for (let serverId = 2; serverId <= 11; serverId += 1) {
+      stream.publish('connected', { serverId, nickname: 'me' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    release();
+
+    await eventually(() => steps.flat().length === 11);
+    expect(steps).toEqual([[1], [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]]);
+  });
+
   it('fetches a run whose write failed again from before its first event', async () => {
     const applied: IrcEvent[] = [];
     let failed = false;
