@@ -93,11 +93,9 @@ async function applyRun(
   fromNode: string | null,
 ): Promise<PendingWebEvent[]> {
   const states = connections ? run.filter((event) => event.type === 'connection-state') : [];
-  // the old node of a moved server (a drain, a failover) tells of a connection that is no longer the server's
   const stateIds = states.map((event) => event.payload.serverId);
-  const elsewhere = fromNode && stateIds.length > 0 ? await placedElsewhere(em, stateIds, fromNode) : new Set();
   const connectedIds = run.flatMap((event) => (event.type === 'connected' ? [event.payload.serverId] : []));
-  const marked = connectedIds.length > 0 ? await markConnected(em, connectedIds, fromNode) : [];
+  const { marked, elsewhere } = await markConnected(em, connectedIds, fromNode ? stateIds : [], fromNode);
   const statuses = new Map(marked.map((status) => [status.payload.serverId, status]));
   const changes: PendingWebEvent[] = [];
   for (const event of run) {
@@ -203,31 +201,54 @@ function serverStatus(serverId: number, connectedAt: string | null, more: Partia
   } satisfies PendingWebEvent;
 }
 
-/** `fromNode`: the node that told; nothing changes for a server placed on another one. One statement for all. */
+/**
+ * A run's one statement: `connectedIds` marked connected (`fromNode`: the node that told; nothing changes for a
+ * server placed on another one), and which of `stateIds` are placed on a node other than `fromNode` (the old node
+ * of a moved server, after a drain or a failover, tells of a connection that is no longer the server's).
+ */
 async function markConnected(
   em: EntityManager,
-  serverIds: readonly number[],
+  connectedIds: readonly number[],
+  stateIds: readonly number[],
   fromNode: string | null,
-): Promise<Array<Extract<PendingWebEvent, { type: 'server-status' }>>> {
+): Promise<{ marked: Array<Extract<PendingWebEvent, { type: 'server-status' }>>; elsewhere: Set<number> }> {
+  if (connectedIds.length === 0 && stateIds.length === 0) return { marked: [], elsewhere: new Set() };
   // registered again: a failure it had is over
-  const rows = await runSql<{ id: number; connected_at: string; was_failed: boolean; irc_node: string | null }>(
+  const rows = await runSql<{
+    id: number;
+    connected_at: string | null;
+    was_failed: boolean | null;
+    irc_node: string | null;
+    elsewhere: boolean;
+  }>(
     em,
-    `update servers s set connected_at = coalesce(s.connected_at, now()), failure_reason = null, failed_at = null,
-       updated_at = now()
-     from (select id, failed_at from servers where id = any(?::int[])) old
-     where s.id = old.id and (s.connected_at is null or s.failed_at is not null)
-       and (?::text is null or s.irc_node is null or s.irc_node = ?)
-     returning s.id, s.connected_at, old.failed_at is not null as was_failed, s.irc_node`,
-    [intArray(serverIds), fromNode, fromNode],
+    `with marked as (
+       update servers s set connected_at = coalesce(s.connected_at, now()), failure_reason = null, failed_at = null,
+         updated_at = now()
+       from (select id, failed_at from servers where id = any(?::int[])) old
+       where s.id = old.id and (s.connected_at is null or s.failed_at is not null)
+         and (?::text is null or s.irc_node is null or s.irc_node = ?)
+       returning s.id, s.connected_at, old.failed_at is not null as was_failed, s.irc_node
+     )
+     select id, connected_at, was_failed, irc_node, false as elsewhere from marked
+     union all
+     select id, null::timestamptz, null::boolean, null::text, true from servers
+     where id = any(?::int[]) and irc_node is not null and irc_node <> ?`,
+    [intArray(connectedIds), fromNode, fromNode, intArray(stateIds), fromNode ?? ''],
   );
-  // `failure` only when it changes, as `pending`
-  // `node` while it is placed on one
-  return rows.map((row) =>
-    serverStatus(row.id, row.connected_at, {
-      ...(row.was_failed ? { failure: null } : {}),
-      ...(row.irc_node ? { node: row.irc_node } : {}),
-    }),
+  const elsewhere = new Set(rows.filter((row) => row.elsewhere).map((row) => row.id));
+  // `failure` only when it changes, as `pending`; `node` while it is placed on one
+  const marked = rows.flatMap((row) =>
+    row.elsewhere
+      ? []
+      : [
+          serverStatus(row.id, row.connected_at, {
+            ...(row.was_failed ? { failure: null } : {}),
+            ...(row.irc_node ? { node: row.irc_node } : {}),
+          }),
+        ],
   );
+  return { marked, elsewhere };
 }
 
 /**
