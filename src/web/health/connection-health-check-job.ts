@@ -1,6 +1,7 @@
 /** The connection health check: the IRC service's list of live connections made true in the database. */
 import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
+import { errorNameAndMessage } from '../../shared/error-text.ts';
 import {
   combineReports,
   type HealthCheckOutcome,
@@ -117,7 +118,7 @@ export class ConnectionHealthCheckJob {
     try {
       lease = lock ? await lock.acquire() : null;
     } catch (databaseError) {
-      lockError = describe(databaseError);
+      lockError = errorNameAndMessage(databaseError);
     }
     try {
       return await this.check(node, options, lock === undefined || lease !== null, lockError);
@@ -146,7 +147,7 @@ export class ConnectionHealthCheckJob {
     const scope: NodeScope = { node: name, configured: this.configuredNames() };
 
     let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };
-    let error = lockError ?? (answer.outcome === 'answered' ? null : describe(answer.error));
+    let error = lockError ?? (answer.outcome === 'answered' ? null : errorNameAndMessage(answer.error));
     let wanted: WantedConnectionsPlan | null = null;
     if (holdsLock) {
       try {
@@ -162,7 +163,7 @@ export class ConnectionHealthCheckJob {
         }
       } catch (databaseError) {
         // rolled back: nothing changed, so nothing is broadcast
-        error = describe(databaseError);
+        error = errorNameAndMessage(databaseError);
         this.deps.logger?.error({ err: databaseError, node: name }, 'health check: the database update failed');
       }
       // the reconciler's: one move at a time, after the check (it never waits on a node under the lock)
@@ -304,10 +305,4 @@ export class ConnectionHealthCheckJob {
       logger.debug(summary, 'health check done');
     }
   }
-}
-
-function describe(error: unknown): { name: string; message: string } {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: 'Error', message: String(error) };
 }

@@ -10,6 +10,7 @@ import {
 } from '../../../machines/cluster-supervisor.machine.ts';
 import { type HealthSupervisorState, healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
 import type { Logger } from '../../logger.ts';
+import { errorMessage } from '../../shared/error-text.ts';
 import {
   combineReports,
   type HealthCheckReport,
@@ -278,7 +279,7 @@ export class HealthSupervisor implements HealthSupervisorView {
         durationMs: Math.round(elapsed * 1_000),
         disconnected: 0,
         markedConnected: 0,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
       throw error;
     }

@@ -5,6 +5,7 @@
 import type { MikroORM } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
+import { errorMessage } from '../../shared/error-text.ts';
 import { type IrcEvent, normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { LastNodeStanding } from '../irc-service/errors/last-node-standing.ts';
@@ -192,7 +193,9 @@ export class NodeDrain {
   advance(): void {
     if (this.running || this.stopped) return;
     const run = this.run()
-      .catch((error: unknown) => this.options.logger?.warn({ err: describe(error) }, 'drain: could not move a server'))
+      .catch((error: unknown) =>
+        this.options.logger?.warn({ err: errorMessage(error) }, 'drain: could not move a server'),
+      )
       .finally(() => {
         this.running = undefined;
       });
@@ -364,7 +367,7 @@ export class NodeDrain {
       await tolerateNoConnection(from.client.disconnect(serverId));
     } catch (error) {
       this.options.logger?.warn(
-        { serverId, node: from.name, err: describe(error) },
+        { serverId, node: from.name, err: errorMessage(error) },
         'drain: could not close an old connection',
       );
     }
@@ -400,7 +403,7 @@ export class NodeDrain {
       await ready.promise;
       switched = await this.switchPlacement({ serverId, from, to }, deadline, () => ready.live());
     } catch (error) {
-      return this.giveUp({ serverId, from, to }, describe(error));
+      return this.giveUp({ serverId, from, to }, errorMessage(error));
     } finally {
       ready.close();
     }
@@ -421,7 +424,7 @@ export class NodeDrain {
       await tolerateNoConnection(from.client.disconnect(serverId));
     } catch (error) {
       logger?.warn(
-        { serverId, node: from.name, err: describe(error) },
+        { serverId, node: from.name, err: errorMessage(error) },
         'drain: the old node could not be asked to disconnect; the next check closes it',
       );
     }
@@ -489,7 +492,7 @@ export class NodeDrain {
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
         logger?.warn(
-          { serverId, node: to.name, err: describe(error) },
+          { serverId, node: to.name, err: errorMessage(error) },
           'drain: could not close the new connection; the next check closes it',
         ),
       );
@@ -565,8 +568,4 @@ export class NodeDrain {
     void promise.finally(() => this.inFlight.delete(promise));
     return promise;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
