@@ -24,6 +24,7 @@ import {
 } from '../servers/disconnect-transition.ts';
 import type { NodeScope } from '../servers/node-scope.ts';
 import type { WantedConnections, WantedConnectionsPlan } from '../servers/wanted-connections.ts';
+import type { SupervisedNode } from './health-supervisor.ts';
 import type { NodeDrain } from './node-drain.ts';
 import type { ReconcilerLease, ReconcilerLock } from './reconciler-lock.ts';
 
@@ -60,13 +61,6 @@ type StatusClient = Pick<InternalApiClient, 'status'>;
 /** One node's answer to one check, under the name it is trusted as (null: a lone node that never told it). */
 type NodeAnswer = { name: string | null; answer: ServiceAnswer };
 
-/** A node as the supervisor knows it: `key` names its supervisor (`node:<key>`), `name` its `IRC_NODE_ID` once known. */
-export interface CheckedNode {
-  readonly key: string;
-  readonly name: string | null;
-  readonly url: string;
-}
-
 /** What a node's last definite check (answered or unavailable) saw: its live servers, and since when that holds. */
 interface DefiniteSighting {
   liveIds: readonly number[];
@@ -96,8 +90,8 @@ export class ConnectionHealthCheckJob {
   }
 
   /** The nodes it checks, in the cluster's order, each under the key its supervisor is named by. */
-  get nodes(): CheckedNode[] {
-    return [...this.byKey].map(([key, node]) => ({ key, name: node.name, url: node.url }));
+  get nodes(): SupervisedNode[] {
+    return [...this.byKey].map(([key, node]) => ({ key, name: node.name }));
   }
 
   /** Checks the node named by `options.node` (its key); every node at once, reports combined, without one. */

@@ -30,7 +30,10 @@ export class HealthSupervisorNotRunning extends Error {
   override name = 'HealthSupervisorNotRunning';
 }
 
-/** A node the supervisor checks: `key` names its supervisor (`node:<key>`), `name` is its `IRC_NODE_ID` once known. */
+/**
+ * A node the supervisor checks, as the check job lists it: `key` names its supervisor (`node:<key>`) and is what
+ * the job is asked to check; `name` is its `IRC_NODE_ID` once known.
+ */
 export interface SupervisedNode {
   readonly key: string;
   readonly name: string | null;
