@@ -359,11 +359,54 @@ describe('drain of an IRC service node', () => {
     );
   });
 
-  it('re-places a server the IRC service gave up on (banned) without connecting it: only Connect retries it', async () => {
-    const { serverId, target } = await drainNotLive(", failed_at = now(), failure_reason = 'banned'");
+  it.each([3, 12])(
+    'places %i servers of the drained node that are not live in one statement and hands each node its share in one request',
+    async (count) => {
+      const ids: number[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const serverId = await insertServer(db, { connectedAt: null });
+        await db.query(`update servers set irc_node = 'a', autoconnect = true where id = $1`, [serverId]);
+        ids.push(serverId);
+      }
+      const targets = new Map(ids.map((id) => [id, placeOnNode(id, ['b', 'c']) as NodeName]));
+      const { drain, wanted, events } = assemble();
+      await drain.drain('a');
+      const statements: string[] = [];
+      const record = (query: { sql: string }) => statements.push(query.sql);
+      const batches: string[] = [];
+      const countBatch = ({ request }: { request: Request }) => {
+        if (request.method === 'PUT' && request.url.endsWith('/internal/irc/connections')) batches.push(request.url);
+      };
+      const knex = orm.em.getKnex();
+      knex.on('query', record);
+      mswServer.events.on('request:start', countBatch);
+      try {
+        // the drain alone (a check of a would restore them too)
+        drain.advance();
+        await drain.settled();
+        await wanted.settled();
+      } finally {
+        knex.off('query', record);
+        mswServer.events.removeListener('request:start', countBatch);
+      }
 
-    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
-    // its old attempt goes; no new attempt against the network that banned it
-    expect(requests).toEqual([`a DELETE ${serverId}`]);
-  });
+      for (const serverId of ids) {
+        expect(await row(serverId)).toEqual({ irc_node: targets.get(serverId), moving_to: null });
+        // its old attempt closed, a new one on its new node, and the dashboard shows where it went
+        expect(requests).toContain(`a DELETE ${serverId}`);
+        expect(requests).toContain(`${targets.get(serverId)} PUT ${serverId}`);
+        expect(events.events).toContainEqual({
+          type: 'server-status',
+          payload: { serverId, connected: false, connectedAt: null, node: targets.get(serverId), movingTo: null },
+        });
+      }
+      // whatever the count: the ones not wanted placed nowhere, the wanted ones placed, each in one statement
+      expect(statements.filter((sql) => /set irc_node/.test(sql))).toHaveLength(2);
+      // each new node that takes more than one gets them in one batch request (a lone one goes in a single PUT)
+      const shares = new Map<NodeName, number>();
+      for (const node of targets.values()) shares.set(node, (shares.get(node) ?? 0) + 1);
+      const batched = [...shares].filter(([, share]) => share > 1).map(([node]) => NODES[node]);
+      expect(batches.map((url) => new URL(url).origin).sort()).toEqual(batched.sort());
+    },
+  );
 });

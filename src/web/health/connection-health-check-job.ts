@@ -1,6 +1,7 @@
 /** The connection health check: the IRC service's list of live connections made true in the database. */
 import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
+import { errorNameAndMessage } from '../../shared/error-text.ts';
 import {
   combineReports,
   type HealthCheckOutcome,
@@ -23,6 +24,7 @@ import {
 } from '../servers/disconnect-transition.ts';
 import type { NodeScope } from '../servers/node-scope.ts';
 import type { WantedConnections, WantedConnectionsPlan } from '../servers/wanted-connections.ts';
+import type { SupervisedNode } from './health-supervisor.ts';
 import type { NodeDrain } from './node-drain.ts';
 import type { ReconcilerLease, ReconcilerLock } from './reconciler-lock.ts';
 
@@ -59,13 +61,6 @@ type StatusClient = Pick<InternalApiClient, 'status'>;
 /** One node's answer to one check, under the name it is trusted as (null: a lone node that never told it). */
 type NodeAnswer = { name: string | null; answer: ServiceAnswer };
 
-/** A node as the supervisor knows it: `key` names its supervisor (`node:<key>`), `name` its `IRC_NODE_ID` once known. */
-export interface CheckedNode {
-  readonly key: string;
-  readonly name: string | null;
-  readonly url: string;
-}
-
 /** What a node's last definite check (answered or unavailable) saw: its live servers, and since when that holds. */
 interface DefiniteSighting {
   liveIds: readonly number[];
@@ -95,8 +90,8 @@ export class ConnectionHealthCheckJob {
   }
 
   /** The nodes it checks, in the cluster's order, each under the key its supervisor is named by. */
-  get nodes(): CheckedNode[] {
-    return [...this.byKey].map(([key, node]) => ({ key, name: node.name, url: node.url }));
+  get nodes(): SupervisedNode[] {
+    return [...this.byKey].map(([key, node]) => ({ key, name: node.name }));
   }
 
   /** Checks the node named by `options.node` (its key); every node at once, reports combined, without one. */
@@ -117,7 +112,7 @@ export class ConnectionHealthCheckJob {
     try {
       lease = lock ? await lock.acquire() : null;
     } catch (databaseError) {
-      lockError = describe(databaseError);
+      lockError = errorNameAndMessage(databaseError);
     }
     try {
       return await this.check(node, options, lock === undefined || lease !== null, lockError);
@@ -146,7 +141,7 @@ export class ConnectionHealthCheckJob {
     const scope: NodeScope = { node: name, configured: this.configuredNames() };
 
     let result: ReconciliationResult = { disconnected: [], markedConnected: [], kept: [] };
-    let error = lockError ?? (answer.outcome === 'answered' ? null : describe(answer.error));
+    let error = lockError ?? (answer.outcome === 'answered' ? null : errorNameAndMessage(answer.error));
     let wanted: WantedConnectionsPlan | null = null;
     if (holdsLock) {
       try {
@@ -162,7 +157,7 @@ export class ConnectionHealthCheckJob {
         }
       } catch (databaseError) {
         // rolled back: nothing changed, so nothing is broadcast
-        error = describe(databaseError);
+        error = errorNameAndMessage(databaseError);
         this.deps.logger?.error({ err: databaseError, node: name }, 'health check: the database update failed');
       }
       // the reconciler's: one move at a time, after the check (it never waits on a node under the lock)
@@ -304,10 +299,4 @@ export class ConnectionHealthCheckJob {
       logger.debug(summary, 'health check done');
     }
   }
-}
-
-function describe(error: unknown): { name: string; message: string } {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: 'Error', message: String(error) };
 }

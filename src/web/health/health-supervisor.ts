@@ -10,6 +10,7 @@ import {
 } from '../../../machines/cluster-supervisor.machine.ts';
 import { type HealthSupervisorState, healthSupervisorMachine } from '../../../machines/health-supervisor.machine.ts';
 import type { Logger } from '../../logger.ts';
+import { errorMessage } from '../../shared/error-text.ts';
 import {
   combineReports,
   type HealthCheckReport,
@@ -29,7 +30,10 @@ export class HealthSupervisorNotRunning extends Error {
   override name = 'HealthSupervisorNotRunning';
 }
 
-/** A node the supervisor checks: `key` names its supervisor (`node:<key>`), `name` is its `IRC_NODE_ID` once known. */
+/**
+ * A node the supervisor checks, as the check job lists it: `key` names its supervisor (`node:<key>`) and is what
+ * the job is asked to check; `name` is its `IRC_NODE_ID` once known.
+ */
 export interface SupervisedNode {
   readonly key: string;
   readonly name: string | null;
@@ -278,7 +282,7 @@ export class HealthSupervisor implements HealthSupervisorView {
         durationMs: Math.round(elapsed * 1_000),
         disconnected: 0,
         markedConnected: 0,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
       throw error;
     }

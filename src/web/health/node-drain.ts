@@ -1,10 +1,12 @@
 /**
- * Drain of an IRC service node: nothing new is placed on it, and its servers are moved to the other nodes one
- * at a time, make-before-break, so that no moved server ever shows disconnected.
+ * Drain of an IRC service node: nothing new is placed on it, and its live servers are moved to the other nodes
+ * one at a time, make-before-break, so that no moved server ever shows disconnected; the others are placed
+ * elsewhere all at once.
  */
 import type { MikroORM } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
+import { errorMessage } from '../../shared/error-text.ts';
 import { type IrcEvent, normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { LastNodeStanding } from '../irc-service/errors/last-node-standing.ts';
@@ -12,7 +14,7 @@ import { UnknownNode } from '../irc-service/errors/unknown-node.ts';
 import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import type { IrcCluster, IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from '../servers/connection-settings.ts';
-import { drainingNodes } from '../servers/placement.ts';
+import { drainingNodes, placeServers } from '../servers/placement.ts';
 import { tolerateNoConnection, type WantedConnections } from '../servers/wanted-connections.ts';
 import { RECONCILER_LOCK_SQL_KEY } from './reconciler-lock.ts';
 
@@ -23,10 +25,11 @@ export interface NodeDrainOptions {
   orm: MikroORM;
   cluster: IrcCluster<DrainClient>;
   /**
-   * Connects a server that was not live on the drained node where it is placed now, and passes the settings on
-   * once more to a moved server's new node (an edit during the move went to the old one).
+   * Connects the servers that were not live on the drained node where they are placed now (`restore`, the
+   * reconciler's batched hand-over), and passes the settings on once more to a moved server's new node (an edit
+   * during the move went to the old one).
    */
-  wanted: Pick<WantedConnections, 'converge'>;
+  wanted: Pick<WantedConnections, 'converge' | 'restore'>;
   /** Where `server-status` (the new node) and `node-status` (draining) are told. */
   events?: WebEventPublisher;
   logger?: Logger;
@@ -54,14 +57,23 @@ interface Move {
   to: IrcNode<DrainClient>;
 }
 
-/**
- * What a claim found: a server to move, or one placed elsewhere at once (`elsewhere`: its old attempt is closed,
- * and it is connected on its new node unless the IRC service gave it up, which only the operator's Connect retries).
- */
+/** What a claim found: a live server to move, or one that cannot be moved from its node. */
 type Claim =
   | { kind: 'move'; move: Move; connectedAt: string | null }
-  | { kind: 'placed'; elsewhere?: Move & { connect: boolean } }
   | { kind: 'stuck'; serverId: number; node: string; reason: string };
+
+/**
+ * A server that was not live on a draining node, placed elsewhere: its old attempt is closed, and it is
+ * connected on its new node unless the IRC service gave it up (`failed`: only the operator's Connect retries it).
+ */
+interface PlacedElsewhere {
+  serverId: number;
+  host: string;
+  failed: boolean;
+  from: IrcNode<DrainClient>;
+  to: IrcNode<DrainClient>;
+  connectedAt: string | null;
+}
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
@@ -101,10 +113,12 @@ const DEFAULT_RETRY_AFTER_MS = 5 * 60_000;
  * 4. the old node is asked to disconnect (QUIT); its events are ignored from now on. The new connection takes
  *    the wanted nickname back when the old one leaves, and tells its channels' users again (resync).
  *
- * A server that is not live on the drained node is simply placed elsewhere and connected there (not connected when
- * the IRC service gave it up: only the operator's Connect retries a failed server). A move that
- * does not complete within `moveTimeoutMs` is given up: the server stays on the old node, the reason is logged
- * and shown (`drainProblem`), the new connection is closed, and the others go first. No transaction, lock or pool connection is held while a node is asked.
+ * The servers that are not live on the drained node (reconnecting, failed, not registered) are placed elsewhere
+ * first, all in one statement, and connected there through the reconciler's batched restore (not connected when
+ * the IRC service gave one up: only the operator's Connect retries a failed server); the ones the operator does
+ * not want are placed nowhere. A move that does not complete within `moveTimeoutMs` is given up: the server stays
+ * on the old node, the reason is logged and shown (`drainProblem`), the new connection is closed, and the others
+ * go first. No transaction, lock or pool connection is held while a node is asked.
  */
 export class NodeDrain {
   private readonly watches = new Set<MoveWatch>();
@@ -167,9 +181,9 @@ export class NodeDrain {
 
   /**
    * Reads which nodes are draining, and their drain's last problem (another instance may have changed them); a
-   * node whose view changed is told (`node-status`).
+   * node whose view changed is told (`node-status`). Answers how many nodes are draining.
    */
-  async refresh(): Promise<void> {
+  async refresh(): Promise<number> {
     const { cluster } = this.options;
     const rows = await runSql<{ name: string; drain_problem: string | null }>(
       this.options.orm.em.fork(),
@@ -182,17 +196,20 @@ export class NodeDrain {
       node.drainProblem = problem;
     }
     for (const node of changed) this.options.events?.publish('node-status', node.view());
+    return rows.length;
   }
 
   /**
-   * After a check that held the reconciler lock: moves the servers of draining nodes, one at a time, until none
-   * is left; a server whose move was given up is tried again after `retryAfterMs`, at a later check. Never
+   * After a check that held the reconciler lock: places the servers of draining nodes that are not live
+   * elsewhere, then moves the live ones, one at a time, until none is left; a server whose move was given up is tried again after `retryAfterMs`, at a later check. Never
    * rejects; one run at a time per instance.
    */
   advance(): void {
     if (this.running || this.stopped) return;
     const run = this.run()
-      .catch((error: unknown) => this.options.logger?.warn({ err: describe(error) }, 'drain: could not move a server'))
+      .catch((error: unknown) =>
+        this.options.logger?.warn({ err: errorMessage(error) }, 'drain: could not move a server'),
+      )
       .finally(() => {
         this.running = undefined;
       });
@@ -253,8 +270,8 @@ export class NodeDrain {
   }
 
   private async run(): Promise<void> {
-    await this.refresh();
-    let moved = 0;
+    const draining = await this.refresh();
+    let moved = draining > 0 ? await this.placeNotLive() : 0;
     for (; !this.stopped; moved += 1) {
       const next = await this.claim();
       if (!next) break;
@@ -268,10 +285,6 @@ export class NodeDrain {
         await this.recordProblem(next.node, `server ${next.serverId} stays on ${next.node}: ${next.reason}`);
         continue;
       }
-      if (next.kind === 'placed') {
-        if (next.elsewhere) this.track(this.placeElsewhere(next.elsewhere));
-        continue;
-      }
       // the dashboard shows where it is going
       this.publishMoving(next.move.serverId, next.connectedAt, next.move.to.name);
       // a move given up waits its turn again; the others go on
@@ -281,9 +294,9 @@ export class NodeDrain {
   }
 
   /**
-   * The next server of a draining node: claimed for its move (`moving_to`), or, when nothing is live to keep,
-   * placed elsewhere at once (or nowhere, when it is not wanted). Undefined when there is none, no node to go to,
-   * or another move is under way. A claim left behind by a web instance that died is given up first.
+   * The next live server of a draining node, claimed for its move (`moving_to`); one on a node no longer
+   * configured is stuck there. Undefined when there is none, no node to go to, or another move is under way. A
+   * claim left behind by a web instance that died is given up first.
    */
   private async claim(): Promise<Claim | undefined> {
     const { cluster } = this.options;
@@ -299,26 +312,17 @@ export class NodeDrain {
       );
       const [busy] = await runSql(tx, 'select id from servers where moving_to is not null limit 1');
       if (busy) return undefined;
-      const [server] = await runSql<{
-        id: number;
-        irc_node: string;
-        autoconnect: boolean;
-        connected: boolean;
-        failed: boolean;
-      }>(
+      // the live ones; `placeNotLive` placed the others, all but those of a node no longer configured (stuck)
+      const [server] = await runSql<{ id: number; irc_node: string }>(
         tx,
-        `select s.id, s.irc_node, s.autoconnect, s.connected_at is not null as connected,
-                s.failed_at is not null as failed
+        `select s.id, s.irc_node
          from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
-         where s.id <> all(?::int[]) order by s.id limit 1`,
-        [this.waiting()],
+         where s.autoconnect and s.id <> all(?::int[])
+           and ((s.connected_at is not null and s.failed_at is null) or s.irc_node <> all(?::text[]))
+         order by s.id limit 1`,
+        [this.waiting(), this.configuredNames()],
       );
       if (!server) return undefined;
-      if (!server.autoconnect) {
-        // not wanted: placed nowhere; the reconciler closes a connection that is left
-        await runSql(tx, 'update servers set irc_node = null where id = ?', [server.id]);
-        return { kind: 'placed' };
-      }
       const from = cluster.nodeNamed(server.irc_node);
       if (!from) {
         const reason = 'the node is no longer configured (IRC_SERVICE_URLS)';
@@ -326,12 +330,6 @@ export class NodeDrain {
       }
       const to = cluster.placementFor(server.id, null);
       if (!to || to.name === null) return undefined;
-      if (!server.connected || server.failed) {
-        // nothing live to keep: placed on its new node at once, and connected there after the commit, unless the
-        // IRC service gave it up (banned, password refused): one more attempt is the operator's Connect to make
-        await runSql(tx, 'update servers set irc_node = ? where id = ?', [to.name, server.id]);
-        return { kind: 'placed', elsewhere: { serverId: server.id, from, to, connect: !server.failed } };
-      }
       const [claimed] = await runSql<{ connected_at: string | null }>(
         tx,
         'update servers set moving_to = ?, moving_since = now() where id = ? returning connected_at',
@@ -352,23 +350,80 @@ export class NodeDrain {
   }
 
   /**
-   * A server that was not live on the drained node: its old connection (reconnecting, failed) goes, and a new one
-   * starts on its new node unless the IRC service gave it up (`connect` false).
+   * The servers of draining nodes with nothing live to keep (reconnecting, failed, not registered), all at once:
+   * placed on the other nodes in one statement (`placeServers`, which never writes a draining node), their old
+   * attempts closed, and the ones the IRC service did not give up (banned, password refused: one more attempt
+   * is the operator's Connect to make) handed over by the reconciler's batched restore. The servers the operator
+   * does not want are placed nowhere (the reconciler closes a connection that is left). A server being moved,
+   * or placed on a node no longer configured (`claim` says why it stays), is left out. Answers how many it placed.
    */
-  private async placeElsewhere({ serverId, from, to, connect }: Move & { connect: boolean }): Promise<void> {
+  private async placeNotLive(): Promise<number> {
+    const { cluster } = this.options;
+    const placed = await this.options.orm.em.fork().transactional(async (tx): Promise<PlacedElsewhere[]> => {
+      await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
+      const rows = await runSql<{ id: number; irc_node: string; host: string; failed: boolean }>(
+        tx,
+        `with unwanted as (
+           update servers s set irc_node = null from irc_nodes n
+           where n.name = s.irc_node and n.draining_since is not null and not s.autoconnect and s.moving_to is null
+         )
+         select s.id, s.irc_node, s.host, s.failed_at is not null as failed
+         from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
+         where s.autoconnect and s.moving_to is null and (s.connected_at is null or s.failed_at is not null)
+           and s.irc_node = any(?::text[])
+         order by s.id`,
+        [this.configuredNames()],
+      );
+      // the draining nodes as `refresh` just read them; the write refuses one that began draining since
+      const placements = await placeServers(
+        tx,
+        cluster,
+        rows.map((row) => ({ serverId: row.id, current: row.irc_node, connected: false })),
+        { fresh: false },
+      );
+      return rows.flatMap((row) => {
+        const { node: to, moved } = placements.get(row.id) ?? {};
+        const from = cluster.nodeNamed(row.irc_node);
+        if (!to || !moved || !from) return [];
+        return [{ serverId: row.id, host: row.host, failed: row.failed, from, to, connectedAt: moved.connectedAt }];
+      });
+    });
+    if (placed.length === 0) return 0;
+    const connecting = placed.filter((server) => !server.failed);
     this.options.logger?.info(
-      { serverId, from: from.name, to: to.name, connect },
-      'drain: placed a server that was not live',
+      {
+        placed: placed.length,
+        connecting: connecting.length,
+        from: [...new Set(placed.map((server) => server.from.name))],
+      },
+      'drain: placed the servers that were not live on other nodes',
     );
+    // the dashboard shows where each went
+    for (const server of placed) this.publishMoving(server.serverId, server.connectedAt, null, server.to.name!);
+    this.track(
+      (async () => {
+        await Promise.all(placed.map((server) => this.closeOldAttempt(server)));
+        await this.options.wanted.restore(connecting.map((server) => ({ id: server.serverId, host: server.host })));
+      })(),
+    );
+    return placed.length;
+  }
+
+  /** A placed server's attempt on its draining node (reconnecting, failed) goes; never rejects. */
+  private async closeOldAttempt({ serverId, from }: PlacedElsewhere): Promise<void> {
     try {
       await tolerateNoConnection(from.client.disconnect(serverId));
     } catch (error) {
       this.options.logger?.warn(
-        { serverId, node: from.name, err: describe(error) },
+        { serverId, node: from.name, err: errorMessage(error) },
         'drain: could not close an old connection',
       );
     }
-    if (connect) await this.options.wanted.converge(serverId, { server: 'restore' });
+  }
+
+  /** The names of the configured nodes (`IRC_SERVICE_URLS`). */
+  private configuredNames(): string[] {
+    return this.options.cluster.nodes.flatMap((node) => (node.name === null ? [] : [node.name]));
   }
 
   /** One make-before-break move; true when the server switched to its new node. */
@@ -400,7 +455,7 @@ export class NodeDrain {
       await ready.promise;
       switched = await this.switchPlacement({ serverId, from, to }, deadline, () => ready.live());
     } catch (error) {
-      return this.giveUp({ serverId, from, to }, describe(error));
+      return this.giveUp({ serverId, from, to }, errorMessage(error));
     } finally {
       ready.close();
     }
@@ -421,7 +476,7 @@ export class NodeDrain {
       await tolerateNoConnection(from.client.disconnect(serverId));
     } catch (error) {
       logger?.warn(
-        { serverId, node: from.name, err: describe(error) },
+        { serverId, node: from.name, err: errorMessage(error) },
         'drain: the old node could not be asked to disconnect; the next check closes it',
       );
     }
@@ -489,7 +544,7 @@ export class NodeDrain {
     if (row?.irc_node !== to.name) {
       await tolerateNoConnection(to.client.disconnect(serverId)).catch((error: unknown) =>
         logger?.warn(
-          { serverId, node: to.name, err: describe(error) },
+          { serverId, node: to.name, err: errorMessage(error) },
           'drain: could not close the new connection; the next check closes it',
         ),
       );
@@ -565,8 +620,4 @@ export class NodeDrain {
     void promise.finally(() => this.inFlight.delete(promise));
     return promise;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 /** Follows the IRC service's event stream, resuming after drops, and applies each event. */
 import type { Logger } from '../../logger.ts';
 import { backoffDelay } from '../../shared/backoff.ts';
+import { errorMessageWithCode } from '../../shared/error-text.ts';
 import { type IrcEvent, parseIrcEvent } from '../../shared/irc-events.ts';
 import { previousEventId } from '../../shared/sse/event-id.ts';
 import { readSseBatches, type SseMessage } from '../../shared/sse/sse-reader.ts';
@@ -127,7 +128,7 @@ export class IrcEventConsumer {
       if (!resumed) await this.relist();
       for await (const batch of readSseBatches(response.body)) await this.handleBatch(batch);
     } catch (error) {
-      if (!this.stopped) logger.warn({ err: describe(error) }, 'IRC event stream failed; reconnecting');
+      if (!this.stopped) logger.warn({ err: errorMessageWithCode(error) }, 'IRC event stream failed; reconnecting');
     } finally {
       this.setOpen(false);
     }
@@ -196,7 +197,7 @@ export class IrcEventConsumer {
         return;
       }
       this.options.logger.error(
-        { type: events[0]?.type, err: describe(error) },
+        { type: events[0]?.type, err: errorMessageWithCode(error) },
         'skipping an IRC event that keeps failing',
       );
       this.options.onStreamChange('reset');
@@ -212,7 +213,10 @@ export class IrcEventConsumer {
     try {
       for (const webEvent of await relist()) events.publish(webEvent.type, webEvent.payload);
     } catch (error) {
-      logger.warn({ err: describe(error) }, 'could not list the IRC connections; their states stay as they were');
+      logger.warn(
+        { err: errorMessageWithCode(error) },
+        'could not list the IRC connections; their states stay as they were',
+      );
     }
   }
 
@@ -232,10 +236,4 @@ export class IrcEventConsumer {
       };
     });
   }
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return cause?.code ? `${error.message} (${cause.code})` : error.message;
 }

@@ -156,10 +156,7 @@ export class WantedConnections {
     const restoring = wanted.filter(
       (server) => !this.restoringIds.has(server.id) && !this.connectRequestedSince(server.id, observedAt),
     );
-    for (const server of restoring) this.restoringIds.add(server.id);
-    const byHost = new Map<string, number[]>();
-    for (const { id, host } of restoring) byHost.set(host, [...(byHost.get(host) ?? []), id]);
-    for (const ids of byHost.values()) void this.track(this.restoreHost(ids));
+    void this.restoreByHost(restoring);
     const closing = unwanted;
     for (const id of closing) void this.converge(id, { server: 'close' });
     const byServer = new Map<number, string[]>();
@@ -175,6 +172,23 @@ export class WantedConnections {
       );
     }
     return { restoring: restoring.map((server) => server.id), closing, joining, parting };
+  }
+
+  /**
+   * Restores wanted servers the way the reconciler does (a drain's servers that were not live, placed on their
+   * new node already): per host, read and placed a batch at a time, each lane-full handed to its node in one
+   * request. A server already being restored is left to that restore; a failed one is the caller's to leave
+   * out (only the operator's Connect retries it). Resolves when they were handed over; never rejects.
+   */
+  restore(servers: ReadonlyArray<{ id: number; host: string }>): Promise<void> {
+    return this.restoreByHost(servers.filter((server) => !this.restoringIds.has(server.id)));
+  }
+
+  private async restoreByHost(servers: ReadonlyArray<{ id: number; host: string }>): Promise<void> {
+    for (const server of servers) this.restoringIds.add(server.id);
+    const byHost = new Map<string, number[]>();
+    for (const { id, host } of servers) byHost.set(host, [...(byHost.get(host) ?? []), id]);
+    await Promise.all([...byHost.values()].map((ids) => this.track(this.restoreHost(ids))));
   }
 
   /**
