@@ -3,6 +3,7 @@ import { freePort } from '../../src/process/free-port.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { type Ngircd, startNgircd } from './ngircd.ts';
 import { eventually, type RunningProcess, runProjectProcess } from './process.ts';
+import { type WebApi, webApi } from './web-api.ts';
 
 /** One side of the system as a real process that a test can kill and start again on the same port. */
 export interface SideProcess {
@@ -39,6 +40,11 @@ export interface SystemOptions {
   ngircdLimits?: string[];
   /** How many IRC service nodes to start; more than one makes a cluster (`IRC_SERVICE_URLS`). */
   ircNodes?: number;
+}
+
+/** An IRC service node's name in a cluster: `node-` + its port. */
+export function nodeName(node: { readonly port: number }): string {
+  return `node-${node.port}`;
 }
 
 function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SideProcess {
@@ -99,7 +105,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const [ircPort] = ircPorts as [number];
   const webPort = await freePort();
   const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
-  const cluster = ircPorts.length > 1 ? ircPorts.map((port) => `node-${port}=http://127.0.0.1:${port}`).join(',') : '';
+  const cluster =
+    ircPorts.length > 1 ? ircPorts.map((port) => `${nodeName({ port })}=http://127.0.0.1:${port}`).join(',') : '';
   const env = () => ({
     NODE_ENV: 'production',
     DATABASE_URL: db.url,
@@ -141,4 +148,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       await db.drop();
     },
   };
+}
+
+/** The whole system (startSystem), and its web API once the web side's first check has run. */
+export async function startSettledSystem(options: SystemOptions = {}): Promise<{ system: System; api: WebApi }> {
+  const system = await startSystem(options);
+  const api = webApi(system.web.url);
+  try {
+    await api.settled();
+  } catch (error) {
+    await system.dispose();
+    throw error;
+  }
+  return { system, api };
 }
