@@ -2,7 +2,7 @@
 import { freePort } from '../../src/process/free-port.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { type Ngircd, startNgircd } from './ngircd.ts';
-import { eventually, type RunningProcess, runProjectProcess } from './process.ts';
+import { type RunningProcess, startServing } from './process.ts';
 import { type WebApi, webApi } from './web-api.ts';
 
 /** One side of the system as a real process that a test can kill and start again on the same port. */
@@ -57,18 +57,7 @@ function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SidePr
       return current;
     },
     async start(extraEnv = {}) {
-      const started = runProjectProcess(entry, { ...env(), ...extraEnv });
-      current = started;
-      await eventually(
-        async () => {
-          if (started.child.exitCode !== null) throw new Error(`${entry} exited:\n${started.output()}`);
-          return (await fetch(`${url}/healthz`)).ok;
-        },
-        30_000,
-        50,
-      ).catch((error: Error) => {
-        throw new Error(`${entry} did not become healthy: ${error.message}\n${started.output()}`);
-      });
+      current = await startServing(entry, url, { ...env(), ...extraEnv });
     },
     async signal(signal) {
       if (!current) return;
