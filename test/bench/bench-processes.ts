@@ -1,24 +1,10 @@
 /**
  * The system's sides as real processes for the benchmarks that kill one (P3, P7): start an entry and wait for
- * its `/healthz`, poll for an outcome in another process, follow an SSE stream with the time each message
- * was read.
+ * its `/healthz`, poll for an outcome in another process. A followed stream is test support's `openSse`,
+ * whose events carry the time each was read.
  */
-import { performance } from 'node:perf_hooks';
-import { readSse } from '../../src/shared/sse/sse-reader.ts';
-import { type RunningProcess, runCommand } from '../support/process.ts';
+import { eventually, type RunningProcess, startServing } from '../support/process.ts';
 import { pause } from './bench-types.ts';
-
-/** One message of a followed stream, with the time (performance.now()) it was read. */
-export interface FollowedEvent {
-  event: string;
-  data: Record<string, unknown>;
-  at: number;
-}
-
-export interface FollowedStream {
-  events: FollowedEvent[];
-  close(): void;
-}
 
 /** Polls (bounded) until `probe` holds; `who` names the benchmark in the error. */
 export async function until(
@@ -27,11 +13,9 @@ export async function until(
   probe: () => boolean | Promise<boolean>,
   timeoutMs = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${who}: ${what} did not happen within ${timeoutMs} ms`);
-    await pause(20);
-  }
+  await eventually(probe, timeoutMs, 20).catch((error: Error) => {
+    throw new Error(`${who}: ${what} did not happen within ${timeoutMs} ms (${error.message})`);
+  });
 }
 
 /**
@@ -45,19 +29,11 @@ export async function startSide(
   env: NodeJS.ProcessEnv,
 ): Promise<RunningProcess> {
   const flags = process.env.BENCH_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const started = runCommand(process.execPath, [...flags, '--import', 'tsx', entry], env);
-  try {
-    await until(who, `${entry} healthy`, async () => {
-      if (started.child.exitCode !== null) throw new Error(`${who}: ${entry} exited:\n${started.output()}`);
-      return fetch(`${url}/healthz`).then(
-        (response) => response.ok,
-        () => false,
-      );
-    });
-  } catch (error) {
-    await started.kill();
-    throw error;
-  }
+  const started = await startServing(entry, url, env, { nodeFlags: flags, timeoutMs: 20_000, intervalMs: 20 }).catch(
+    (error: Error) => {
+      throw new Error(`${who}: ${error.message}`);
+    },
+  );
   if (flags.length === 0) return started;
   return {
     ...started,
@@ -68,28 +44,4 @@ export async function startSide(
       await started.kill();
     },
   };
-}
-
-/** Follows an SSE stream and keeps every message with the time it was read. */
-export async function followSse(url: string, headers: Record<string, string> = {}): Promise<FollowedStream> {
-  const abort = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
-  if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
-  const events: FollowedEvent[] = [];
-  void (async () => {
-    try {
-      for await (const message of readSse(response.body!)) {
-        let data: Record<string, unknown> = {};
-        try {
-          data = JSON.parse(message.data) as Record<string, unknown>;
-        } catch {
-          // not JSON: kept without data
-        }
-        events.push({ event: message.event, data, at: performance.now() });
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return { events, close: () => abort.abort() };
 }

@@ -12,8 +12,9 @@ import type pg from 'pg';
 import { freePort } from '../../src/process/free-port.ts';
 import { type Ngircd, startNgircd } from '../support/ngircd.ts';
 import type { RunningProcess } from '../support/process.ts';
+import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
 import { createBenchDatabase } from './bench-database.ts';
-import { type FollowedStream, followSse, startSide, until as untilIn } from './bench-processes.ts';
+import { startSide, until as untilIn } from './bench-processes.ts';
 import { type Benchmark, limitFigure, median } from './bench-types.ts';
 
 const SIZES = { full: { rounds: 5 }, tiny: { rounds: 1 } };
@@ -64,7 +65,7 @@ export const detectionBenchmark: Benchmark = {
     let ircd: Ngircd | undefined;
     let irc: RunningProcess | undefined;
     let web: RunningProcess | undefined;
-    let stream: FollowedStream | undefined;
+    let stream: SseClient | undefined;
     try {
       ircd = await startNgircd();
       const [ircPort, webPort] = [await freePort(), await freePort()];
@@ -83,7 +84,7 @@ export const detectionBenchmark: Benchmark = {
       progress('P3 starting the IRC service and the web side');
       irc = await start('src/irc-service/main.ts', ircUrl);
       web = await start('src/web/main.ts', webUrl);
-      stream = await followSse(`${webUrl}/events`);
+      stream = await openSse(`${webUrl}/events`);
       const followed = stream.events;
 
       const api = async (path: string, body?: object) => {
@@ -122,7 +123,9 @@ export const detectionBenchmark: Benchmark = {
           // the web side follows the restarted service's stream once the check it runs on reopening answered
           const since = restartMark;
           await until('a health check answered', () =>
-            followed.slice(since).some((event) => event.event === 'health' && event.data.outcome === 'answered'),
+            followed
+              .slice(since)
+              .some((event) => event.type === 'health' && (event.data as { outcome?: string }).outcome === 'answered'),
           );
         }
 
@@ -131,19 +134,12 @@ export const detectionBenchmark: Benchmark = {
         const killedAt = performance.now();
         irc.child.kill('SIGKILL');
         await irc.exited;
-        await until(
-          'the server-status event',
-          () =>
-            followed
-              .slice(mark)
-              .some(
-                (event) => event.event === 'server-status' && event.data.serverId === serverId && !event.data.connected,
-              ),
-          10_000,
-        );
-        const event = followed
-          .slice(mark)
-          .find((e) => e.event === 'server-status' && e.data.serverId === serverId && !e.data.connected)!;
+        const disconnectedStatus = (event: SseEvent) => {
+          const status = event.data as { serverId?: number; connected?: boolean };
+          return event.type === 'server-status' && status.serverId === serverId && !status.connected;
+        };
+        await until('the server-status event', () => followed.slice(mark).some(disconnectedStatus), 10_000);
+        const event = followed.slice(mark).find(disconnectedStatus)!;
         if (await connected()) throw new Error('P3: the event came but the row still says connected');
         project.push(event.at - killedAt);
 

@@ -17,8 +17,9 @@ import { performance } from 'node:perf_hooks';
 import { freePort } from '../../src/process/free-port.ts';
 import { type Ngircd, startNgircd } from '../support/ngircd.ts';
 import type { RunningProcess } from '../support/process.ts';
+import { openSse, type SseClient } from '../support/sse-client.ts';
 import { createBenchDatabase } from './bench-database.ts';
-import { type FollowedStream, followSse, startSide, until as untilIn } from './bench-processes.ts';
+import { startSide, until as untilIn } from './bench-processes.ts';
 import { type Benchmark, costFigure, median } from './bench-types.ts';
 import { runIrcClients } from './irc-clients-run.ts';
 
@@ -67,7 +68,7 @@ export const failoverBenchmark: Benchmark = {
     let ircd: Ngircd | undefined;
     const nodes: Array<RunningProcess | undefined> = [];
     let web: RunningProcess | undefined;
-    const streams: FollowedStream[] = [];
+    const streams: SseClient[] = [];
     let project: number;
     let firstMs: number;
     let cpuNote = '';
@@ -129,14 +130,14 @@ export const failoverBenchmark: Benchmark = {
         60_000,
       );
       for (const survivor of survivors) {
-        streams.push(await followSse(`${survivor.url}/internal/irc/events`, authorized));
+        streams.push(await openSse(`${survivor.url}/internal/irc/events`, authorized));
       }
       const registeredOnSurvivors = () => {
         const seen = new Map<number, number>();
         for (const stream of streams) {
           for (const event of stream.events) {
-            const id = event.data.serverId as number;
-            if (event.event === 'connected' && ids.has(id) && !seen.has(id)) seen.set(id, event.at);
+            const id = (event.data as { serverId: number }).serverId;
+            if (event.type === 'connected' && ids.has(id) && !seen.has(id)) seen.set(id, event.at);
           }
         }
         return seen;

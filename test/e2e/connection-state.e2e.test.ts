@@ -12,8 +12,8 @@ import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { answerRegistration, type ScriptedIrcServer, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 import { openSse, type SseClient, type SseEvent } from '../support/sse-client.ts';
-import { type System, startSystem } from '../support/system.ts';
-import { type WebApi, webApi } from '../support/web-api.ts';
+import { type System, startSettledSystem } from '../support/system.ts';
+import type { WebApi } from '../support/web-api.ts';
 
 describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to end', { timeout: 60_000 }, () => {
   let system: System;
@@ -26,7 +26,7 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
   beforeAll(async () => {
     // short ping and backoff settings: a hung network is noticed in about a second; lines paced faster than
     // that timeout, or a fallback NICK queued behind registration would wait longer than a ping may
-    system = await startSystem({
+    ({ system, api } = await startSettledSystem({
       env: {
         IRC_PING_INTERVAL_MS: '300',
         IRC_PING_TIMEOUT_MS: '1000',
@@ -34,9 +34,7 @@ describe.skipIf(lacks('ngircd'))('connection states and their reasons, end to en
         IRC_SEND_INTERVAL_MS: '100',
         LOG_LEVEL: 'info',
       },
-    });
-    api = webApi(system.web.url);
-    await api.settled();
+    }));
     // a server that closes every client with an ERROR line (not a ban: those end in `failed`)
     closing = await startScriptedIrcServer(
       answerRegistration((nickname) => ({

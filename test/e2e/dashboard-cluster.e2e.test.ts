@@ -3,19 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
-import { eventually, PROJECT_ROOT } from '../support/process.ts';
+import { everyServerConnected, placements } from '../support/cluster.ts';
+import { PROJECT_ROOT } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
-import { FAST_CLUSTER_ENV, type SideProcess, type System, startSystem } from '../support/system.ts';
-import { type WebApi, webApi } from '../support/web-api.ts';
+import { FAST_CLUSTER_ENV, nodeName, type SideProcess, type System, startSettledSystem } from '../support/system.ts';
+import type { WebApi } from '../support/web-api.ts';
 
 /** Servers on each node before the crash, so that the crash and the drain both have some to move. */
 const PER_NODE = 2;
-
-interface Row {
-  id: number;
-  irc_node: string | null;
-  connected_at: string | null;
-}
 
 /**
  * An operator's view of three IRC service nodes, every part real (PostgreSQL, ngircd, three IRC service
@@ -29,22 +24,17 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
   let page: Page;
 
   beforeAll(async () => {
-    system = await startSystem({
-      ircNodes: 3,
-      env: FAST_CLUSTER_ENV,
-    });
-    api = webApi(system.web.url);
-    await api.settled();
+    ({ system, api } = await startSettledSystem({ ircNodes: 3, env: FAST_CLUSTER_ENV }));
     // placed in the wish's transaction: add servers until each node has its share
     for (let index = 0; index < 30; index += 1) {
-      const placed = await rows();
-      if (system.ircNodes.every((node) => placed.filter((row) => row.irc_node === nameOf(node)).length >= PER_NODE)) {
+      const placed = await placements(system);
+      if (system.ircNodes.every((node) => placed.filter((row) => row.irc_node === nodeName(node)).length >= PER_NODE)) {
         break;
       }
       const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `spread${index}` });
       await api.connect(id);
     }
-    await eventually(async () => (await rows()).every((row) => row.connected_at !== null), 20_000);
+    await everyServerConnected(system);
     browser = await launchBrowser();
     page = await browser.context.newPage();
     await page.goto(system.web.url);
@@ -55,15 +45,7 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     await system?.dispose();
   });
 
-  const nameOf = (node: SideProcess) => `node-${node.port}`;
-
-  async function rows(): Promise<Row[]> {
-    return system.db.query<Row>(
-      `select id, irc_node, to_json(connected_at) #>> '{}' as connected_at from servers order by id`,
-    );
-  }
-
-  const nodeRow = (node: SideProcess) => page.locator(`[data-testid="node"][data-node="${nameOf(node)}"]`);
+  const nodeRow = (node: SideProcess) => page.locator(`[data-testid="node"][data-node="${nodeName(node)}"]`);
   const card = (serverId: number) => page.locator(`[data-testid="server"][data-server-id="${serverId}"]`);
   /** Each server's card as the page shows it: the node it names, and connected or not. */
   async function cardsShown(ids: readonly number[]) {
@@ -77,12 +59,12 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
   }
 
   it('lists every node healthy with its connections, and each card names its node', async () => {
-    const placed = await rows();
+    const placed = await placements(system);
 
     await expect.poll(() => page.locator('[data-testid="node"]').count()).toBe(3);
     expect(await page.locator('#nodes-title').textContent()).toBe('IRC service nodes (3)');
     for (const node of system.ircNodes) {
-      const count = placed.filter((row) => row.irc_node === nameOf(node)).length;
+      const count = placed.filter((row) => row.irc_node === nodeName(node)).length;
       await expect.poll(() => nodeRow(node).getAttribute('data-state')).toBe('healthy');
       // counted at a node's next answered check
       await expect
@@ -104,10 +86,10 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
   });
 
   it('SIGKILL of a node: its row turns unavailable, and its servers show the node each came back on', async () => {
-    const before = await rows();
+    const before = await placements(system);
     const [victim, ...survivors] = system.ircNodes as [SideProcess, SideProcess, SideProcess];
-    const victims = before.filter((row) => row.irc_node === nameOf(victim)).map((row) => row.id);
-    const others = before.filter((row) => row.irc_node !== nameOf(victim));
+    const victims = before.filter((row) => row.irc_node === nodeName(victim)).map((row) => row.id);
+    const others = before.filter((row) => row.irc_node !== nodeName(victim));
     expect(victims.length).toBeGreaterThanOrEqual(PER_NODE);
 
     await victim.signal('SIGKILL');
@@ -119,19 +101,19 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
       .toBe('0 connections');
     // the banner names the node that is down, not the whole IRC service
     expect(await page.locator('[data-testid="banner-degraded"]').textContent()).toBe(
-      `IRC service node ${nameOf(victim)} is unavailable: its servers are placed on the other nodes and connected there. Actions still work.`,
+      `IRC service node ${nodeName(victim)} is unavailable: its servers are placed on the other nodes and connected there. Actions still work.`,
     );
     // each placed again on a survivor and registered there: the card names it, and the database agrees
     await expect
       .poll(
         async () =>
           (await cardsShown(victims)).every(
-            (shown) => survivors.map(nameOf).includes(shown.node ?? '') && shown.state === 'connected',
+            (shown) => survivors.map(nodeName).includes(shown.node ?? '') && shown.state === 'connected',
           ),
         { timeout: 20_000 },
       )
       .toBe(true);
-    const after = await rows();
+    const after = await placements(system);
     expect(await cardsShown(victims)).toEqual(
       after
         .filter((row) => victims.includes(row.id))
@@ -146,11 +128,11 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
 
   it('drains a node from the panel: the row shows draining, then no connection, and each card its new node, never disconnected', async () => {
     const live = system.ircNodes.filter((node) => node.process !== undefined) as [SideProcess, SideProcess];
-    const before = await rows();
-    const counts = live.map((node) => before.filter((row) => row.irc_node === nameOf(node)).length);
+    const before = await placements(system);
+    const counts = live.map((node) => before.filter((row) => row.irc_node === nodeName(node)).length);
     const drained = live[counts.indexOf(Math.max(...counts))]!;
     const [other] = live.filter((node) => node !== drained) as [SideProcess];
-    const moving = before.filter((row) => row.irc_node === nameOf(drained)).map((row) => row.id);
+    const moving = before.filter((row) => row.irc_node === nodeName(drained)).map((row) => row.id);
     expect(moving.length).toBeGreaterThan(0);
     // what the cards show during the drain, as the page changes them: where each is going, and any disconnect
     await page.evaluate(() => {
@@ -181,7 +163,9 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     expect(await nodeRow(drained).locator('[data-testid="drain"]').isVisible()).toBe(false);
     expect(await nodeRow(drained).locator('[data-testid="undrain"]').isEnabled()).toBe(true);
     await expect
-      .poll(async () => (await cardsShown(moving)).every((shown) => shown.node === nameOf(other)), { timeout: 30_000 })
+      .poll(async () => (await cardsShown(moving)).every((shown) => shown.node === nodeName(other)), {
+        timeout: 30_000,
+      })
       .toBe(true);
     await expect
       .poll(() => nodeRow(drained).locator('[data-testid="node-connections"]').textContent(), { timeout: 10_000 })
@@ -192,12 +176,16 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     );
     expect(seen.disconnected).toEqual([]);
     // each card said where it was going while its move was under way
-    expect(new Set(seen.movingTo)).toEqual(new Set(moving.map((id) => `${id} ${nameOf(other)}`)));
-    expect(await cardsShown(moving)).toEqual(moving.map((id) => ({ id, node: nameOf(other), state: 'connected' })));
+    expect(new Set(seen.movingTo)).toEqual(new Set(moving.map((id) => `${id} ${nodeName(other)}`)));
+    expect(await cardsShown(moving)).toEqual(moving.map((id) => ({ id, node: nodeName(other), state: 'connected' })));
     expect(
-      (await rows()).filter((row) => moving.includes(row.id)).map((row) => [row.id, row.irc_node, row.connected_at]),
-    ).toEqual(before.filter((row) => moving.includes(row.id)).map((row) => [row.id, nameOf(other), row.connected_at]));
-    expect(await card(moving[0]!).locator('[data-testid="server-node"]').textContent()).toBe(`on ${nameOf(other)}`);
+      (await placements(system))
+        .filter((row) => moving.includes(row.id))
+        .map((row) => [row.id, row.irc_node, row.connected_at]),
+    ).toEqual(
+      before.filter((row) => moving.includes(row.id)).map((row) => [row.id, nodeName(other), row.connected_at]),
+    );
+    expect(await card(moving[0]!).locator('[data-testid="server-node"]').textContent()).toBe(`on ${nodeName(other)}`);
 
     // the picture for the README: one node down, one drained and empty, every server on the last one
     await page.setViewportSize({ width: 1400, height: 900 });
@@ -217,18 +205,18 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     await expect
       .poll(() => nodeRow(last).locator('[data-testid="node-error"]').textContent())
       .toBe(
-        `node ${nameOf(last)} is the last IRC service node that is up and not draining: its servers would have nowhere to go`,
+        `node ${nodeName(last)} is the last IRC service node that is up and not draining: its servers would have nowhere to go`,
       );
     expect(await nodeRow(last).getAttribute('data-state')).toBe('healthy');
     // still offered: the operator may try again once another node is back
     expect(await nodeRow(last).locator('[data-testid="drain"]').isEnabled()).toBe(true);
     expect(await system.db.query('select name from irc_nodes where draining_since is not null')).toEqual([
-      { name: nameOf(drained) },
+      { name: nodeName(drained) },
     ]);
 
     // a move given up (recorded by any web instance) is shown in the draining node's row
-    const problem = `server 1 stays on ${nameOf(drained)}: the new node did not register and join within 60000 ms`;
-    await system.db.query('update irc_nodes set drain_problem = $2 where name = $1', [nameOf(drained), problem]);
+    const problem = `server 1 stays on ${nodeName(drained)}: the new node did not register and join within 60000 ms`;
+    await system.db.query('update irc_nodes set drain_problem = $2 where name = $1', [nodeName(drained), problem]);
     const problemLine = nodeRow(drained).locator('[data-testid="drain-problem"]');
     await expect.poll(() => problemLine.textContent(), { timeout: 5_000 }).toBe(`drain: ${problem}`);
     expect(await problemLine.isVisible()).toBe(true);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveOn } from '../support/cluster.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { openSse, type SseClient } from '../support/sse-client.ts';
-import { type System, startSystem } from '../support/system.ts';
-import { type WebApi, webApi } from '../support/web-api.ts';
+import { type System, startSettledSystem } from '../support/system.ts';
+import type { WebApi } from '../support/web-api.ts';
 
 /**
  * Intent first, converge after, under a hung IRC service (SIGSTOP: the kernel still accepts its
@@ -18,16 +19,14 @@ describe.skipIf(lacks('ngircd'))('fault: a hung IRC service with 100 actions wai
   let ircEvents: SseClient | undefined;
 
   beforeAll(async () => {
-    system = await startSystem({
+    ({ system, api } = await startSettledSystem({
       env: {
         RECONNECT_STAGGER_MS: '20',
         HEALTH_CHECK_INTERVAL_MS: '1000',
         IRC_STATUS_TIMEOUT_MS: '1000',
         HEALTH_CHECK_FAILURE_THRESHOLD: '2',
       },
-    });
-    api = webApi(system.web.url);
-    await api.settled();
+    }));
   });
   afterAll(async () => {
     ircEvents?.close();
@@ -35,10 +34,7 @@ describe.skipIf(lacks('ngircd'))('fault: a hung IRC service with 100 actions wai
     await system?.dispose();
   });
 
-  async function liveIds(): Promise<number[]> {
-    const response = await system.internalFetch(`${system.irc.url}/internal/irc/status`);
-    return (await response.json()).connections;
-  }
+  const liveIds = () => liveOn(system, system.irc);
 
   async function timed(path: string, init?: RequestInit): Promise<{ status: number; ms: number }> {
     const started = performance.now();
@@ -197,9 +193,9 @@ describe.skipIf(lacks('ngircd'))('fault: a disconnect while the IRC service is h
   let observer: IrcObserver | undefined;
 
   beforeAll(async () => {
-    system = await startSystem({ env: { HEALTH_CHECK_INTERVAL_MS: '3600000', IRC_STATUS_TIMEOUT_MS: '1000' } });
-    api = webApi(system.web.url);
-    await api.settled();
+    ({ system, api } = await startSettledSystem({
+      env: { HEALTH_CHECK_INTERVAL_MS: '3600000', IRC_STATUS_TIMEOUT_MS: '1000' },
+    }));
   });
   afterAll(async () => {
     observer?.close();
@@ -207,10 +203,7 @@ describe.skipIf(lacks('ngircd'))('fault: a disconnect while the IRC service is h
     await system?.dispose();
   });
 
-  async function liveIds(): Promise<number[]> {
-    const response = await system.internalFetch(`${system.irc.url}/internal/irc/status`);
-    return (await response.json()).connections;
-  }
+  const liveIds = () => liveOn(system, system.irc);
 
   async function serverView(serverId: number) {
     const { servers } = await (await fetch(`${system.web.url}/api/servers`)).json();

@@ -1,22 +1,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
+import { expectRegisteredWherePlaced, liveOn, placements } from '../support/cluster.ts';
 import { connectObserver, type IrcObserver } from '../support/irc-observer.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { openSse } from '../support/sse-client.ts';
-import { FAST_CLUSTER_ENV, type SideProcess, type System, startSystem } from '../support/system.ts';
-import { type WebApi, webApi } from '../support/web-api.ts';
+import { FAST_CLUSTER_ENV, nodeName, type System, startSettledSystem } from '../support/system.ts';
+import type { WebApi } from '../support/web-api.ts';
 
 /** Enough servers that each of three nodes surely gets some by rendezvous hashing. */
 const SERVERS = 12;
 const CHANNEL = '#drain';
-
-interface Row {
-  id: number;
-  irc_node: string | null;
-  connected_at: string | null;
-}
 
 interface NodeView {
   name: string;
@@ -35,12 +30,7 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
   let observer: IrcObserver;
 
   beforeAll(async () => {
-    system = await startSystem({
-      ircNodes: 3,
-      env: FAST_CLUSTER_ENV,
-    });
-    api = webApi(system.web.url);
-    await api.settled();
+    ({ system, api } = await startSettledSystem({ ircNodes: 3, env: FAST_CLUSTER_ENV }));
     for (let index = 0; index < SERVERS; index += 1) {
       const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `drain${index}` });
       await api.join(id, CHANNEL);
@@ -60,20 +50,8 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
     await system?.dispose();
   });
 
-  const nameOf = (node: SideProcess) => `node-${node.port}`;
-
-  async function rows(): Promise<Row[]> {
-    return system.db.query<Row>(
-      `select id, irc_node, to_json(connected_at) #>> '{}' as connected_at from servers order by id`,
-    );
-  }
-
   async function nodes(): Promise<NodeView[]> {
     return ((await (await fetch(`${system.web.url}/api/irc-nodes`)).json()) as { nodes: NodeView[] }).nodes;
-  }
-
-  async function liveOn(node: SideProcess): Promise<number[]> {
-    return (await (await system.internalFetch(`${node.url}/internal/irc/status`)).json()).connections;
   }
 
   const post = (path: string) => fetch(`${system.web.url}${path}`, { method: 'POST' });
@@ -135,25 +113,29 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
   }
 
   it('moves every server of the drained node to the others without a disconnect, then the node holds nothing', async () => {
-    const before = await rows();
-    const counts = system.ircNodes.map((node) => before.filter((row) => row.irc_node === nameOf(node)).length);
+    const before = await placements(system);
+    const counts = system.ircNodes.map((node) => before.filter((row) => row.irc_node === nodeName(node)).length);
     const drained = system.ircNodes[counts.indexOf(Math.max(...counts))]!;
     const others = system.ircNodes.filter((node) => node !== drained);
-    const moving = before.filter((row) => row.irc_node === nameOf(drained));
-    const staying = before.filter((row) => row.irc_node !== nameOf(drained));
+    const moving = before.filter((row) => row.irc_node === nodeName(drained));
+    const staying = before.filter((row) => row.irc_node !== nodeName(drained));
     expect(moving.length).toBeGreaterThan(0);
     const ids = moving.map((row) => row.id);
     const watcher = await watchForCuts(ids);
 
-    const answer = await post(`/api/irc-nodes/${nameOf(drained)}/drain`);
+    const answer = await post(`/api/irc-nodes/${nodeName(drained)}/drain`);
     expect(answer.status).toBe(202);
-    expect((await nodes()).find((node) => node.name === nameOf(drained))?.state).toBe('draining');
+    expect((await nodes()).find((node) => node.name === nodeName(drained))?.state).toBe('draining');
 
-    await eventually(async () => (await rows()).every((row) => row.irc_node !== nameOf(drained)), 90_000, 100);
-    // the node holds nothing, and says so
-    await eventually(async () => (await liveOn(drained)).length === 0, 10_000);
     await eventually(
-      async () => (await nodes()).find((node) => node.name === nameOf(drained))?.connections === 0,
+      async () => (await placements(system)).every((row) => row.irc_node !== nodeName(drained)),
+      90_000,
+      100,
+    );
+    // the node holds nothing, and says so
+    await eventually(async () => (await liveOn(system, drained)).length === 0, 10_000);
+    await eventually(
+      async () => (await nodes()).find((node) => node.name === nodeName(drained))?.connections === 0,
       10_000,
     );
     const { cuts, samples, events } = await watcher.stop();
@@ -163,26 +145,22 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
       events.some(
         (event) =>
           event.type === 'node-status' &&
-          (event.data as NodeView).name === nameOf(drained) &&
+          (event.data as NodeView).name === nodeName(drained) &&
           (event.data as NodeView).state === 'draining',
       ),
     ).toBe(true);
 
-    const after = await rows();
+    const after = await placements(system);
     for (const row of moving) {
       const now = after.find((each) => each.id === row.id);
-      expect(others.map(nameOf), `server ${row.id}`).toContain(now?.irc_node);
+      expect(others.map(nodeName), `server ${row.id}`).toContain(now?.irc_node);
       // observed connected all along: the same moment it first registered
       expect(now?.connected_at, `server ${row.id}`).toBe(row.connected_at);
     }
     // the servers of the other nodes were never touched
     for (const row of staying) expect(after.find((each) => each.id === row.id)).toEqual(row);
     // each server is registered on exactly one node, the one it is placed on
-    const lists = await Promise.all(others.map(liveOn));
-    expect(lists.flat().sort((a, b) => a - b)).toEqual(after.map((row) => row.id));
-    others.forEach((node, index) => {
-      expect(lists[index]).toEqual(after.filter((row) => row.irc_node === nameOf(node)).map((row) => row.id));
-    });
+    await expectRegisteredWherePlaced(system, others, after);
     // ngircd's own view: every server in the channel once, under its wanted nickname (taken back from the fallback)
     const wanted = before.map((_, index) => `drain${index}`).sort();
     await eventually(
@@ -206,14 +184,19 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
   }, 150_000);
 
   it('places nothing new on a draining node; after undrain it takes placements again, and nothing moves back', async () => {
-    const drained = (await nodes()).find((node) => node.state === 'draining')!;
-    expect(drained).toBeDefined();
-    const allNames = system.ircNodes.map(nameOf);
-    const placedBefore = await rows();
+    // a node drained to the end: the one holding the fewest servers (none, once the test above has run)
+    const allNames = system.ircNodes.map(nodeName);
+    const held = await placements(system);
+    const counts = allNames.map((name) => held.filter((row) => row.irc_node === name).length);
+    const drained = allNames[counts.indexOf(Math.min(...counts))]!;
+    expect((await post(`/api/irc-nodes/${drained}/drain`)).status).toBe(202);
+    await eventually(async () => (await placements(system)).every((row) => row.irc_node !== drained), 60_000, 100);
+    expect((await nodes()).find((node) => node.name === drained)?.state).toBe('draining');
+    const placedBefore = await placements(system);
 
     // servers created while it drains: none goes there, though some would have by rendezvous over all three
     const created: number[] = [];
-    while (!created.some((id) => placeOnNode(id, allNames) === drained.name) && created.length < 20) {
+    while (!created.some((id) => placeOnNode(id, allNames) === drained) && created.length < 20) {
       const id = await api.createServer({
         host: system.ircd.host,
         port: system.ircd.port,
@@ -222,24 +205,24 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
       await api.connect(id);
       created.push(id);
     }
-    expect(created.some((id) => placeOnNode(id, allNames) === drained.name)).toBe(true);
+    expect(created.some((id) => placeOnNode(id, allNames) === drained)).toBe(true);
     const placed = await system.db.query<{ irc_node: string | null }>(
       'select irc_node from servers where id = any($1::int[])',
       [created],
     );
-    expect(placed.every((row) => row.irc_node !== null && row.irc_node !== drained.name)).toBe(true);
+    expect(placed.every((row) => row.irc_node !== null && row.irc_node !== drained)).toBe(true);
 
     // the drain is shared by every web instance: another one sees it, and may end it
     const other = await system.startAnotherWeb();
     const otherNodes = async () =>
       ((await (await fetch(`${other.url}/api/irc-nodes`)).json()) as { nodes: NodeView[] }).nodes;
-    expect((await otherNodes()).find((node) => node.name === drained.name)?.state).toBe('draining');
-    expect((await fetch(`${other.url}/api/irc-nodes/${drained.name}/undrain`, { method: 'POST' })).status).toBe(202);
-    expect((await nodes()).find((node) => node.name === drained.name)?.state).not.toBe('draining');
+    expect((await otherNodes()).find((node) => node.name === drained)?.state).toBe('draining');
+    expect((await fetch(`${other.url}/api/irc-nodes/${drained}/undrain`, { method: 'POST' })).status).toBe(202);
+    expect((await nodes()).find((node) => node.name === drained)?.state).not.toBe('draining');
     await other.signal('SIGTERM');
     await api.checkNow();
     // placement does not move back by itself
-    const now = await rows();
+    const now = await placements(system);
     for (const row of placedBefore) expect(now.find((each) => each.id === row.id)?.irc_node).toBe(row.irc_node);
 
     // eligible again: a new server whose rendezvous choice is the undrained node goes there
@@ -247,10 +230,10 @@ describe.skipIf(lacks('ngircd'))('fault: drain of an IRC service node', () => {
     for (let index = 0; index < 30 && landed === undefined; index += 1) {
       const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `back${index}` });
       await api.connect(id);
-      if (placeOnNode(id, allNames) === drained.name) landed = id;
+      if (placeOnNode(id, allNames) === drained) landed = id;
     }
     expect(landed).toBeDefined();
     const [row] = await system.db.query<{ irc_node: string }>('select irc_node from servers where id = $1', [landed]);
-    expect(row?.irc_node).toBe(drained.name);
-  }, 60_000);
+    expect(row?.irc_node).toBe(drained);
+  }, 120_000);
 });

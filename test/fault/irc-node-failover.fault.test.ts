@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { everyServerConnected, expectRegisteredWherePlaced, liveOn, placements } from '../support/cluster.ts';
 import { eventually } from '../support/process.ts';
 import { lacks } from '../support/requirements.ts';
 import { openSse } from '../support/sse-client.ts';
-import { type SideProcess, type System, startSystem } from '../support/system.ts';
+import { nodeName, type SideProcess, type System, startSettledSystem, startSystem } from '../support/system.ts';
 import { type WebApi, webApi } from '../support/web-api.ts';
 
 /** Enough servers that each of three nodes surely gets some by rendezvous hashing. */
 const SERVERS = 24;
-
-interface Row {
-  id: number;
-  irc_node: string | null;
-  connected_at: string | null;
-}
 
 /**
  * The IRC service as a cluster of three real nodes, with ngircd, the web side and PostgreSQL: a node that
@@ -24,7 +19,7 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
   let api: WebApi;
 
   beforeAll(async () => {
-    system = await startSystem({
+    ({ system, api } = await startSettledSystem({
       ircNodes: 3,
       env: {
         RECONNECT_STAGGER_MS: '10',
@@ -32,41 +27,23 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
         IRC_STATUS_TIMEOUT_MS: '400',
         HEALTH_CHECK_FAILURE_THRESHOLD: '2',
       },
-    });
-    api = webApi(system.web.url);
-    await api.settled();
+    }));
     for (let index = 0; index < SERVERS; index += 1) {
       const id = await api.createServer({ host: system.ircd.host, port: system.ircd.port, nickname: `member${index}` });
       await api.connect(id);
     }
-    await eventually(async () => (await rows()).every((row) => row.connected_at !== null), 20_000);
+    await everyServerConnected(system);
   }, 60_000);
   afterAll(() => system?.dispose());
 
-  async function rows(): Promise<Row[]> {
-    return system.db.query<Row>(
-      `select id, irc_node, to_json(connected_at) #>> '{}' as connected_at from servers order by id`,
-    );
-  }
-
-  function nameOf(node: SideProcess): string {
-    return `node-${node.port}`;
-  }
-
-  /** Each node's own list of registered connections. */
-  async function liveOn(node: SideProcess): Promise<number[]> {
-    const response = await system.internalFetch(`${node.url}/internal/irc/status`);
-    return (await response.json()).connections;
-  }
-
   it('SIGKILL of a node: only its servers are disconnected, each comes back on a surviving node, the others untouched', async () => {
-    const before = await rows();
+    const before = await placements(system);
     const [victim, ...survivors] = system.ircNodes as [SideProcess, SideProcess, SideProcess];
     for (const node of system.ircNodes) {
-      expect(before.filter((row) => row.irc_node === nameOf(node)).length, nameOf(node)).toBeGreaterThan(0);
+      expect(before.filter((row) => row.irc_node === nodeName(node)).length, nodeName(node)).toBeGreaterThan(0);
     }
-    const victims = before.filter((row) => row.irc_node === nameOf(victim));
-    const others = before.filter((row) => row.irc_node !== nameOf(victim));
+    const victims = before.filter((row) => row.irc_node === nodeName(victim));
+    const others = before.filter((row) => row.irc_node !== nodeName(victim));
     const browser = await openSse(`${system.web.url}/events`);
 
     await victim.signal('SIGKILL');
@@ -74,22 +51,22 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
     // its event stream drops and a check at once finds it refusing: within about a second each of its servers
     // has had the disconnect transition (it shows disconnected, or already placed on a survivor)
     await eventually(async () => {
-      const now = await rows();
+      const now = await placements(system);
       return victims.every((row) => {
         const current = now.find((each) => each.id === row.id);
-        return current?.connected_at === null || current?.irc_node !== nameOf(victim);
+        return current?.connected_at === null || current?.irc_node !== nodeName(victim);
       });
     }, 1_500);
-    await eventually(async () => (await rows()).every((row) => row.connected_at !== null), 20_000);
+    await everyServerConnected(system);
 
-    const after = await rows();
+    const after = await placements(system);
     for (const row of others) {
       expect(
         after.find((each) => each.id === row.id),
         `server ${row.id}`,
       ).toEqual(row);
     }
-    const survivorNames = survivors.map(nameOf);
+    const survivorNames = survivors.map(nodeName);
     for (const row of victims) {
       const current = after.find((each) => each.id === row.id);
       expect(survivorNames).toContain(current?.irc_node);
@@ -97,11 +74,7 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
       expect(current?.connected_at).not.toBe(row.connected_at);
     }
     // the nodes' own view: every server registered on exactly one node, the one it is placed on
-    const lists = await Promise.all(survivors.map(liveOn));
-    expect(lists.flat().sort((a, b) => a - b)).toEqual(after.map((row) => row.id));
-    survivors.forEach((node, index) => {
-      expect(lists[index]).toEqual(after.filter((row) => row.irc_node === nameOf(node)).map((row) => row.id));
-    });
+    await expectRegisteredWherePlaced(system, survivors, after);
 
     // the operator sees where each server went, and which node is down
     const { servers } = (await (await fetch(`${system.web.url}/api/servers`)).json()) as {
@@ -112,8 +85,8 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
       nodes: Array<{ name: string; state: string; connections: number }>;
     };
     expect(nodes.nodes.map((node) => [node.name, node.state])).toEqual([
-      [nameOf(victim), 'unavailable'],
-      ...survivors.map((node) => [nameOf(node), 'healthy']),
+      [nodeName(victim), 'unavailable'],
+      ...survivors.map((node) => [nodeName(node), 'healthy']),
     ]);
     const moved = victims[0]!;
     const movedTo = after.find((row) => row.id === moved.id)?.irc_node;
@@ -136,23 +109,23 @@ describe.skipIf(lacks('ngircd'))('fault: one IRC service node of three', () => {
   it('SIGSTOP then SIGCONT of a node: its servers move, and once it answers again it holds none of them', async () => {
     const live = system.ircNodes.filter((node) => node.process !== undefined) as [SideProcess, SideProcess];
     const [hung, other] = live;
-    const moved = (await rows()).filter((row) => row.irc_node === nameOf(hung)).map((row) => row.id);
+    const moved = (await placements(system)).filter((row) => row.irc_node === nodeName(hung)).map((row) => row.id);
     expect(moved.length).toBeGreaterThan(0);
 
     await hung.signal('SIGSTOP');
     // silent past the threshold: its servers are disconnected and placed on the other node
     await eventually(async () => {
-      const now = await rows();
-      return moved.every((id) => now.find((row) => row.id === id)?.irc_node === nameOf(other));
+      const now = await placements(system);
+      return moved.every((id) => now.find((row) => row.id === id)?.irc_node === nodeName(other));
     }, 15_000);
     await hung.signal('SIGCONT');
 
     // at most one check after it answers again, each server is registered on exactly one node: its own
-    await eventually(async () => (await liveOn(hung)).length === 0, 5_000);
-    await eventually(async () => (await rows()).every((row) => row.connected_at !== null), 20_000);
-    const after = await rows();
-    expect(await liveOn(other)).toEqual(after.map((row) => row.id));
-    expect(after.every((row) => row.irc_node === nameOf(other))).toBe(true);
+    await eventually(async () => (await liveOn(system, hung)).length === 0, 5_000);
+    await everyServerConnected(system);
+    const after = await placements(system);
+    expect(await liveOn(system, other)).toEqual(after.map((row) => row.id));
+    expect(after.every((row) => row.irc_node === nodeName(other))).toBe(true);
   }, 60_000);
 });
 
@@ -175,27 +148,16 @@ describe.skipIf(lacks('ngircd'))('fault: two web instances and three IRC service
       await api.connect(id);
       ids.push(id);
     }
-    const rows = () =>
-      system.db.query<{ id: number; irc_node: string | null; connected_at: Date | null }>(
-        'select id, irc_node, connected_at from servers order by id',
-      );
-    await eventually(async () => (await rows()).every((row) => row.connected_at !== null), 20_000);
+    await everyServerConnected(system);
     // several checks of both instances later, nothing has moved
-    const placed = (await rows()).map((row) => [row.id, row.irc_node]);
+    const placedRows = await placements(system);
+    const placed = placedRows.map((row) => [row.id, row.irc_node]);
     await apis[0]!.checkNow();
     await apis[1]!.checkNow();
-    expect((await rows()).map((row) => [row.id, row.irc_node])).toEqual(placed);
+    expect((await placements(system)).map((row) => [row.id, row.irc_node])).toEqual(placed);
 
-    const lists = await Promise.all(
-      system.ircNodes.map(async (node) => ({
-        node: `node-${node.port}`,
-        live: (await (await system.internalFetch(`${node.url}/internal/irc/status`)).json()).connections as number[],
-      })),
-    );
-    expect(lists.flatMap((list) => list.live).sort((a, b) => a - b)).toEqual(ids);
-    for (const { node, live } of lists) {
-      expect(live).toEqual(placed.filter(([, name]) => name === node).map(([id]) => id));
-    }
+    expect(placedRows.map((row) => row.id)).toEqual(ids);
+    await expectRegisteredWherePlaced(system, system.ircNodes, placedRows);
     for (const url of [system.web.url, other.url]) {
       const { servers } = (await (await fetch(`${url}/api/servers`)).json()) as {
         servers: Array<{ id: number; node: string }>;

@@ -236,17 +236,20 @@ describe.skipIf(lacks('ngircd'))('npm start (src/start.ts) with a real IRC netwo
     for (const process of running.splice(0)) await process.kill();
   });
 
-  it('restores the wanted connection after a SIGKILL of the IRC service; /events shows the outage, then the recovery', async () => {
+  /**
+   * `npm start` on a PostgreSQL database and an ngircd of the test's own, all torn down after the test; resolves
+   * once it says it is running.
+   */
+  async function startWithNetwork(webPort: number, ircPort: number, extraEnv: NodeJS.ProcessEnv = {}) {
     const db = await createTestDatabase();
     const ircd = await startNgircd();
-    const [webPort, ircPort] = [await freePort(), await freePort()];
-    const token = `start-e2e-${Math.random().toString(36).slice(2)}-0123456789`;
     const started = runProjectProcess('src/start.ts', {
       DATABASE_URL: db.url,
-      INTERNAL_API_TOKEN: token,
+      INTERNAL_API_TOKEN: `start-e2e-${Math.random().toString(36).slice(2)}-0123456789`,
       PORT: String(webPort),
       IRC_SERVICE_PORT: String(ircPort),
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     });
     running.push(started);
     // after the processes are gone (cleanups run in reverse, before `running` is killed)
@@ -255,8 +258,12 @@ describe.skipIf(lacks('ngircd'))('npm start (src/start.ts) with a real IRC netwo
       () => ircd.dispose(),
       () => started.kill(),
     );
-    const webUrl = `http://127.0.0.1:${webPort}`;
     await started.waitForOutput(/irc-supervisor is running/);
+    return { db, ircd, started, webUrl: `http://127.0.0.1:${webPort}` };
+  }
+
+  it('restores the wanted connection after a SIGKILL of the IRC service; /events shows the outage, then the recovery', async () => {
+    const { db, ircd, started, webUrl } = await startWithNetwork(await freePort(), await freePort());
     expect(started.output()).toContain(`  database:        ${withPasswordMasked(db.url)}\n`);
     const api = webApi(webUrl);
     await api.settled();
@@ -324,28 +331,13 @@ describe.skipIf(lacks('ngircd'))('npm start (src/start.ts) with a real IRC netwo
   }, 90_000);
 
   it('IRC_NODES=3 runs three local IRC service nodes on consecutive ports, and servers are placed over them', async () => {
-    const db = await createTestDatabase();
-    const ircd = await startNgircd();
     const webPort = await freePort();
     let ircPort = await freePort();
     while (!(await portsFree([ircPort + 1, ircPort + 2]))) ircPort = await freePort();
-    const started = runProjectProcess('src/start.ts', {
-      DATABASE_URL: db.url,
-      INTERNAL_API_TOKEN: `start-e2e-${Math.random().toString(36).slice(2)}-0123456789`,
-      PORT: String(webPort),
-      IRC_SERVICE_PORT: String(ircPort),
+    const { db, ircd, started, webUrl } = await startWithNetwork(webPort, ircPort, {
       IRC_NODES: '3',
       RECONNECT_STAGGER_MS: '10',
-      LOG_LEVEL: 'warn',
     });
-    running.push(started);
-    cleanups.push(
-      () => db.drop(),
-      () => ircd.dispose(),
-      () => started.kill(),
-    );
-    const webUrl = `http://127.0.0.1:${webPort}`;
-    await started.waitForOutput(/irc-supervisor is running/);
     const names = [0, 1, 2].map((index) => `node-${ircPort + index}`);
     expect(started.output()).toContain(`IRC service ${names[2]}: http://127.0.0.1:${ircPort + 2}`);
     const api = webApi(webUrl);

@@ -85,34 +85,22 @@ const security = {
   saslRequired: fc.boolean(),
 };
 
+/** What a server's creation and its update both may set. */
+const connectionFields = {
+  host,
+  port: fc.integer({ min: 1, max: 65_535 }),
+  nickname,
+  tls: fc.boolean(),
+  username: fc.option(username),
+  realname: fc.option(realname),
+  password: fc.option(password),
+  ...security,
+};
 const createInput: fc.Arbitrary<CreateServerInput> = fc.record(
-  {
-    name: fc.constant('net'),
-    host,
-    port: fc.integer({ min: 1, max: 65_535 }),
-    nickname,
-    tls: fc.boolean(),
-    username: fc.option(username),
-    realname: fc.option(realname),
-    password: fc.option(password),
-    autoconnect: fc.boolean(),
-    ...security,
-  },
+  { name: fc.constant('net'), ...connectionFields, autoconnect: fc.boolean() },
   { requiredKeys: ['name', 'host', 'port', 'nickname'] },
 );
-const updateInput: fc.Arbitrary<UpdateServerInput> = fc.record(
-  {
-    host,
-    port: fc.integer({ min: 1, max: 65_535 }),
-    nickname,
-    tls: fc.boolean(),
-    username: fc.option(username),
-    realname: fc.option(realname),
-    password: fc.option(password),
-    ...security,
-  },
-  { requiredKeys: [] },
-);
+const updateInput: fc.Arbitrary<UpdateServerInput> = fc.record(connectionFields, { requiredKeys: [] });
 
 /** The row as `POST /api/servers` writes it (absent is null) and as `PATCH` then assigns the parsed fields. */
 function savedRow(created: CreateServerInput, updated: UpdateServerInput | undefined): SettingsRow {

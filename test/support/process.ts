@@ -18,8 +18,43 @@ export interface RunningProcess {
 }
 
 /** Runs a TypeScript entry of the project as a real Node process (through tsx), output captured. */
-export function runProjectProcess(entry: string, env: NodeJS.ProcessEnv): RunningProcess {
-  return runCommand(process.execPath, ['--import', 'tsx', entry], env);
+export function runProjectProcess(entry: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): RunningProcess {
+  return runCommand(process.execPath, [...nodeFlags, '--import', 'tsx', entry], env);
+}
+
+export interface StartServingOptions {
+  /** Flags for Node before the entry (e.g. `--cpu-prof`). */
+  nodeFlags?: string[];
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Runs a project entry that serves HTTP (the web side, an IRC service node) and waits until `${url}/healthz`
+ * answers. When it exits first or is not healthy in time, it is killed and the error carries its output.
+ */
+export async function startServing(
+  entry: string,
+  url: string,
+  env: NodeJS.ProcessEnv,
+  { nodeFlags = [], timeoutMs = 30_000, intervalMs = 50 }: StartServingOptions = {},
+): Promise<RunningProcess> {
+  const started = runProjectProcess(entry, env, nodeFlags);
+  try {
+    const outcome = await eventually(
+      async () => {
+        if (started.child.exitCode !== null || started.child.signalCode !== null) return 'exited';
+        return (await fetch(`${url}/healthz`)).ok && 'healthy';
+      },
+      timeoutMs,
+      intervalMs,
+    );
+    if (outcome === 'exited') throw new Error(`exited (${started.child.exitCode ?? started.child.signalCode})`);
+  } catch (error) {
+    await started.kill();
+    throw new Error(`${entry} did not become healthy: ${(error as Error).message}\n${started.output()}`);
+  }
+  return started;
 }
 
 /** Runs a command in the project folder exactly as an operator types it (e.g. `npm run start:web`). */

@@ -2,6 +2,7 @@
  * Follows a real server-sent-events stream over HTTP for end-to-end tests: every event is kept, and a
  * test waits for the one it expects instead of sleeping.
  */
+import { performance } from 'node:perf_hooks';
 import { readSse, type SseMessage } from '../../src/shared/sse/sse-reader.ts';
 import { Watched } from './watched.ts';
 
@@ -9,6 +10,8 @@ export interface SseEvent {
   id: string | undefined;
   type: string;
   data: unknown;
+  /** When it was read (performance.now()): what a benchmark times against. */
+  at: number;
 }
 
 export interface SseClient {
@@ -18,7 +21,7 @@ export interface SseClient {
   close(): void;
 }
 
-function toEvent({ id, event, data }: SseMessage): SseEvent {
+function toEvent({ id, event, data }: SseMessage): Omit<SseEvent, 'at'> {
   try {
     return { id, type: event, data: JSON.parse(data) };
   } catch {
@@ -36,7 +39,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   void (async () => {
     try {
       for await (const message of readSse(response.body!)) {
-        events.push(toEvent(message));
+        events.push({ ...toEvent(message), at: performance.now() });
         arrived.changed();
       }
     } catch {

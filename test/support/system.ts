@@ -2,7 +2,8 @@
 import { freePort } from '../../src/process/free-port.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { type Ngircd, startNgircd } from './ngircd.ts';
-import { eventually, type RunningProcess, runProjectProcess } from './process.ts';
+import { type RunningProcess, startServing } from './process.ts';
+import { type WebApi, webApi } from './web-api.ts';
 
 /** One side of the system as a real process that a test can kill and start again on the same port. */
 export interface SideProcess {
@@ -41,6 +42,11 @@ export interface SystemOptions {
   ircNodes?: number;
 }
 
+/** An IRC service node's name in a cluster: `node-` + its port. */
+export function nodeName(node: { readonly port: number }): string {
+  return `node-${node.port}`;
+}
+
 function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SideProcess {
   let current: RunningProcess | undefined;
   const url = `http://127.0.0.1:${port}`;
@@ -51,18 +57,7 @@ function side(entry: string, port: number, env: () => NodeJS.ProcessEnv): SidePr
       return current;
     },
     async start(extraEnv = {}) {
-      const started = runProjectProcess(entry, { ...env(), ...extraEnv });
-      current = started;
-      await eventually(
-        async () => {
-          if (started.child.exitCode !== null) throw new Error(`${entry} exited:\n${started.output()}`);
-          return (await fetch(`${url}/healthz`)).ok;
-        },
-        30_000,
-        50,
-      ).catch((error: Error) => {
-        throw new Error(`${entry} did not become healthy: ${error.message}\n${started.output()}`);
-      });
+      current = await startServing(entry, url, { ...env(), ...extraEnv });
     },
     async signal(signal) {
       if (!current) return;
@@ -99,7 +94,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
   const [ircPort] = ircPorts as [number];
   const webPort = await freePort();
   const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
-  const cluster = ircPorts.length > 1 ? ircPorts.map((port) => `node-${port}=http://127.0.0.1:${port}`).join(',') : '';
+  const cluster =
+    ircPorts.length > 1 ? ircPorts.map((port) => `${nodeName({ port })}=http://127.0.0.1:${port}`).join(',') : '';
   const env = () => ({
     NODE_ENV: 'production',
     DATABASE_URL: db.url,
@@ -141,4 +137,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<System> 
       await db.drop();
     },
   };
+}
+
+/** The whole system (startSystem), and its web API once the web side's first check has run. */
+export async function startSettledSystem(options: SystemOptions = {}): Promise<{ system: System; api: WebApi }> {
+  const system = await startSystem(options);
+  const api = webApi(system.web.url);
+  try {
+    await api.settled();
+  } catch (error) {
+    await system.dispose();
+    throw error;
+  }
+  return { system, api };
 }

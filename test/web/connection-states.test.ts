@@ -2,7 +2,6 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
 import { freePort } from '../../src/process/free-port.ts';
 import { type ListeningServer, listen } from '../../src/process/listen.ts';
 import type { IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
@@ -13,13 +12,12 @@ import {
   applyIrcEvents,
   applyNodeConnectionLists,
 } from '../../src/web/irc-events/irc-event-applier.ts';
-import { IrcEventConsumer } from '../../src/web/irc-events/irc-event-consumer.ts';
 import { InternalApiClient } from '../../src/web/irc-service/internal-api-client.ts';
 import { ConnectionStates } from '../../src/web/servers/connection-states.ts';
 import { serversRoutes } from '../../src/web/servers/servers.routes.ts';
 import { createTestOrm } from '../support/database.ts';
 import { eventually } from '../support/process.ts';
-import { insertServer, type RecordedEvent, recordingPublisher, TOKEN } from './fixtures.ts';
+import { insertServer, type RecordedEvent, recordingPublisher, startConsumer, TOKEN } from './fixtures.ts';
 
 type IrcEvents = { [T in IrcEventType]: IrcEventPayload<T> };
 
@@ -87,22 +85,18 @@ describe('connection states on the web side', () => {
     const client = new InternalApiClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN, timeoutMs: 2_000 });
     const connections = new ConnectionStates();
     const published = recordingPublisher();
-    const consumer = new IrcEventConsumer({
+    const consumer = startConsumer(cleanups, {
       baseUrl: `http://127.0.0.1:${port}`,
-      token: TOKEN,
       events: published,
-      logger: createLogger('test', 'silent'),
       retry: { initialMs: 10, maxMs: 50 },
       onStreamChange: () => {},
       apply: (events) => applyIrcEvents(orm.em.fork(), events, connections),
       relist: async () => applyConnectionList(connections, await client.connections()),
     });
-    cleanups.push(() => consumer.stop());
     const api = new Hono().route(
       '/api/servers',
       serversRoutes({ orm, ircService: client, events: published, connections }),
     );
-    consumer.start();
     await eventually(() => consumer.isOpen);
 
     return {

@@ -1,5 +1,7 @@
+import { createLogger } from '../../src/logger.ts';
 import type { WebEventMap, WebEventType } from '../../src/shared/web-events.ts';
 import type { WebEventPublisher } from '../../src/web/browser-events/web-event-publisher.ts';
+import { IrcEventConsumer, type IrcEventConsumerOptions } from '../../src/web/irc-events/irc-event-consumer.ts';
 import type { TestDatabase } from '../support/database.ts';
 
 export const IRC_SERVICE_URL = 'http://irc-service.test';
@@ -80,4 +82,15 @@ export function recordingPublisher(): WebEventPublisher & { events: RecordedEven
       events.push({ type, payload } as RecordedEvent);
     },
   };
+}
+
+/** Starts an IrcEventConsumer with the test token and a silent logger; `cleanups` stops it. */
+export function startConsumer(
+  cleanups: Array<() => unknown>,
+  options: Omit<IrcEventConsumerOptions, 'token' | 'logger'>,
+): IrcEventConsumer {
+  const consumer = new IrcEventConsumer({ token: TOKEN, logger: createLogger('test', 'silent'), ...options });
+  cleanups.push(() => consumer.stop());
+  consumer.start();
+  return consumer;
 }

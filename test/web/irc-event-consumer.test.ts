@@ -1,15 +1,14 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
 import { freePort } from '../../src/process/free-port.ts';
 import { type ListeningServer, listen } from '../../src/process/listen.ts';
 import type { IrcEvent, IrcEventPayload, IrcEventType } from '../../src/shared/irc-events.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import type { PendingWebEvent } from '../../src/web/irc-events/irc-event-applier.ts';
-import { IrcEventConsumer, type StreamChange } from '../../src/web/irc-events/irc-event-consumer.ts';
+import type { StreamChange } from '../../src/web/irc-events/irc-event-consumer.ts';
 import { eventually } from '../support/process.ts';
-import { recordingPublisher, TOKEN } from './fixtures.ts';
+import { recordingPublisher, startConsumer, TOKEN } from './fixtures.ts';
 
 type IrcEvents = { [T in IrcEventType]: IrcEventPayload<T> } & { bogus: { nope: true } };
 
@@ -74,11 +73,9 @@ describe('IrcEventConsumer', () => {
     const changes: StreamChange[] = [];
     const published = recordingPublisher();
     let failed = false;
-    const consumer = new IrcEventConsumer({
+    const consumer = startConsumer(cleanups, {
       baseUrl: `http://127.0.0.1:${port}`,
-      token: TOKEN,
       events: published,
-      logger: createLogger('test', 'silent'),
       retry: { initialMs: 10, maxMs: 50 },
       onStreamChange: (change) => changes.push(change),
       apply: async (events): Promise<PendingWebEvent[]> => {
@@ -95,11 +92,9 @@ describe('IrcEventConsumer', () => {
       },
     });
     cleanups.push(
-      () => consumer.stop(),
       () => server.close(),
       () => stream.close(),
     );
-    consumer.start();
     await eventually(() => consumer.isOpen);
     return {
       consumer,
@@ -194,11 +189,9 @@ describe('IrcEventConsumer', () => {
     const source = chunkedEventSource(events);
     const changes: StreamChange[] = [];
     const published = recordingPublisher();
-    const consumer = new IrcEventConsumer({
+    startConsumer(cleanups, {
       baseUrl: 'http://irc-service.test',
-      token: TOKEN,
       events: published,
-      logger: createLogger('test', 'silent'),
       retry: { initialMs: 1, maxMs: 5 },
       onStreamChange: (change) => changes.push(change),
       apply: async (step) => {
@@ -210,8 +203,6 @@ describe('IrcEventConsumer', () => {
       },
       fetch: source.fetch,
     });
-    cleanups.push(() => consumer.stop());
-    consumer.start();
     return { requests: source.requests, changes, published };
   }
 
@@ -240,11 +231,9 @@ describe('IrcEventConsumer', () => {
     const steps: number[][] = [];
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    const consumer = new IrcEventConsumer({
+    const consumer = startConsumer(cleanups, {
       baseUrl: `http://127.0.0.1:${port}`,
-      token: TOKEN,
       events: recordingPublisher(),
-      logger: createLogger('test', 'silent'),
       onStreamChange: () => {},
       apply: async (step) => {
         steps.push(step.map((event) => event.payload.serverId));
@@ -254,11 +243,9 @@ describe('IrcEventConsumer', () => {
       },
     });
     cleanups.push(
-      () => consumer.stop(),
       () => server.close(),
       () => stream.close(),
     );
-    consumer.start();
     await eventually(() => consumer.isOpen);
 
     stream.publish('connected', { serverId: 1, nickname: 'me' });
@@ -333,11 +320,9 @@ describe('IrcEventConsumer', () => {
     const bodies: Array<ReadableStream<Uint8Array> | null> = [];
     const readWhileListing: boolean[] = [];
     const published = recordingPublisher();
-    const consumer = new IrcEventConsumer({
+    startConsumer(cleanups, {
       baseUrl: `http://127.0.0.1:${port}`,
-      token: TOKEN,
       events: published,
-      logger: createLogger('test', 'silent'),
       onStreamChange: () => {},
       apply: async () => [],
       fetch: async (input, init) => {
@@ -353,12 +338,10 @@ describe('IrcEventConsumer', () => {
       },
     });
     cleanups.push(
-      () => consumer.stop(),
       () => server.close(),
       () => stream.close(),
     );
 
-    consumer.start();
     await eventually(() => published.events.length === 1);
 
     // the stream's body was not being read yet: every event on it is applied after the list
@@ -369,17 +352,13 @@ describe('IrcEventConsumer', () => {
   it('keeps retrying while the IRC service is down, without throwing', async () => {
     const port = await freePort();
     const changes: StreamChange[] = [];
-    const consumer = new IrcEventConsumer({
+    const consumer = startConsumer(cleanups, {
       baseUrl: `http://127.0.0.1:${port}`,
-      token: TOKEN,
       events: recordingPublisher(),
-      logger: createLogger('test', 'silent'),
       retry: { initialMs: 10, maxMs: 20 },
       onStreamChange: (change) => changes.push(change),
       apply: async () => [],
     });
-    cleanups.push(() => consumer.stop());
-    consumer.start();
 
     const stream = new EventStream<IrcEvents>({ heartbeatMs: 0 });
     const server = await startEventSource(port, stream);

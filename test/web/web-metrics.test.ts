@@ -1,15 +1,20 @@
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
-import { createLogger } from '../../src/logger.ts';
 import { HealthSupervisor } from '../../src/web/health/health-supervisor.ts';
 import { applyIrcEvents } from '../../src/web/irc-events/irc-event-applier.ts';
-import { IrcEventConsumer } from '../../src/web/irc-events/irc-event-consumer.ts';
 import { WebMetrics } from '../../src/web/metrics/web-metrics.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
 import { sampleValue, scrapeUntil } from '../support/prometheus.ts';
-import { IRC_SERVICE_URL, insertServer, recordingPublisher, STATUS_URL, serverPicture, TOKEN } from './fixtures.ts';
+import {
+  IRC_SERVICE_URL,
+  insertServer,
+  recordingPublisher,
+  STATUS_URL,
+  serverPicture,
+  startConsumer,
+} from './fixtures.ts';
 import { assembleWeb } from './web-harness.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -131,18 +136,13 @@ describe('GET /metrics on the web side', () => {
       }),
     );
     const { events, metrics, scrape } = assemble();
-    const consumer = new IrcEventConsumer({
+    startConsumer(cleanups, {
       baseUrl: IRC_SERVICE_URL,
-      token: TOKEN,
       apply: (events) => applyIrcEvents(orm.em.fork(), events),
       events,
       onStreamChange: () => {},
-      logger: createLogger('test', 'silent'),
       metrics,
     });
-    cleanups.push(() => consumer.stop());
-
-    consumer.start();
 
     const text = await scrapeUntil(
       scrape,
