@@ -18,12 +18,13 @@ const AFTER: ConnectionPicture = { connectedServers: 0, joinedChannels: 0, chann
 
 /**
  * A backend of the web process running the disconnect transition: the one data-modifying CTE statement
- * of `src/web/servers/disconnect-transition.ts` (servers, then channels, then channel users), while it runs.
+ * of `src/web/servers/disconnect-transition.ts` (servers, then channels, then channel users), while it runs
+ * (a node's check names its live ids in a CTE before `changed`).
  */
 const TRANSITION_BACKENDS = `
   select pid, state, wait_event_type, query from pg_stat_activity
   where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
-    and query ilike 'with changed as (update servers set connected_at = null%'`;
+    and query ilike 'with %changed as (update servers set connected_at = null%'`;
 
 interface Backend {
   pid: number;
