@@ -160,8 +160,8 @@ export const connectionAnswerSchema = z.object({
 });
 export type ConnectionAnswer = z.infer<typeof connectionAnswerSchema>;
 
-/** The most connections one `PUT /internal/irc/connections` hands over. */
-export const MAX_CONNECTIONS_PER_BATCH = 500;
+/** The most connections one `PUT /internal/irc/connections` hands over (its body may be 64 single bodies long). */
+export const MAX_CONNECTIONS_PER_BATCH = 64;
 
 /**
  * `PUT /internal/irc/connections`: many connection requests at once (a failover's or a restart's hand-over),

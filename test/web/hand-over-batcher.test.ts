@@ -90,6 +90,29 @@ describe('HandOverBatcher', () => {
     ]);
   });
 
+  it('hands a batch over one at a time when a node refuses its size (413, a node from before the batch route)', async () => {
+    let refusals = 0;
+    const node = recordingClient(() => {
+      refusals += 1;
+      return Promise.reject(new BadServiceAnswer('the IRC service answered 413 (body: too large)', 413));
+    });
+    const batcher = new HandOverBatcher();
+
+    await Promise.all([1, 2].map((id) => batcher.connect(node.client, id, request)));
+    await Promise.all([3, 4].map((id) => batcher.connect(node.client, id, request)));
+
+    // each batch goes again one at a time; the next batch is tried as a batch (a smaller one may fit)
+    expect(node.requests.map((sent) => `${sent.kind} ${sent.serverIds}`)).toEqual([
+      'batch 1,2',
+      'single 1',
+      'single 2',
+      'batch 3,4',
+      'single 3',
+      'single 4',
+    ]);
+    expect(refusals).toBe(2);
+  });
+
   it('hands over one at a time to a client that has no batch call', async () => {
     const { client, requests } = recordingClient();
     const batcher = new HandOverBatcher();

@@ -4,7 +4,7 @@
  * request apiece. A failover or a restart hands over hundreds of servers at once, and a request's own cost (a
  * fetch on the web side, routing and parsing on the node) was most of the web side's CPU in it (bench P7).
  */
-import type { ConnectionRequest } from '../../shared/irc-service-contract.ts';
+import { type ConnectionRequest, MAX_CONNECTIONS_PER_BATCH } from '../../shared/irc-service-contract.ts';
 import { BadServiceAnswer } from './errors/bad-service-answer.ts';
 import type { InternalApiError } from './errors/internal-api-error.ts';
 
@@ -23,16 +23,13 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** The default largest batch: the IRC service reads a batch body of up to 64 single ones. */
-const MAX_PER_REQUEST = 64;
-
 export class HandOverBatcher {
   private readonly waiting = new Map<HandOverClient, Waiting[]>();
   private scheduled = false;
   /** Nodes that answered 404 to the batch route (an older IRC service): each connect goes alone there. */
   private readonly withoutBatches = new WeakSet<HandOverClient>();
 
-  constructor(private readonly maxPerRequest = MAX_PER_REQUEST) {}
+  constructor(private readonly maxPerRequest = MAX_CONNECTIONS_PER_BATCH) {}
 
   /** Resolves when the node took the connection; rejects as the single PUT would have. */
   connect(client: HandOverClient, serverId: number, request: ConnectionRequest): Promise<void> {
@@ -59,18 +56,19 @@ export class HandOverBatcher {
   }
 
   private async send(client: HandOverClient, batch: Waiting[]): Promise<void> {
-    if (batch.length === 1 || !client.connectMany || this.withoutBatches.has(client)) {
-      await Promise.all(batch.map((entry) => settle(entry, client.connect(entry.serverId, entry.request))));
-      return;
-    }
+    if (batch.length === 1 || !client.connectMany || this.withoutBatches.has(client)) return oneByOne(client, batch);
     let refusals: Array<InternalApiError | undefined>;
     try {
       refusals = await client.connectMany(batch);
     } catch (error) {
       if (error instanceof BadServiceAnswer && error.status === 404) {
-        // a node from before the batch route: one request each, from now on
+        // a node from before the batch route: one request each, from now on (until this process restarts)
         this.withoutBatches.add(client);
         return this.send(client, batch);
+      }
+      if (error instanceof BadServiceAnswer && error.status === 413) {
+        // a node from before the batch route refuses a body past its single-request limit before routing it
+        return oneByOne(client, batch);
       }
       for (const entry of batch) entry.reject(error);
       return;
@@ -83,11 +81,16 @@ export class HandOverBatcher {
   }
 }
 
-async function settle(entry: Waiting, done: Promise<void>): Promise<void> {
-  try {
-    await done;
-    entry.resolve();
-  } catch (error) {
-    entry.reject(error);
-  }
+/** Each entry in a request of its own (the single PUT), settled with its own answer. */
+async function oneByOne(client: HandOverClient, batch: readonly Waiting[]): Promise<void> {
+  await Promise.all(
+    batch.map(async (entry) => {
+      try {
+        await client.connect(entry.serverId, entry.request);
+        entry.resolve();
+      } catch (error) {
+        entry.reject(error);
+      }
+    }),
+  );
 }
