@@ -338,6 +338,27 @@ describe('drain of an IRC service node', () => {
     expect(requests).toContain(`${target} PUT ${serverId}`);
   });
 
+  it('re-places a server the IRC service gave up on (banned) without connecting it: only Connect retries it', async () => {
+    const { serverId, target } = await drainNotLive(", failed_at = now(), failure_reason = 'banned'");
+
+    expect(await row(serverId)).toEqual({ irc_node: target, moving_to: null });
+    // its old attempt goes; no new attempt against the network that banned it
+    expect(requests).toEqual([`a DELETE ${serverId}`]);
+  });
+
+  it('places a server of the drained node that the operator does not want connected nowhere, and connects nothing', async () => {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'a', autoconnect = false where id = $1`, [serverId]);
+    const { job, wanted, drain } = assemble();
+    await drain.drain('a');
+    await job.perform();
+    await drain.settled();
+    await wanted.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: null, moving_to: null });
+    expect(requests.filter((request) => request.includes('PUT'))).toEqual([]);
+  });
+
   it('goes on with the other servers when one is placed on a drained node no longer configured, and says why', async () => {
     // drained, then removed from IRC_SERVICE_URLS: its server (the lowest id; given up, so no check restores it)
     // cannot be moved from it

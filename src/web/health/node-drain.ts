@@ -75,6 +75,9 @@ interface PlacedElsewhere {
   connectedAt: string | null;
 }
 
+/** Old attempts closed at once on a draining node, before their servers are restored elsewhere. */
+const CLOSES_AT_ONCE = 64;
+
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
 
@@ -208,7 +211,7 @@ export class NodeDrain {
     if (this.running || this.stopped) return;
     const run = this.run()
       .catch((error: unknown) =>
-        this.options.logger?.warn({ err: errorMessage(error) }, 'drain: could not move a server'),
+        this.options.logger?.warn({ err: errorMessage(error) }, 'drain: could not place or move a server'),
       )
       .finally(() => {
         this.running = undefined;
@@ -402,8 +405,18 @@ export class NodeDrain {
     for (const server of placed) this.publishMoving(server.serverId, server.connectedAt, null, server.to.name!);
     this.track(
       (async () => {
-        await Promise.all(placed.map((server) => this.closeOldAttempt(server)));
-        await this.options.wanted.restore(connecting.map((server) => ({ id: server.serverId, host: server.host })));
+        // a lane-full at a time, as the hand-overs: the old attempts close before their servers connect elsewhere,
+        // and a draining node never gets a request per server all at once
+        const restores: Array<Promise<void>> = [];
+        for (let start = 0; start < placed.length; start += CLOSES_AT_ONCE) {
+          const chunk = placed.slice(start, start + CLOSES_AT_ONCE);
+          await Promise.all(chunk.map((server) => this.closeOldAttempt(server)));
+          const wanted = chunk.filter((server) => !server.failed);
+          restores.push(
+            this.options.wanted.restore(wanted.map((server) => ({ id: server.serverId, host: server.host }))),
+          );
+        }
+        await Promise.all(restores);
       })(),
     );
     return placed.length;
