@@ -284,7 +284,13 @@ export class EventStream<EventMap extends object> {
         piece = joined(frames.slice(from));
         pieces.set(from, piece);
       }
-      client.write(piece);
+      try {
+        client.write(piece);
+      } catch {
+        // closed under us (a web stream cancelled): it is gone, the others still get the turn; from setImmediate a
+        // throw would end the process
+        this.clients.delete(client);
+      }
     }
   }
 }

@@ -32,8 +32,10 @@ export async function applyIrcEvent(
  * Applies events in their order as `applyIrcEvent` applies each, and answers their browser events in that
  * order. Batches exist for bursts (bench P7: a failover of 1,000 connections brings ~1,000 `connected` and
  * ~3,000 `connection-state` events within seconds, and one statement each made the web side CPU-bound): each
- * run of consecutive `connection-state` and `connected` events is applied set-based, in at most two
- * statements; every other event alone, in its own transaction.
+ * run of consecutive `connection-state` and `connected` events is applied set-based, in one statement; every
+ * other event alone, in its own transaction. Retried whole after a failure, only a single step is all-or-nothing
+ * (the steps before a failed one stay applied, and their memory changes are not told twice): the event consumer
+ * passes one step at a time (`ircEventSteps`).
  */
 export async function applyIrcEvents(
   em: EntityManager,
@@ -81,10 +83,10 @@ export function ircEventSteps<T>(items: readonly T[], eventOf: (item: T) => IrcE
 }
 
 /**
- * A run: the placements of its `connection-state` servers in one select, its `connected` servers marked in one
- * UPDATE (atomic alone, with the node's rule in its condition: no transaction), then its states kept in memory,
- * each browser event in the place of the event that caused it. Memory changes last, so a failed statement
- * leaves everything as it was for the retry.
+ * A run: in one statement (atomic alone: no transaction), its `connected` servers marked, with the node's rule in
+ * its condition, and the placements of its `connection-state` servers read; then its states kept in memory, each
+ * browser event in the place of the event that caused it. Memory changes last, so a failed statement leaves
+ * everything as it was for the retry.
  */
 async function applyRun(
   em: EntityManager,
@@ -95,7 +97,12 @@ async function applyRun(
   const states = connections ? run.filter((event) => event.type === 'connection-state') : [];
   const stateIds = states.map((event) => event.payload.serverId);
   const connectedIds = run.flatMap((event) => (event.type === 'connected' ? [event.payload.serverId] : []));
-  const { marked, elsewhere } = await markConnected(em, connectedIds, fromNode ? stateIds : [], fromNode);
+  const { marked, elsewhere } = await markConnectedAndReadPlacements(
+    em,
+    connectedIds,
+    fromNode ? stateIds : [],
+    fromNode,
+  );
   const statuses = new Map(marked.map((status) => [status.payload.serverId, status]));
   const changes: PendingWebEvent[] = [];
   for (const event of run) {
@@ -206,7 +213,7 @@ function serverStatus(serverId: number, connectedAt: string | null, more: Partia
  * server placed on another one), and which of `stateIds` are placed on a node other than `fromNode` (the old node
  * of a moved server, after a drain or a failover, tells of a connection that is no longer the server's).
  */
-async function markConnected(
+async function markConnectedAndReadPlacements(
   em: EntityManager,
   connectedIds: readonly number[],
   stateIds: readonly number[],

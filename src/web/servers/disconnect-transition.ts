@@ -69,10 +69,13 @@ export interface ReconciliationResult {
   kept: number[];
 }
 
-/** The disconnect transition alone: one atomic statement (in the transaction of `em` when it has one). */
+/**
+ * The disconnect transition alone: one atomic statement (in the transaction of `em` when it has one). A node's
+ * check goes through `reconcileNode`, whose statement holds the `live` CTE its selection reads.
+ */
 export async function disconnectServers(
   em: EntityManager,
-  selection: DisconnectSelection,
+  selection: Exclude<DisconnectSelection, { kind: 'node' }>,
 ): Promise<ServerStatusChange[]> {
   return disconnectWithin(em, selection);
 }
@@ -213,7 +216,10 @@ function selectionSql(selection: DisconnectSelection): {
  * One statement: data-modifying CTEs run exactly once and together, so the transition is atomic without
  * a transaction of its own (and joins the caller's when there is one), in one round trip.
  */
-async function disconnectWithin(em: EntityManager, selection: DisconnectSelection): Promise<ServerStatusChange[]> {
+async function disconnectWithin(
+  em: EntityManager,
+  selection: Exclude<DisconnectSelection, { kind: 'node' }>,
+): Promise<ServerStatusChange[]> {
   const { where, bindings, reset } = selectionSql(selection);
   const rows = await runSql<{ id: number; irc_node: string | null }>(
     em,
