@@ -7,6 +7,7 @@
  */
 import type { EntityManager } from '../../db/orm.ts';
 import { intArray, runSql, type SqlBinding } from '../../db/sql.ts';
+import { ascending } from '../../shared/ascending.ts';
 import { keptByNode, type NodeScope } from './node-scope.ts';
 
 /** A server whose `connected_at` this transition changed, with its new value. */
@@ -131,7 +132,7 @@ export async function reconcileNode(
      )
      select 'disconnected' as kind, id, irc_node, null as ids from changed
      union all select 'marked', id, irc_node, null from marked
-     union all select 'kept', null, null, (select string_agg(id::text, ',' order by id) from servers
+     union all select 'kept', null, null, (select string_agg(id::text, ',') from servers
        where connected_at is not null and ${kept.sql} and id <> all(array(select id from changed)))`,
     [
       intArray(observation.liveIds ?? []),
@@ -150,7 +151,9 @@ export async function reconcileNode(
   return {
     disconnected: changesOf(of('disconnected'), null),
     markedConnected: changesOf(of('marked'), at),
-    kept: keptIds ? keptIds.split(',').map(Number) : [],
+    // ascending, sorted here: `string_agg(… order by id)` sorted 10,000 rows in the statement, 3 to 4 times
+    // slower than reading them unsorted (bench P2)
+    kept: keptIds ? keptIds.split(',').map(Number).sort(ascending) : [],
   };
 }
 
@@ -254,8 +257,4 @@ export async function listConnected(em: EntityManager, scope: NodeScope): Promis
     kept.bindings,
   );
   return rows.map((row) => row.id);
-}
-
-function ascending(a: number, b: number): number {
-  return a - b;
 }

@@ -2,6 +2,7 @@
 import type { EntityManager, MikroORM } from '../../db/orm.ts';
 import { intArray, runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
+import { ascending } from '../../shared/ascending.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
@@ -640,10 +641,6 @@ async function planConvergence(
   plan.unwanted.sort(ascending);
   plan.channels.sort((a, b) => a.server_id - b.server_id || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return plan;
-}
-
-function ascending(a: number, b: number): number {
-  return a - b;
 }
 
 /**
