@@ -111,6 +111,31 @@ describe('EventStream', () => {
     stream.close();
   });
 
+  it('with coalesceMs, sends the events of later turns within the window in the same chunk', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0, coalesceMs: 50 });
+    const reader = stream.response().body!.getReader();
+    await reader.read(); // retry: hint
+
+    stream.publish('tick', { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve)); // a turn of the event loop ends
+    stream.publish('tick', { n: 2 });
+    const { value } = await reader.read();
+
+    const ids = [...new TextDecoder().decode(value).matchAll(/^id: (.+)$/gm)].map(([, id]) => id);
+    expect(ids).toEqual(['b1-1', 'b1-2']);
+    stream.close();
+  });
+
+  it('with coalesceMs, writes what waits at once on close', async () => {
+    const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0, coalesceMs: 60_000 });
+    const response = stream.response();
+
+    stream.publish('tick', { n: 1 });
+    stream.close();
+
+    expect(await take(response, 2)).toEqual([{ id: 'b1-1', event: 'tick', data: '{"n":1}' }]);
+  });
+
   it('gives a client that joins mid-turn each event once: the earlier ones in its replay', async () => {
     const stream = new EventStream<Events>({ bootId: 'b1', heartbeatMs: 0 });
     const early = stream.response();

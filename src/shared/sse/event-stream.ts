@@ -13,6 +13,9 @@
  *   read each (~11% of an IRC service node's CPU in the failover benchmark, P7). The turn's frames are
  *   concatenated once and the same bytes written to every client that was there the whole turn; one that
  *   joined mid-turn (after its catch-up, which goes out at once with the `retry` hint) gets the rest.
+ *   With `coalesceMs`, the "turn" is a window instead: the first frame schedules the flush that many ms
+ *   later, so a burst spread over many turns (a node's registrations in a failover) leaves in a few pieces,
+ *   and its reader applies it in a few steps.
  * - A client that stops reading is dropped once its queue is full, so it cannot hold memory. The unit
  *   stays the frame: a frame counts toward `maxQueuedFrames` once the frames ahead of it, queued this turn
  *   or in the socket's buffer, fill that buffer (web streams: once the stream's queue is full), as when
@@ -38,6 +41,11 @@ export interface EventStreamOptions {
   maxQueuedFrames?: number;
   /** Fixed boot identity (tests); random by default. */
   bootId?: string;
+  /**
+   * How long a published frame waits for others before it is written with them: 0 (the default) writes at the
+   * end of the event loop's turn; more gathers a burst over that many ms (a later, larger piece per client).
+   */
+  coalesceMs?: number;
 }
 
 interface BufferedFrame {
@@ -107,12 +115,15 @@ export class EventStream<EventMap extends object> {
   /** The frames published this turn, not yet written, and their bytes. */
   private turn: Buffer[] = [];
   private turnBytes = 0;
-  private flushing: NodeJS.Immediate | undefined;
+  private readonly coalesceMs: number;
+  /** Cancels the scheduled flush; set while frames wait. */
+  private cancelFlush: (() => void) | undefined;
 
   constructor(options: EventStreamOptions = {}) {
     this.bootId = options.bootId ?? `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     this.bufferSize = options.bufferSize ?? 1_000;
     this.maxQueuedFrames = options.maxQueuedFrames ?? 10_000;
+    this.coalesceMs = options.coalesceMs ?? 0;
     const heartbeatMs = options.heartbeatMs ?? 15_000;
     if (heartbeatMs > 0) {
       // a timer callback is a turn of its own: the heartbeat goes out with what is queued, at once
@@ -262,13 +273,23 @@ export class EventStream<EventMap extends object> {
     }
     this.turn.push(frame);
     this.turnBytes += frame.length;
-    this.flushing ??= setImmediate(() => this.flush());
+    this.cancelFlush ??= this.scheduleFlush();
+  }
+
+  /** One flush at the end of this turn, or `coalesceMs` from now. */
+  private scheduleFlush(): () => void {
+    if (this.coalesceMs <= 0) {
+      const immediate = setImmediate(() => this.flush());
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(() => this.flush(), this.coalesceMs);
+    return () => clearTimeout(timer);
   }
 
   /** Writes each client the turn's frames it has not had, in one piece; one copy per starting point. */
   private flush(): void {
-    if (this.flushing) clearImmediate(this.flushing);
-    this.flushing = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     const frames = this.turn;
     if (frames.length === 0) return;
     this.turn = [];
@@ -287,7 +308,7 @@ export class EventStream<EventMap extends object> {
       try {
         client.write(piece);
       } catch {
-        // closed under us (a web stream cancelled): it is gone, the others still get the turn; from setImmediate a
+        // closed under us (a web stream cancelled): it is gone, the others still get the turn; from a timer a
         // throw would end the process
         this.clients.delete(client);
       }
