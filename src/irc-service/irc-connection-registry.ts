@@ -1,5 +1,12 @@
 /** One connection machine actor per server id: starts, stops and lists them, and streams their events. */
-import { type Actor, type ActorLogic, createActor, type InspectionEvent } from 'xstate';
+import {
+  type Actor,
+  type ActorLogic,
+  type AnyActorRef,
+  createActor,
+  type InspectionEvent,
+  type Snapshot,
+} from 'xstate';
 import {
   connectionStateOf,
   type IrcClientInput,
@@ -45,11 +52,28 @@ export interface IrcConnectionRegistryOptions {
   /** The clock the connections date their states and errors with; `Date.now` by default. */
   now?: () => number;
   logger?: Logger;
-  /** An inspector per connection (DEBUG_MACHINES), or undefined. */
+  /**
+   * An inspector per connection (metrics, DEBUG_MACHINES), or undefined. It is given the snapshots of its connection
+   * actor, each as if that actor were the root of a system of its own (`rootId` its `sessionId`).
+   */
   inspect?: (serverId: number) => ((event: InspectionEvent) => void) | undefined;
 }
 
 type ConnectionActor = Actor<typeof ircConnectionMachine>;
+
+/**
+ * The parent of every connection actor, so that they share one actor system. It does one thing: stop a child when
+ * told (xstate lets only an actor's parent stop it); what its children tell it when they end is ignored (the
+ * registry hears of that from them).
+ */
+const connectionsRootLogic: ActorLogic<Snapshot<undefined>, { type: string; child?: AnyActorRef }> = {
+  transition: (snapshot, event, scope) => {
+    if (event.type === 'stop' && event.child) scope.stopChild(event.child);
+    return snapshot;
+  },
+  getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined }),
+  getPersistedSnapshot: (snapshot) => snapshot,
+};
 
 function sameChannels(wanted: string[], requested: string[] | undefined): boolean {
   if (requested === undefined) return true;
@@ -73,9 +97,22 @@ export class IrcConnectionRegistry {
   private readonly machine;
   private statusBody: string | undefined;
   private statusBytesCache: Uint8Array<ArrayBuffer> | undefined;
+  /**
+   * One actor system for every connection: each connection actor is created as a child of this root, which does
+   * nothing. An actor system of its own per connection (its registries, scheduler and closures) cost about 1.9 KiB
+   * of heap per connection and its creation's CPU (memory per connection, bench P5).
+   */
+  private readonly root: AnyActorRef;
+  /** The per-connection inspectors (`options.inspect`), by their connection actor's `sessionId`. */
+  private readonly inspectors = new Map<string, (event: InspectionEvent) => void>();
 
   constructor(private readonly options: IrcConnectionRegistryOptions) {
     this.machine = ircConnectionMachine.provide({ actors: { ircClient: options.clientLogic } });
+    // the system's inspector only when there are per-connection ones: uninspected, xstate skips inspection events
+    this.root = createActor(
+      connectionsRootLogic,
+      options.inspect ? { inspect: (event) => this.inspectConnection(event) } : {},
+    ).start();
   }
 
   get size(): number {
@@ -201,7 +238,7 @@ export class IrcConnectionRegistry {
     clearTimeout(timer);
     if (outcome === 'late') {
       this.options.logger?.warn('connections did not all quit in time; closing their sockets');
-      for (const actor of this.actors.values()) actor.stop();
+      for (const actor of this.actors.values()) this.stopActor(actor);
     }
   }
 
@@ -210,8 +247,10 @@ export class IrcConnectionRegistry {
     const now = this.options.now ?? Date.now;
     const actor = createActor(this.machine, {
       input: { serverId, settings, channels, timing, random, now },
-      inspect: this.options.inspect?.(serverId),
+      parent: this.root,
     });
+    const inspect = this.options.inspect?.(serverId);
+    if (inspect) this.inspectors.set(actor.sessionId, inspect);
     actor.on('*', onEvent);
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
     // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, test/bench/RESULTS.md).
@@ -239,8 +278,24 @@ export class IrcConnectionRegistry {
     this.statusBytesCache = undefined;
   }
 
+  /** A connection actor's snapshot, to its inspector; the events of the system's other actors are not asked for. */
+  private inspectConnection(event: InspectionEvent): void {
+    if (event.type !== '@xstate.snapshot') return;
+    const { sessionId } = event.actorRef as { sessionId: string };
+    const inspect = this.inspectors.get(sessionId);
+    // each connection is the root of its own trace, as when it had a system of its own
+    if (inspect) inspect({ ...event, rootId: sessionId });
+  }
+
+  /** Stops a connection actor (and its socket) at once, through the parent they share. */
+  private stopActor(actor: ConnectionActor): void {
+    this.root.send({ type: 'stop', child: actor });
+  }
+
   private forget(serverId: number, actor: ConnectionActor): void {
-    actor.stop();
+    this.stopActor(actor);
+    // after the current step: xstate inspects an actor's final snapshot after telling its observers it completed
+    queueMicrotask(() => this.inspectors.delete(actor.sessionId));
     if (this.actors.get(serverId) !== actor) return;
     this.actors.delete(serverId);
     this.observe(this.registered, serverId, false);
