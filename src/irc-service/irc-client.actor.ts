@@ -17,6 +17,7 @@ import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../mac
 import type { Logger } from '../logger.ts';
 import { normalizeChannelName } from '../shared/irc-events.ts';
 import { parseNicklen } from '../shared/nicknames.ts';
+import { pingTimeoutReason, SERVER_CLOSED_REASON, serverErrorReason } from './close-reasons.ts';
 import type { ConnectThrottle } from './connect-throttle.ts';
 import { bannedWithError, fatalErrorLine } from './fatal-replies.ts';
 import { joinLines, joinTargetLimit } from './join-lines.ts';
@@ -250,7 +251,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
         case 'irc error': {
           const [event] = args as ClientEvents['irc error'];
           options.logger?.debug({ serverId: input.serverId, error: event.error, reason: event.reason }, 'irc error');
-          if (event.error === 'irc') serverError = `ERROR :${event.reason ?? ''}`;
+          if (event.error === 'irc') serverError = serverErrorReason(event.reason);
           if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
           const fatal = fatalErrorLine(event);
           if (event.error !== 'banned_from_network') {
@@ -275,8 +276,8 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
           if (refused !== undefined) return fail(refused);
           if (banned !== undefined) return fail(banned);
           const reason = pingTimedOut
-            ? `Ping timeout (${input.pingTimeoutMs} ms)`
-            : (serverError ?? (error ? error.message : 'connection closed by the server'));
+            ? pingTimeoutReason(input.pingTimeoutMs)
+            : (serverError ?? (error ? error.message : SERVER_CLOSED_REASON));
           return finish(reason);
         }
       }

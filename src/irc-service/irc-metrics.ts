@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { AnyEventObject, InspectionEvent } from 'xstate';
 import { ircConnectionMachine } from '../../machines/irc-connection.machine.ts';
 import { formatStateValue } from '../machine-transitions.ts';
+import { closeKind } from './close-reasons.ts';
 import { createMetricsRegistry, METRIC_PREFIX, sseClientsGauge } from '../shared/prometheus.ts';
 
 /**
@@ -47,11 +48,7 @@ export const CONNECTION_STATES: readonly string[] = (() => {
 
 /** The close reason a socket reports (`CLOSED.reason` from the client actor), as a label value. */
 function closedReason(reason: unknown): DisconnectReason {
-  if (typeof reason !== 'string') return 'socket_error';
-  if (reason.startsWith('Ping timeout')) return 'ping_timeout';
-  // a socket closed without an error: the server ended it
-  if (reason === 'connection closed') return 'server_closed';
-  return 'socket_error';
+  return typeof reason === 'string' ? closeKind(reason) : 'socket_error';
 }
 
 /** Why the socket of a connection in state `from` ended on `event`. */

@@ -2,11 +2,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyEventObject, fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
+import { SERVER_CLOSED_REASON } from '../../src/irc-service/close-reasons.ts';
+import { ConnectThrottle } from '../../src/irc-service/connect-throttle.ts';
+import { createIrcClientActor } from '../../src/irc-service/irc-client.actor.ts';
 import { IrcConnectionRegistry, type IrcEventMap } from '../../src/irc-service/irc-connection-registry.ts';
 import { disconnectReason, IrcServiceMetrics } from '../../src/irc-service/irc-metrics.ts';
 import { EventStream } from '../../src/shared/sse/event-stream.ts';
 import { timing } from '../machines/irc-connection.fixtures.ts';
+import { eventually } from '../support/process.ts';
 import { sampleValue } from '../support/prometheus.ts';
+import { answerRegistration, type ScriptedClient, startScriptedIrcServer } from '../support/scripted-irc-server.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -18,7 +23,7 @@ function scriptedNetwork() {
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     sockets.push({ serverId: input.serverId, say: sendBack });
     receive((command) => {
-      if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: 'connection closed' });
+      if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: SERVER_CLOSED_REASON });
     });
   });
   return { logic, sockets, last: () => sockets.at(-1) ?? expect.fail('no socket was opened') };
@@ -141,7 +146,7 @@ describe('GET /metrics on the IRC service', () => {
     network.last().say({ type: 'CLOSED', reason: `Ping timeout (${timing.pingTimeoutMs} ms)` });
     await put(2);
     network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
-    network.last().say({ type: 'CLOSED', reason: 'connection closed' });
+    network.last().say({ type: 'CLOSED', reason: SERVER_CLOSED_REASON });
     await put(3);
     network.last().say({ type: 'REGISTERED', nickname: 'supervisor' });
 
@@ -168,6 +173,41 @@ describe('GET /metrics on the IRC service', () => {
   });
 });
 
+describe('disconnects through the real client actor, from a scripted server', () => {
+  it('counts a server that closes the link, with its ERROR line or without one, as server_closed', async () => {
+    const clients: ScriptedClient[] = [];
+    const welcome = answerRegistration((nickname) => ({ lines: [`:irc.test 001 ${nickname} :Welcome`], close: false }));
+    const server = await startScriptedIrcServer((line, client) => {
+      welcome(line, client);
+      if (line.startsWith('USER ')) clients.push(client);
+    });
+    cleanups.push(() => server.dispose());
+    const registry = new IrcConnectionRegistry({
+      clientLogic: createIrcClientActor({ throttle: new ConnectThrottle(8) }),
+      onEvent: () => {},
+      // one socket each: the next attempt is far away
+      timing: { reconnectBaseMs: 60_000, reconnectJitter: 0 },
+      inspect: () => metrics.connectionInspector(),
+    });
+    const metrics = new IrcServiceMetrics({ connectionStates: () => registry.connectionStates(), sseClients: () => 0 });
+    cleanups.push(() => registry.stopAll(1_000));
+    for (const serverId of [1, 2]) {
+      registry.put(serverId, {
+        settings: { host: server.host, port: server.port, tls: false, nickname: `tester${serverId}` },
+      });
+    }
+    await eventually(() => registry.registeredIds().length === 2);
+
+    clients[0]?.close(['ERROR :Closing Link: tester[127.0.0.1] (Server shutting down)']);
+    clients[1]?.close();
+    await eventually(() => registry.registeredIds().length === 0);
+
+    const text = await metrics.registry.metrics();
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'server_closed' })).toBe(2);
+    expect(sampleValue(text, 'irc_supervisor_disconnects_total', { reason: 'socket_error' })).toBe(0);
+  });
+});
+
 describe('disconnectReason', () => {
   const closed = (reason: string): AnyEventObject => ({ type: 'CLOSED', reason });
 
@@ -176,13 +216,14 @@ describe('disconnectReason', () => {
     ['socket.connecting', closed('connect ECONNREFUSED 127.0.0.1:6667'), 'socket_error'],
     ['socket.registered', closed('could not send JOIN: write EPIPE'), 'socket_error'],
     ['socket.registered', closed('Ping timeout (60000 ms)'), 'ping_timeout'],
-    ['socket.registered', closed('connection closed'), 'server_closed'],
+    ['socket.registered', closed(SERVER_CLOSED_REASON), 'server_closed'],
+    ['socket.registered', closed('ERROR :Closing Link: supervisor[127.0.0.1] (Server shutting down)'), 'server_closed'],
     [
       'socket.connecting',
       { type: 'xstate.after.registrationTimeout.ircConnection.socket.connecting' },
       'registration_timeout',
     ],
-    ['socket.disconnecting', closed('connection closed'), 'quit'],
+    ['socket.disconnecting', closed(SERVER_CLOSED_REASON), 'quit'],
     ['socket.disconnecting', { type: 'xstate.after.quitTimeout.ircConnection.socket.disconnecting' }, 'quit'],
     ['socket.connecting', { type: 'STOP' }, 'quit'],
     ['socket.connecting', { type: 'CONFIGURE' }, 'quit'],
