@@ -4,8 +4,8 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { AnyEventObject, InspectionEvent } from 'xstate';
 import { ircConnectionMachine } from '../../machines/irc-connection.machine.ts';
 import { formatStateValue } from '../machine-transitions.ts';
-import { closeKind } from './close-reasons.ts';
 import { createMetricsRegistry, METRIC_PREFIX, sseClientsGauge } from '../shared/prometheus.ts';
+import { closeKind } from './close-reasons.ts';
 
 /**
  * Why a socket ended, as a small fixed set (a label value per error message would grow without bound):
