@@ -55,6 +55,9 @@ const BANNED_GRACE_MS = 1_000;
 /** Pause between two NAMES requests of a resync, so a connection in many channels never floods its server. */
 const NAMES_PACE_MS = 250;
 
+/** The slot's release before the throttle has answered. */
+const NOTHING = (): void => undefined;
+
 /** Someone left a channel (a PART, or a KICK of them): us, or another user. */
 function channelLeft(name: string, nickname: string, mine: boolean): IrcClientEvent {
   const channel = normalizeChannelName(name);
@@ -114,199 +117,212 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
     const namesQueue: string[] = [];
     let namesTimer: NodeJS.Timeout | undefined;
 
-    /** Sends the queued NAMES one at a time, paced. */
-    const drainNames = () => {
-      const channel = namesQueue.shift();
-      namesTimer = undefined;
-      if (channel === undefined || finished) return;
-      client.raw('NAMES', channel);
-      if (namesQueue.length > 0) namesTimer = setTimeout(drainNames, NAMES_PACE_MS);
-    };
-
-    const isMe = (nickname: string) => client.caseCompare(nickname, client.user.nick);
-
-    /** Before registration, a refused nickname is replaced by the next fallback, or registration fails. */
-    const nicknameRefused = (refused: string, why: 'taken' | 'erroneous') => {
-      if (registered) return;
-      nicknames ??= new NicknameFallbacks(settings.nickname);
-      const next = nicknames.next(refused, why);
-      if (next === undefined) fail(nicknames.exhaustedReason());
-      else client.changeNick(next);
-    };
-    // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
-    const saslFailed = (event: SaslFailureEvent) => {
-      const offered = event.reason === 'unsupported_mechanism' ? client.network.cap.available.get('sasl') : saslOffered;
-      const reason = saslFailureReason(event, settings.sasl?.mechanism ?? 'PLAIN', offered);
-      if (settings.saslRequired === false) report({ type: 'SERVER_ERROR', message: reason });
-      else fail(reason);
-    };
-
     /**
-     * The client's events this actor acts on, in one function called after irc-framework's own listeners (the order
-     * `client.on` gave). One function rather than a listener each: every listener costs an eventemitter3 record
-     * and a closure, about 1.3 KiB per connection in all (memory per connection, bench P5 and test/bench/RESULTS.md).
+     * The actor's own steps, as the methods of one object rather than named consts or function declarations: tsx
+     * compiles with esbuild's `keepNames`, which names each such function with `Object.defineProperty` every time
+     * it is created, and that gives the closure a property store of its own, about 256 B per function per
+     * connection (memory per connection, bench P5 and test/bench/RESULTS.md). Methods are left as they are.
      */
-    const onClientEvent = (name: string, args: unknown[]) => {
-      switch (name) {
-        case 'registered': {
-          const [event] = args as ClientEvents['registered'];
-          registered = true;
-          releaseSlot();
-          report({ type: 'REGISTERED', nickname: event.nick });
-          return;
-        }
-        // irc-framework ends the negotiation on a 906 (aborted) without a word: SASL connections read that line
-        // themselves, until registration
-        case 'raw': {
-          if (settings.sasl === undefined || registered) return;
-          const [event] = args as ClientEvents['raw'];
-          const aborted = event.from_server ? saslAbortedLine(event.line) : undefined;
-          if (aborted !== undefined) saslFailed(aborted);
-          return;
-        }
-        case 'nick in use': {
-          const [event] = args as ClientEvents['nick in use'];
-          if (!registered) report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
-          return nicknameRefused(event.nick, 'taken');
-        }
-        case 'nick invalid': {
-          const [event] = args as ClientEvents['nick invalid'];
-          if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
-          return nicknameRefused(event.nick, 'erroneous');
-        }
-        case 'unknown command': {
-          const [command] = args as ClientEvents['unknown command'];
-          // 908 (RPL_SASLMECHS): the mechanisms the server offers, just before its 904
-          if (command.command === '908') saslOffered = command.params[1];
-          if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
-          const nick = command.params[1] ?? '';
-          if (!registered)
-            report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
-          return nicknameRefused(nick, 'taken');
-        }
-        // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
-        case 'motd': {
-          if (regain || client.caseCompare(client.user.nick, settings.nickname)) return;
-          const nicklen = parseNicklen(client.network.supports('NICKLEN'));
-          // a wanted nickname longer than the network allows can never be taken back
-          if (nicklen !== undefined && settings.nickname.length > nicklen) return;
-          regain = new NicknameRegain({
-            wanted: settings.nickname,
-            sameNickname: (a, b) => client.caseCompare(a, b),
-            send: (line) => client.connection.write(line),
-            monitor: client.network.supports('MONITOR') !== undefined,
-            isonIntervalMs: options.nickRegainIntervalMs ?? DEFAULT_NICK_REGAIN_INTERVAL_MS,
-          });
-          regain.update(client.user.nick);
-          return;
-        }
-        // acted on only while there is something to take back
-        case 'users offline':
-          return regain?.offline((args as ClientEvents['users offline'])[0].nicks);
-        case 'users online':
-          return regain?.isonReply((args as ClientEvents['users online'])[0].nicks);
-        case 'join': {
-          const [event] = args as ClientEvents['join'];
-          const channel = normalizeChannelName(event.channel);
-          if (isMe(event.nick)) report({ type: 'CHANNEL_JOINED', channel });
-          else report({ type: 'USER_JOINED', channel, nickname: event.nick });
-          return;
-        }
-        case 'part': {
-          const [event] = args as ClientEvents['part'];
-          return report(channelLeft(event.channel, event.nick, isMe(event.nick)));
-        }
-        case 'kick': {
-          const [event] = args as ClientEvents['kick'];
-          return report(channelLeft(event.channel, event.kicked, isMe(event.kicked)));
-        }
-        case 'quit': {
-          const [event] = args as ClientEvents['quit'];
-          if (isMe(event.nick)) return;
-          report({ type: 'USER_QUIT', nickname: event.nick });
-          // the holder of the wanted nickname left a channel we share (a drain's old connection quitting): take it
-          // now, rather than at the next ISON
-          return regain?.offline([event.nick]);
-        }
-        case 'nick': {
-          const [event] = args as ClientEvents['nick'];
-          report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
-          // ours, whether irc-framework has already renamed `client.user` or not
-          const ours =
-            client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
-          if (ours) regain?.update(event.new_nick);
-          // someone else gave the wanted nickname up
-          else regain?.offline([event.nick]);
-          return;
-        }
-        case 'userlist': {
-          const [event] = args as ClientEvents['userlist'];
-          report({
-            type: 'NAMES',
-            channel: normalizeChannelName(event.channel),
-            users: event.users.map((user) => ({ nickname: user.nick, modes: user.modes.join('') })),
-          });
-          return;
-        }
-        case 'irc error': {
-          const [event] = args as ClientEvents['irc error'];
-          options.logger?.debug({ serverId: input.serverId, error: event.error, reason: event.reason }, 'irc error');
-          if (event.error === 'irc') serverError = serverErrorReason(event.reason);
-          if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
-          const fatal = fatalErrorLine(event);
-          if (event.error !== 'banned_from_network') {
-            if (fatal !== undefined) fail(fatal);
+    const steps = {
+      /** Sends the queued NAMES one at a time, paced. */
+      drainNames(): void {
+        const channel = namesQueue.shift();
+        namesTimer = undefined;
+        if (channel === undefined || finished) return;
+        client.raw('NAMES', channel);
+        if (namesQueue.length > 0) namesTimer = setTimeout(drainNames, NAMES_PACE_MS);
+      },
+
+      isMe(nickname: string): boolean {
+        return client.caseCompare(nickname, client.user.nick);
+      },
+
+      /** Before registration, a refused nickname is replaced by the next fallback, or registration fails. */
+      nicknameRefused(refused: string, why: 'taken' | 'erroneous'): void {
+        if (registered) return;
+        nicknames ??= new NicknameFallbacks(settings.nickname);
+        const next = nicknames.next(refused, why);
+        if (next === undefined) fail(nicknames.exhaustedReason());
+        else client.changeNick(next);
+      },
+
+      // 904 and its kin: fatal unless the server's settings allow continuing unauthenticated
+      saslFailed(event: SaslFailureEvent): void {
+        const offered =
+          event.reason === 'unsupported_mechanism' ? client.network.cap.available.get('sasl') : saslOffered;
+        const reason = saslFailureReason(event, settings.sasl?.mechanism ?? 'PLAIN', offered);
+        if (settings.saslRequired === false) report({ type: 'SERVER_ERROR', message: reason });
+        else fail(reason);
+      },
+
+      /**
+       * The client's events this actor acts on, in one function called after irc-framework's own listeners (the
+       * order `client.on` gave). One function rather than a listener each: every listener costs an eventemitter3
+       * record and a closure, about 1.3 KiB per connection in all (memory per connection, bench P5).
+       */
+      onClientEvent(name: string, args: unknown[]) {
+        switch (name) {
+          case 'registered': {
+            const [event] = args as ClientEvents['registered'];
+            registered = true;
+            releaseSlot();
+            report({ type: 'REGISTERED', nickname: event.nick });
             return;
           }
-          banned = fatal;
-          bannedTimer ??= setTimeout(() => fail(banned ?? 'banned by the server (465)'), BANNED_GRACE_MS);
-          return;
+          // irc-framework ends the negotiation on a 906 (aborted) without a word: SASL connections read that line
+          // themselves, until registration
+          case 'raw': {
+            if (settings.sasl === undefined || registered) return;
+            const [event] = args as ClientEvents['raw'];
+            const aborted = event.from_server ? saslAbortedLine(event.line) : undefined;
+            if (aborted !== undefined) saslFailed(aborted);
+            return;
+          }
+          case 'nick in use': {
+            const [event] = args as ClientEvents['nick in use'];
+            if (!registered) report({ type: 'SERVER_ERROR', message: `433 nickname in use: ${event.nick}` });
+            return nicknameRefused(event.nick, 'taken');
+          }
+          case 'nick invalid': {
+            const [event] = args as ClientEvents['nick invalid'];
+            if (!registered) report({ type: 'SERVER_ERROR', message: `432 erroneous nickname: ${event.nick}` });
+            return nicknameRefused(event.nick, 'erroneous');
+          }
+          case 'unknown command': {
+            const [command] = args as ClientEvents['unknown command'];
+            // 908 (RPL_SASLMECHS): the mechanisms the server offers, just before its 904
+            if (command.command === '908') saslOffered = command.params[1];
+            if (!NICKNAME_TAKEN_NUMERICS.has(command.command)) return;
+            const nick = command.params[1] ?? '';
+            if (!registered)
+              report({ type: 'SERVER_ERROR', message: `${command.command} nickname unavailable: ${nick}` });
+            return nicknameRefused(nick, 'taken');
+          }
+          // ISUPPORT has arrived by the end of the MOTD: now we know NICKLEN and whether MONITOR is offered.
+          case 'motd': {
+            if (regain || client.caseCompare(client.user.nick, settings.nickname)) return;
+            const nicklen = parseNicklen(client.network.supports('NICKLEN'));
+            // a wanted nickname longer than the network allows can never be taken back
+            if (nicklen !== undefined && settings.nickname.length > nicklen) return;
+            regain = new NicknameRegain({
+              wanted: settings.nickname,
+              sameNickname: (a, b) => client.caseCompare(a, b),
+              send: (line) => client.connection.write(line),
+              monitor: client.network.supports('MONITOR') !== undefined,
+              isonIntervalMs: options.nickRegainIntervalMs ?? DEFAULT_NICK_REGAIN_INTERVAL_MS,
+            });
+            regain.update(client.user.nick);
+            return;
+          }
+          // acted on only while there is something to take back
+          case 'users offline':
+            return regain?.offline((args as ClientEvents['users offline'])[0].nicks);
+          case 'users online':
+            return regain?.isonReply((args as ClientEvents['users online'])[0].nicks);
+          case 'join': {
+            const [event] = args as ClientEvents['join'];
+            const channel = normalizeChannelName(event.channel);
+            if (isMe(event.nick)) report({ type: 'CHANNEL_JOINED', channel });
+            else report({ type: 'USER_JOINED', channel, nickname: event.nick });
+            return;
+          }
+          case 'part': {
+            const [event] = args as ClientEvents['part'];
+            return report(channelLeft(event.channel, event.nick, isMe(event.nick)));
+          }
+          case 'kick': {
+            const [event] = args as ClientEvents['kick'];
+            return report(channelLeft(event.channel, event.kicked, isMe(event.kicked)));
+          }
+          case 'quit': {
+            const [event] = args as ClientEvents['quit'];
+            if (isMe(event.nick)) return;
+            report({ type: 'USER_QUIT', nickname: event.nick });
+            // the holder of the wanted nickname left a channel we share (a drain's old connection quitting): take it
+            // now, rather than at the next ISON
+            return regain?.offline([event.nick]);
+          }
+          case 'nick': {
+            const [event] = args as ClientEvents['nick'];
+            report({ type: 'NICK_CHANGED', nickname: event.nick, newNickname: event.new_nick });
+            // ours, whether irc-framework has already renamed `client.user` or not
+            const ours =
+              client.caseCompare(event.nick, client.user.nick) || client.caseCompare(event.new_nick, client.user.nick);
+            if (ours) regain?.update(event.new_nick);
+            // someone else gave the wanted nickname up
+            else regain?.offline([event.nick]);
+            return;
+          }
+          case 'userlist': {
+            const [event] = args as ClientEvents['userlist'];
+            report({
+              type: 'NAMES',
+              channel: normalizeChannelName(event.channel),
+              users: event.users.map((user) => ({ nickname: user.nick, modes: user.modes.join('') })),
+            });
+            return;
+          }
+          case 'irc error': {
+            const [event] = args as ClientEvents['irc error'];
+            options.logger?.debug({ serverId: input.serverId, error: event.error, reason: event.reason }, 'irc error');
+            if (event.error === 'irc') serverError = serverErrorReason(event.reason);
+            if (banned !== undefined && event.error === 'irc') return fail(bannedWithError(banned, event.reason));
+            const fatal = fatalErrorLine(event);
+            if (event.error !== 'banned_from_network') {
+              if (fatal !== undefined) fail(fatal);
+              return;
+            }
+            banned = fatal;
+            bannedTimer ??= setTimeout(() => fail(banned ?? 'banned by the server (465)'), BANNED_GRACE_MS);
+            return;
+          }
+          case 'sasl failed':
+            return saslFailed((args as ClientEvents['sasl failed'])[0]);
+          case 'ping timeout':
+            pingTimedOut = true;
+            return;
+          // With auto_reconnect off, the end of the socket is the end of this client.
+          // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
+          case 'socket close': {
+            const [error] = args as ClientEvents['socket close'];
+            // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
+            const refused = certificateFailure(error);
+            if (refused !== undefined) return fail(refused);
+            if (banned !== undefined) return fail(banned);
+            const reason = pingTimedOut
+              ? pingTimeoutReason(input.pingTimeoutMs)
+              : (serverError ?? (error ? error.message : SERVER_CLOSED_REASON));
+            return finish(reason);
+          }
         }
-        case 'sasl failed':
-          return saslFailed((args as ClientEvents['sasl failed'])[0]);
-        case 'ping timeout':
-          pingTimedOut = true;
-          return;
-        // With auto_reconnect off, the end of the socket is the end of this client.
-        // The ERROR line goes before the socket error: it says why, where the socket only says that it ended.
-        case 'socket close': {
-          const [error] = args as ClientEvents['socket close'];
-          // a refused certificate does not heal within a backoff: failed, so the loop does not hammer the server
-          const refused = certificateFailure(error);
-          if (refused !== undefined) return fail(refused);
-          if (banned !== undefined) return fail(banned);
-          const reason = pingTimedOut
-            ? pingTimeoutReason(input.pingTimeoutMs)
-            : (serverError ?? (error ? error.message : SERVER_CLOSED_REASON));
-          return finish(reason);
-        }
-      }
+      },
+
+      finish(reason: string): void {
+        if (finished) return;
+        finished = true;
+        sendQueue.close();
+        regain?.stop();
+        releaseSlot();
+        report({ type: 'CLOSED', reason });
+      },
+
+      /** Retrying cannot help: the machine moves to `failed` (and stops this actor with the socket). */
+      fail(reason: string): void {
+        if (finished) return;
+        finished = true;
+        sendQueue.close();
+        regain?.stop();
+        releaseSlot();
+        report({ type: 'FATAL', reason, at: new Date(now()).toISOString() });
+      },
     };
+    const { drainNames, isMe, nicknameRefused, saslFailed, onClientEvent, finish, fail } = steps;
     const emit = client.emit;
     client.emit = (name, ...args) => {
       const listened = emit.call(client, name, ...args);
       onClientEvent(name, args);
       return listened;
     };
-
-    function finish(reason: string) {
-      if (finished) return;
-      finished = true;
-      sendQueue.close();
-      regain?.stop();
-      releaseSlot();
-      report({ type: 'CLOSED', reason });
-    }
-
-    /** Retrying cannot help: the machine moves to `failed` (and stops this actor with the socket). */
-    function fail(reason: string) {
-      if (finished) return;
-      finished = true;
-      sendQueue.close();
-      regain?.stop();
-      releaseSlot();
-      report({ type: 'FATAL', reason, at: new Date(now()).toISOString() });
-    }
 
     receive((command) => {
       // xstate skips a callback actor's cleanup when it throws, so a failing write must end the socket
@@ -335,7 +351,7 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
       }
     });
 
-    let releaseSlot: () => void = () => {};
+    let releaseSlot: () => void = NOTHING;
     releaseSlot = throttle.admit(settings.host, () => {
       try {
         client.connect({
