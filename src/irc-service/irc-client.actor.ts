@@ -297,23 +297,23 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
         }
       },
 
-      finish(reason: string): void {
+      /** The socket's end, told once: nothing more is written or reported after it. */
+      end(last: IrcClientEvent): void {
         if (finished) return;
         finished = true;
         sendQueue.close();
         regain?.stop();
         releaseSlot();
-        report({ type: 'CLOSED', reason });
+        report(last);
+      },
+
+      finish(reason: string): void {
+        steps.end({ type: 'CLOSED', reason });
       },
 
       /** Retrying cannot help: the machine moves to `failed` (and stops this actor with the socket). */
       fail(reason: string): void {
-        if (finished) return;
-        finished = true;
-        sendQueue.close();
-        regain?.stop();
-        releaseSlot();
-        report({ type: 'FATAL', reason, at: new Date(now()).toISOString() });
+        steps.end({ type: 'FATAL', reason, at: new Date(now()).toISOString() });
       },
     };
     const { drainNames, isMe, nicknameRefused, saslFailed, onClientEvent, finish, fail } = steps;
