@@ -174,6 +174,14 @@ export interface IrcConnectionFailure {
   at: number;
 }
 
+/** How `lastError` words a socket that opened and was not registered in time. */
+const REGISTRATION_TIMEOUT = 'Registration timeout';
+
+/** Whether a failure message is the registration timeout's (metrics tell it apart from a close). */
+export function isRegistrationTimeout(message: string): boolean {
+  return message.startsWith(`${REGISTRATION_TIMEOUT} (`);
+}
+
 /** Longest failure message kept: enough for any IRC line, bounded whatever a server sends. */
 const MAX_MESSAGE_LENGTH = 500;
 
@@ -340,7 +348,7 @@ export const ircConnectionMachine = setup({
       return { lastError: failure(event.message, context.now()) };
     }),
     recordRegistrationTimeout: assign(({ context }) => ({
-      lastError: failure(`Registration timeout (${context.timing.registrationTimeoutMs} ms)`, context.now()),
+      lastError: failure(`${REGISTRATION_TIMEOUT} (${context.timing.registrationTimeoutMs} ms)`, context.now()),
     })),
     // `xstate.error.actor.client` is not among the machine's declared events, so assertEvent cannot name it
     recordClientFailure: assign(({ context, event }) => {

@@ -6,6 +6,7 @@ import {
   createActor,
   type InspectionEvent,
   type Snapshot,
+  type SnapshotFrom,
 } from 'xstate';
 import {
   connectionStateOf,
@@ -52,9 +53,12 @@ export interface IrcConnectionRegistryOptions {
   /** The clock the connections date their states and errors with; `Date.now` by default. */
   now?: () => number;
   logger?: Logger;
+  /** An observer per connection (metrics), or undefined: told each snapshot of the connection's actor. */
+  observe?: (serverId: number) => ((snapshot: SnapshotFrom<typeof ircConnectionMachine>) => void) | undefined;
   /**
-   * An inspector per connection (metrics, DEBUG_MACHINES), or undefined. It is given the snapshots of its connection
-   * actor, each as if that actor were the root of a system of its own (`rootId` its `sessionId`).
+   * An inspector per connection (DEBUG_MACHINES), or undefined. It is given the snapshots of its connection actor,
+   * each as if that actor were the root of a system of its own (`rootId` its `sessionId`). Leave it out unless
+   * debugging: with an inspector, xstate builds an inspection event for every action and step of every actor.
    */
   inspect?: (serverId: number) => ((event: InspectionEvent) => void) | undefined;
 }
@@ -252,10 +256,12 @@ export class IrcConnectionRegistry {
     const inspect = this.options.inspect?.(serverId);
     if (inspect) this.inspectors.set(actor.sessionId, inspect);
     actor.on('*', onEvent);
+    const observe = this.options.observe?.(serverId);
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
     // observer, which measured about 1.5 KiB more heap per connection (the connection-memory benchmark, test/bench/RESULTS.md).
     actor.subscribe(
       (snapshot) => {
+        observe?.(snapshot);
         this.observe(this.registered, serverId, snapshot.matches({ socket: 'registered' }));
         this.observe(this.failed, serverId, snapshot.matches('failed'));
       },

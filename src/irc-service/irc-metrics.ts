@@ -1,8 +1,8 @@
 /** The IRC service's Prometheus metrics: connection states at scrape time, attempts, disconnects and registration time observed from the actors. */
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { AnyEventObject, InspectionEvent } from 'xstate';
-import { ircConnectionMachine } from '../../machines/irc-connection.machine.ts';
+import type { SnapshotFrom } from 'xstate';
+import { ircConnectionMachine, isRegistrationTimeout } from '../../machines/irc-connection.machine.ts';
 import { formatStateValue } from '../machine-transitions.ts';
 import { createMetricsRegistry, METRIC_PREFIX, sseClientsGauge } from '../shared/prometheus.ts';
 import { closeKind } from './close-reasons.ts';
@@ -46,20 +46,21 @@ export const CONNECTION_STATES: readonly string[] = (() => {
   return leaves;
 })();
 
-/** The close reason a socket reports (`CLOSED.reason` from the client actor), as a label value. */
-function closedReason(reason: unknown): DisconnectReason {
-  return typeof reason === 'string' ? closeKind(reason) : 'socket_error';
+/**
+ * Why the socket of a connection in state `from` ended: `failure` is the `lastError` the machine recorded in the
+ * step that ended it (a close, the registration timeout, a crashed client, a fatal reply), or undefined when that
+ * step recorded none (our STOP, or new settings, before registration).
+ */
+export function disconnectReason(from: string | undefined, failure: { message: string } | undefined): DisconnectReason {
+  // after our QUIT, however the socket ends, we ended it
+  if (from === 'socket.disconnecting' || failure === undefined) return 'quit';
+  if (isRegistrationTimeout(failure.message)) return 'registration_timeout';
+  // a close's reason as the client actor words it; a crashed client or a fatal reply is the socket's own end
+  return closeKind(failure.message);
 }
 
-/** Why the socket of a connection in state `from` ended on `event`. */
-export function disconnectReason(from: string | undefined, event: AnyEventObject): DisconnectReason {
-  // after our QUIT, however the socket ends, we ended it
-  if (from === 'socket.disconnecting' || event.type === 'STOP' || event.type === 'CONFIGURE') return 'quit';
-  if (event.type.startsWith('xstate.after.registrationTimeout.')) return 'registration_timeout';
-  if (event.type === 'CLOSED') return closedReason((event as { reason?: unknown }).reason);
-  // the client actor failed (`xstate.error.actor.client`): its socket is gone with it
-  return 'socket_error';
-}
+/** A connection actor's snapshot, as the registry sees it. */
+export type IrcConnectionSnapshot = SnapshotFrom<typeof ircConnectionMachine>;
 
 export interface IrcServiceMetricsSources {
   /** The state of each live connection (`socket.registered`, `reconnecting`, ...), read at scrape time. */
@@ -70,8 +71,8 @@ export interface IrcServiceMetricsSources {
 
 /**
  * The IRC service's metrics, in a registry of their own. Gauges are read at scrape time from their
- * sources; counters and the histogram come from `connectionInspector()`, an xstate inspector per
- * connection actor that watches its socket (the invoked `client`) come and go. Nothing is counted per
+ * sources; counters and the histogram come from `connectionObserver()`, an observer of each connection
+ * actor's snapshots that watches its socket (the invoked `client`) come and go. Nothing is counted per
  * HTTP request: the status poll stays as fast as without metrics.
  */
 export class IrcServiceMetrics {
@@ -118,25 +119,26 @@ export class IrcServiceMetrics {
   }
 
   /**
-   * An `inspect` callback for one connection actor. Each socket is one invocation of the machine's
-   * `client` actor: a new child is an attempt started; its end is a disconnect, classified by the state
-   * it ended in and the event that ended it; reaching `socket.registered` is a registration.
+   * An observer of one connection actor's snapshots (the registry calls it with each). Each socket is one
+   * invocation of the machine's `client` actor: a new child is an attempt started; its end is a disconnect,
+   * classified by the state it ended in and the failure recorded with it (`disconnectReason`); reaching
+   * `socket.registered` is a registration. Snapshots rather than xstate's inspection: an inspector makes xstate build
+   * an inspection event for every action and step of every actor in the system, about 5% of a node's CPU.
    */
-  connectionInspector(): (event: InspectionEvent) => void {
+  connectionObserver(): (snapshot: IrcConnectionSnapshot) => void {
     let client: unknown;
     let openedAt = 0;
     let registered = false;
-    // the state value, rendered only when a socket ends: a registered connection's every IRC event
-    // (names, joins, quits) passes here, and should cost a few comparisons
+    // the previous snapshot's state value and failure: a registered connection's every IRC event (names, joins,
+    // quits) passes here, and should cost a few comparisons; the value is rendered only when a socket ends
     let value: unknown;
-    return (event) => {
-      if (event.type !== '@xstate.snapshot' || (event.actorRef as { sessionId?: string }).sessionId !== event.rootId) {
-        return;
-      }
-      const snapshot = event.snapshot as { value?: unknown; children?: Record<string, unknown> };
-      const current = snapshot.children?.client;
+    let lastError: unknown;
+    return (snapshot) => {
+      const current = snapshot.children.client;
       if (client !== undefined && current !== client) {
-        const reason = disconnectReason(formatStateValue(value), event.event);
+        const failure =
+          snapshot.context.lastError !== lastError ? (snapshot.context.lastError ?? undefined) : undefined;
+        const reason = disconnectReason(formatStateValue(value), failure);
         this.disconnects.inc({ reason });
         // a socket we ended before it registered was given up, not failed
         if (!registered && reason !== 'quit') this.attempts.inc({ outcome: 'failed' });
@@ -147,7 +149,8 @@ export class IrcServiceMetrics {
       }
       client = current;
       value = snapshot.value;
-      if (!registered && current !== undefined && formatStateValue(value) === 'socket.registered') {
+      lastError = snapshot.context.lastError;
+      if (!registered && current !== undefined && snapshot.context.state === 'socket.registered') {
         registered = true;
         this.attempts.inc({ outcome: 'registered' });
         this.registration.observe((performance.now() - openedAt) / 1_000);

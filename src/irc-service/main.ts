@@ -59,18 +59,11 @@ await runMain('irc-service', async (onShutdown) => {
     },
     logger,
     // called as each actor starts, so after `metrics` below exists
-    inspect: (serverId) => {
-      const countTransitions = metrics.connectionInspector();
-      const logTransitions = machineTransitionLogger(config.DEBUG_MACHINES, logger, {
-        machine: 'ircConnection',
-        serverId,
-      });
-      if (!logTransitions) return countTransitions;
-      return (event) => {
-        countTransitions(event);
-        logTransitions(event);
-      };
-    },
+    observe: () => metrics.connectionObserver(),
+    // only when asked for: an inspector has xstate build an event for every step of every connection
+    inspect: config.DEBUG_MACHINES
+      ? (serverId) => machineTransitionLogger(true, logger, { machine: 'ircConnection', serverId })
+      : undefined,
   });
   const metrics = new IrcServiceMetrics({
     connectionStates: () => registry.connectionStates(),

@@ -136,7 +136,7 @@ function startProject(): { registered: () => number; lost: () => number; stop: (
       : createIrcClientActor({ throttle: new ConnectThrottle(limit) }),
     onEvent: off.has('events') ? () => {} : (event) => events.publish(event.type, event.payload as never),
     random: Math.random,
-    inspect: off.has('metrics') ? () => undefined : () => metrics.connectionInspector(),
+    observe: off.has('metrics') ? undefined : () => metrics.connectionObserver(),
   });
   const metrics = new IrcServiceMetrics({
     connectionStates: () => registry.connectionStates(),

@@ -42,7 +42,7 @@ export const statusEndpointBenchmark: Benchmark = {
         if (event.type === 'connected' && ++connected === sizes.actors) onAllConnected();
       },
       timing: { stableAfterMs: 0 },
-      inspect: () => metrics.connectionInspector(),
+      observe: () => metrics.connectionObserver(),
     });
     const metrics = new IrcServiceMetrics({
       connectionStates: () => registry.connectionStates(),

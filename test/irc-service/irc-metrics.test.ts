@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type AnyEventObject, fromCallback } from 'xstate';
+import { fromCallback } from 'xstate';
 import type { IrcClientCommand, IrcClientEvent, IrcClientInput } from '../../machines/irc-connection.machine.ts';
 import { createIrcServiceApp } from '../../src/irc-service/app.ts';
 import { SERVER_CLOSED_REASON } from '../../src/irc-service/close-reasons.ts';
@@ -43,7 +43,7 @@ function build() {
     clientLogic: network.logic,
     onEvent: (event) => events.publish(event.type, event.payload as never),
     timing,
-    inspect: () => metrics.connectionInspector(),
+    observe: () => metrics.connectionObserver(),
   });
   const metrics = new IrcServiceMetrics({
     connectionStates: () => registry.connectionStates(),
@@ -187,7 +187,7 @@ describe('disconnects through the real client actor, from a scripted server', ()
       onEvent: () => {},
       // one socket each: the next attempt is far away
       timing: { reconnectBaseMs: 60_000, reconnectJitter: 0 },
-      inspect: () => metrics.connectionInspector(),
+      observe: () => metrics.connectionObserver(),
     });
     const metrics = new IrcServiceMetrics({ connectionStates: () => registry.connectionStates(), sseClients: () => 0 });
     cleanups.push(() => registry.stopAll(1_000));
@@ -209,26 +209,23 @@ describe('disconnects through the real client actor, from a scripted server', ()
 });
 
 describe('disconnectReason', () => {
-  const closed = (reason: string): AnyEventObject => ({ type: 'CLOSED', reason });
+  const failed = (message: string) => ({ message });
 
   it.each([
-    ['socket.registered', closed('read ECONNRESET'), 'socket_error'],
-    ['socket.connecting', closed('connect ECONNREFUSED 127.0.0.1:6667'), 'socket_error'],
-    ['socket.registered', closed('could not send JOIN: write EPIPE'), 'socket_error'],
-    ['socket.registered', closed('Ping timeout (60000 ms)'), 'ping_timeout'],
-    ['socket.registered', closed(SERVER_CLOSED_REASON), 'server_closed'],
-    ['socket.registered', closed('ERROR :Closing Link: supervisor[127.0.0.1] (Server shutting down)'), 'server_closed'],
-    [
-      'socket.connecting',
-      { type: 'xstate.after.registrationTimeout.ircConnection.socket.connecting' },
-      'registration_timeout',
-    ],
-    ['socket.disconnecting', closed(SERVER_CLOSED_REASON), 'quit'],
-    ['socket.disconnecting', { type: 'xstate.after.quitTimeout.ircConnection.socket.disconnecting' }, 'quit'],
-    ['socket.connecting', { type: 'STOP' }, 'quit'],
-    ['socket.connecting', { type: 'CONFIGURE' }, 'quit'],
-    ['socket.registered', { type: 'xstate.error.actor.client' }, 'socket_error'],
-  ])('from %s on %o is %s', (from, event, reason) => {
-    expect(disconnectReason(from, event)).toBe(reason);
+    ['socket.registered', failed('read ECONNRESET'), 'socket_error'],
+    ['socket.connecting', failed('connect ECONNREFUSED 127.0.0.1:6667'), 'socket_error'],
+    ['socket.registered', failed('could not send JOIN: write EPIPE'), 'socket_error'],
+    ['socket.registered', failed('client failed: boom'), 'socket_error'],
+    ['socket.registered', failed('banned by the server (465): You are banned'), 'socket_error'],
+    ['socket.registered', failed('Ping timeout (60000 ms)'), 'ping_timeout'],
+    ['socket.registered', failed(SERVER_CLOSED_REASON), 'server_closed'],
+    ['socket.registered', failed('ERROR :Closing Link: supervisor[127.0.0.1] (Server shutting down)'), 'server_closed'],
+    ['socket.connecting', failed('Registration timeout (30000 ms)'), 'registration_timeout'],
+    ['socket.disconnecting', failed(SERVER_CLOSED_REASON), 'quit'],
+    ['socket.disconnecting', undefined, 'quit'],
+    // our STOP or new settings before registration: the step that ended the socket recorded no failure
+    ['socket.connecting', undefined, 'quit'],
+  ] as const)('from %s with %o is %s', (from, failure, reason) => {
+    expect(disconnectReason(from, failure)).toBe(reason);
   });
 });

@@ -52,7 +52,7 @@ async function expositions(): Promise<Record<DocumentedMetric['side'], string>> 
   const registry = new IrcConnectionRegistry({
     clientLogic: registeringClient,
     onEvent: () => {},
-    inspect: () => ircMetrics.connectionInspector(),
+    observe: () => ircMetrics.connectionObserver(),
   });
   const ircMetrics = new IrcServiceMetrics({
     connectionStates: () => registry.connectionStates(),
