@@ -102,8 +102,8 @@ export class IrcConnectionRegistry {
   private statusBody: string | undefined;
   private statusBytesCache: Uint8Array<ArrayBuffer> | undefined;
   /**
-   * One actor system for every connection: each connection actor is created as a child of this root, which does
-   * nothing. An actor system of its own per connection (its registries, scheduler and closures) cost about 1.9 KiB
+   * One actor system for every connection: each connection actor is created as a child of this root, which only
+   * stops a child when told. An actor system of its own per connection (its registries, scheduler and closures) cost about 1.9 KiB
    * of heap per connection and its creation's CPU (memory per connection, bench P5).
    */
   private readonly root: AnyActorRef;
@@ -262,8 +262,8 @@ export class IrcConnectionRegistry {
     actor.subscribe(
       (snapshot) => {
         observe?.(snapshot);
-        this.observe(this.registered, serverId, snapshot.matches({ socket: 'registered' }));
-        this.observe(this.failed, serverId, snapshot.matches('failed'));
+        this.updateMembership(this.registered, serverId, snapshot.matches({ socket: 'registered' }));
+        this.updateMembership(this.failed, serverId, snapshot.matches('failed'));
       },
       (error) => {
         logger?.error({ serverId, err: error }, 'connection actor failed; dropping it');
@@ -276,7 +276,7 @@ export class IrcConnectionRegistry {
   }
 
   /** Keeps `set` (registered or failed) true for one server; the status body is rebuilt only on a change. */
-  private observe(set: Set<number>, serverId: number, member: boolean): void {
+  private updateMembership(set: Set<number>, serverId: number, member: boolean): void {
     if (member === set.has(serverId)) return;
     if (member) set.add(serverId);
     else set.delete(serverId);
@@ -304,7 +304,7 @@ export class IrcConnectionRegistry {
     queueMicrotask(() => this.inspectors.delete(actor.sessionId));
     if (this.actors.get(serverId) !== actor) return;
     this.actors.delete(serverId);
-    this.observe(this.registered, serverId, false);
-    this.observe(this.failed, serverId, false);
+    this.updateMembership(this.registered, serverId, false);
+    this.updateMembership(this.failed, serverId, false);
   }
 }

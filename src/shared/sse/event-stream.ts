@@ -13,9 +13,9 @@
  *   read each (~11% of an IRC service node's CPU in the failover benchmark, P7). The turn's frames are
  *   concatenated once and the same bytes written to every client that was there the whole turn; one that
  *   joined mid-turn (after its catch-up, which goes out at once with the `retry` hint) gets the rest.
- *   With `coalesceMs`, the "turn" is a window instead: the first frame schedules the flush that many ms
- *   later, so a burst spread over many turns (a node's registrations in a failover) leaves in a few pieces,
- *   and its reader applies it in a few steps.
+ *   With `coalesceMs`, writes are at least that far apart: a frame after a quiet spell still leaves at the end
+ *   of its turn, but one that follows a write sooner waits for the next, so a burst spread over many turns (a
+ *   node's registrations in a failover) leaves in a few pieces, and its reader applies it in a few steps.
  * - A client that stops reading is dropped once its queue is full, so it cannot hold memory. The unit
  *   stays the frame: a frame counts toward `maxQueuedFrames` once the frames ahead of it, queued this turn
  *   or in the socket's buffer, fill that buffer (web streams: once the stream's queue is full), as when
@@ -42,8 +42,9 @@ export interface EventStreamOptions {
   /** Fixed boot identity (tests); random by default. */
   bootId?: string;
   /**
-   * How long a published frame waits for others before it is written with them: 0 (the default) writes at the
-   * end of the event loop's turn; more gathers a burst over that many ms (a later, larger piece per client).
+   * The least time between two writes to the clients: a frame published after a quiet spell is written at the end
+   * of the turn, as with 0 (the default); one published sooner after the last write waits until this much after it,
+   * and leaves with those that followed it (a burst goes out in a few larger pieces).
    */
   coalesceMs?: number;
 }
@@ -118,6 +119,8 @@ export class EventStream<EventMap extends object> {
   private readonly coalesceMs: number;
   /** Cancels the scheduled flush; set while frames wait. */
   private cancelFlush: (() => void) | undefined;
+  /** When frames were last written (`performance.now()`). */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: EventStreamOptions = {}) {
     this.bootId = options.bootId ?? `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -276,13 +279,14 @@ export class EventStream<EventMap extends object> {
     this.cancelFlush ??= this.scheduleFlush();
   }
 
-  /** One flush at the end of this turn, or `coalesceMs` from now. */
+  /** One flush at the end of this turn, or `coalesceMs` after the last one when that is later. */
   private scheduleFlush(): () => void {
-    if (this.coalesceMs <= 0) {
+    const waitMs = this.lastFlushAt + this.coalesceMs - performance.now();
+    if (waitMs <= 0) {
       const immediate = setImmediate(() => this.flush());
       return () => clearImmediate(immediate);
     }
-    const timer = setTimeout(() => this.flush(), this.coalesceMs);
+    const timer = setTimeout(() => this.flush(), waitMs);
     return () => clearTimeout(timer);
   }
 
@@ -292,6 +296,7 @@ export class EventStream<EventMap extends object> {
     this.cancelFlush = undefined;
     const frames = this.turn;
     if (frames.length === 0) return;
+    this.lastFlushAt = performance.now();
     this.turn = [];
     this.turnBytes = 0;
     const pieces = new Map<number, Buffer>();
