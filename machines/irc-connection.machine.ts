@@ -18,7 +18,7 @@
  * contract events leave through xstate's `emit` (subscribers use `actor.on('*', ...)`). Channel names
  * arrive already folded.
  */
-import { assertEvent, assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, fromCallback, type SnapshotFrom, sendTo, setup } from 'xstate';
 import { backoffDelay } from '../src/shared/backoff.ts';
 import type { IrcEvent } from '../src/shared/irc-events.ts';
 import type { ConnectionState } from '../src/shared/irc-service-contract.ts';
@@ -633,3 +633,6 @@ export function sameConnection(a: IrcConnectionSettings, b: IrcConnectionSetting
 }
 
 export type IrcConnectionMachine = typeof ircConnectionMachine;
+
+/** A connection actor's snapshot (what its observers are told). */
+export type IrcConnectionSnapshot = SnapshotFrom<IrcConnectionMachine>;

@@ -6,12 +6,12 @@ import {
   createActor,
   type InspectionEvent,
   type Snapshot,
-  type SnapshotFrom,
 } from 'xstate';
 import {
   connectionStateOf,
   type IrcClientInput,
   type IrcConnectionSettings,
+  type IrcConnectionSnapshot,
   type IrcConnectionTiming,
   ircConnectionMachine,
   sameConnection,
@@ -54,7 +54,7 @@ export interface IrcConnectionRegistryOptions {
   now?: () => number;
   logger?: Logger;
   /** An observer per connection (metrics), or undefined: told each snapshot of the connection's actor. */
-  observe?: (serverId: number) => ((snapshot: SnapshotFrom<typeof ircConnectionMachine>) => void) | undefined;
+  observe?: (serverId: number) => ((snapshot: IrcConnectionSnapshot) => void) | undefined;
   /**
    * An inspector per connection (DEBUG_MACHINES), or undefined. It is given the snapshots of its connection actor,
    * each as if that actor were the root of a system of its own (`rootId` its `sessionId`). Leave it out unless

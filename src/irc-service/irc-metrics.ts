@@ -1,8 +1,11 @@
 /** The IRC service's Prometheus metrics: connection states at scrape time, attempts, disconnects and registration time observed from the actors. */
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { SnapshotFrom } from 'xstate';
-import { ircConnectionMachine, isRegistrationTimeout } from '../../machines/irc-connection.machine.ts';
+import {
+  type IrcConnectionSnapshot,
+  ircConnectionMachine,
+  isRegistrationTimeout,
+} from '../../machines/irc-connection.machine.ts';
 import { formatStateValue } from '../machine-transitions.ts';
 import { createMetricsRegistry, METRIC_PREFIX, sseClientsGauge } from '../shared/prometheus.ts';
 import { closeKind } from './close-reasons.ts';
@@ -58,9 +61,6 @@ export function disconnectReason(from: string | undefined, failure: { message: s
   // a close's reason as the client actor words it; a crashed client or a fatal reply is the socket's own end
   return closeKind(failure.message);
 }
-
-/** A connection actor's snapshot, as the registry sees it. */
-export type IrcConnectionSnapshot = SnapshotFrom<typeof ircConnectionMachine>;
 
 export interface IrcServiceMetricsSources {
   /** The state of each live connection (`socket.registered`, `reconnecting`, ...), read at scrape time. */
