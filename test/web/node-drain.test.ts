@@ -54,14 +54,14 @@ describe('drain of an IRC service node', () => {
   });
   afterEach(() => closeDatabase());
 
-  function assemble(moveTimeoutMs = 10_000) {
+  function assemble(moveTimeoutMs = 10_000, requestCheck?: () => void) {
     const cluster = IrcCluster.fromConfig(
       Object.entries(NODES).map(([name, url]) => ({ name, url })),
       { token: TOKEN, timeoutMs: 2_000 },
     );
     const events = recordingPublisher();
     const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
-    const drain = new NodeDrain({ orm, cluster, wanted, events, moveTimeoutMs });
+    const drain = new NodeDrain({ orm, cluster, wanted, events, moveTimeoutMs, requestCheck });
     const job = new ConnectionHealthCheckJob({ orm, cluster, events, wanted, drain });
     return { job, wanted, drain, events, cluster };
   }
@@ -357,6 +357,20 @@ describe('drain of an IRC service node', () => {
 
     expect(await row(serverId)).toEqual({ irc_node: null, moving_to: null });
     expect(requests.filter((request) => request.includes('PUT'))).toEqual([]);
+  });
+
+  it('asks for a check once it has placed a server nowhere, so that the drained node is told to close it at once', async () => {
+    const serverId = await insertServer(db, { connectedAt: null });
+    await db.query(`update servers set irc_node = 'a', autoconnect = false where id = $1`, [serverId]);
+    const requestCheck = vi.fn();
+    const { drain } = assemble(10_000, requestCheck);
+    await drain.drain('a');
+    requestCheck.mockClear();
+    drain.advance(); // as after a check
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: null, moving_to: null });
+    expect(requestCheck).toHaveBeenCalledTimes(1);
   });
 
   it('goes on with the other servers when one is placed on a drained node no longer configured, and says why', async () => {

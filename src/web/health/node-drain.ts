@@ -15,7 +15,11 @@ import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import type { IrcCluster, IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from '../servers/connection-settings.ts';
 import { drainingNodes, placeServers } from '../servers/placement.ts';
-import { tolerateNoConnection, type WantedConnections } from '../servers/wanted-connections.ts';
+import {
+  DEFAULT_HANDOFFS_PER_HOST,
+  tolerateNoConnection,
+  type WantedConnections,
+} from '../servers/wanted-connections.ts';
 import { RECONCILER_LOCK_SQL_KEY } from './reconciler-lock.ts';
 
 /** What a drain asks of the nodes. */
@@ -75,8 +79,8 @@ interface PlacedElsewhere {
   connectedAt: string | null;
 }
 
-/** Old attempts closed at once on a draining node, before their servers are restored elsewhere. */
-const CLOSES_AT_ONCE = 64;
+/** Old attempts closed at once on a draining node, before their servers are restored elsewhere: a host's lanes. */
+const CLOSES_AT_ONCE = DEFAULT_HANDOFFS_PER_HOST;
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";
@@ -358,40 +362,47 @@ export class NodeDrain {
    * attempts closed, and the ones the IRC service did not give up (banned, password refused: one more attempt
    * is the operator's Connect to make) handed over by the reconciler's batched restore. The servers the operator
    * does not want are placed nowhere (the reconciler closes a connection that is left). A server being moved,
-   * or placed on a node no longer configured (`claim` says why it stays), is left out. Answers how many it placed.
+   * or placed on a node no longer configured (`claim` says why it stays), is left out. Answers how many servers it
+   * placed, on other nodes or nowhere (either way, the next check closes what their old node still holds).
    */
   private async placeNotLive(): Promise<number> {
     const { cluster } = this.options;
+    let unplaced = 0;
     const placed = await this.options.orm.em.fork().transactional(async (tx): Promise<PlacedElsewhere[]> => {
       await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
-      const rows = await runSql<{ id: number; irc_node: string; host: string; failed: boolean }>(
+      const rows = await runSql<{ id: number; irc_node: string; host: string; failed: boolean; unwanted: boolean }>(
         tx,
         `with unwanted as (
            update servers s set irc_node = null from irc_nodes n
            where n.name = s.irc_node and n.draining_since is not null and not s.autoconnect and s.moving_to is null
+           returning s.id
          )
-         select s.id, s.irc_node, s.host, s.failed_at is not null as failed
+         select s.id, s.irc_node, s.host, s.failed_at is not null as failed, false as unwanted
          from servers s join irc_nodes n on n.name = s.irc_node and n.draining_since is not null
          where s.autoconnect and s.moving_to is null and (s.connected_at is null or s.failed_at is not null)
            and s.irc_node = any(?::text[])
-         order by s.id`,
+         union all
+         select id, null, null, null, true from unwanted
+         order by id`,
         [this.configuredNames()],
       );
+      const wanted = rows.filter((row) => !row.unwanted);
+      unplaced = rows.length - wanted.length;
       // the draining nodes as `refresh` just read them; the write refuses one that began draining since
       const placements = await placeServers(
         tx,
         cluster,
-        rows.map((row) => ({ serverId: row.id, current: row.irc_node, connected: false })),
+        wanted.map((row) => ({ serverId: row.id, current: row.irc_node, connected: false })),
         { fresh: false },
       );
-      return rows.flatMap((row) => {
+      return wanted.flatMap((row) => {
         const { node: to, moved } = placements.get(row.id) ?? {};
         const from = cluster.nodeNamed(row.irc_node);
         if (!to || !moved || !from) return [];
         return [{ serverId: row.id, host: row.host, failed: row.failed, from, to, connectedAt: moved.connectedAt }];
       });
     });
-    if (placed.length === 0) return 0;
+    if (placed.length === 0) return unplaced;
     const connecting = placed.filter((server) => !server.failed);
     this.options.logger?.info(
       {
@@ -405,21 +416,15 @@ export class NodeDrain {
     for (const server of placed) this.publishMoving(server.serverId, server.connectedAt, null, server.to.name!);
     this.track(
       (async () => {
-        // a lane-full at a time, as the hand-overs: the old attempts close before their servers connect elsewhere,
-        // and a draining node never gets a request per server all at once
-        const restores: Array<Promise<void>> = [];
+        // the old attempts close a chunk at a time (a draining node never gets a request per server all at once),
+        // all before their servers connect elsewhere; then one restore, paced per host by the reconciler's lanes
         for (let start = 0; start < placed.length; start += CLOSES_AT_ONCE) {
-          const chunk = placed.slice(start, start + CLOSES_AT_ONCE);
-          await Promise.all(chunk.map((server) => this.closeOldAttempt(server)));
-          const wanted = chunk.filter((server) => !server.failed);
-          restores.push(
-            this.options.wanted.restore(wanted.map((server) => ({ id: server.serverId, host: server.host }))),
-          );
+          await Promise.all(placed.slice(start, start + CLOSES_AT_ONCE).map((server) => this.closeOldAttempt(server)));
         }
-        await Promise.all(restores);
+        await this.options.wanted.restore(connecting.map((server) => ({ id: server.serverId, host: server.host })));
       })(),
     );
-    return placed.length;
+    return placed.length + unplaced;
   }
 
   /** A placed server's attempt on its draining node (reconnecting, failed) goes; never rejects. */

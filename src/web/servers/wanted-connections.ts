@@ -649,7 +649,7 @@ async function planConvergence(
  * restore's pass asks the database nothing once its batch was read. Fewer lanes fall out of step and send
  * batches of one or two (bench P7: 2.8 s with 64, 3.0 to 3.6 s with 16).
  */
-const DEFAULT_HANDOFFS_PER_HOST = 64;
+export const DEFAULT_HANDOFFS_PER_HOST = 64;
 
 /** A server's wish and placement as its hand-over batch read and wrote them, right before its connect. */
 interface PrefetchedWish {
