@@ -65,8 +65,16 @@ export interface IrcConnectionRegistryOptions {
 
 type ConnectionActor = Actor<typeof ircConnectionMachine>;
 
+/** Connections that share one actor system (see `IrcConnectionRegistry.systems`). */
+const CONNECTIONS_PER_SYSTEM = 128;
+
+interface ConnectionSystem {
+  root: AnyActorRef;
+  connections: number;
+}
+
 /**
- * The parent of every connection actor, so that they share one actor system. It does one thing: stop a child when
+ * The parent of the connection actors of one system, so that they share it. It does one thing: stop a child when
  * told (xstate lets only an actor's parent stop it); what its children tell it when they end is ignored (the
  * registry hears of that from them).
  */
@@ -102,21 +110,19 @@ export class IrcConnectionRegistry {
   private statusBody: string | undefined;
   private statusBytesCache: Uint8Array<ArrayBuffer> | undefined;
   /**
-   * One actor system for every connection: each connection actor is created as a child of this root, which only
-   * stops a child when told. An actor system of its own per connection (its registries, scheduler and closures) cost about 1.9 KiB
-   * of heap per connection and its creation's CPU (memory per connection, bench P5).
+   * The actor systems the connections share, at most `CONNECTIONS_PER_SYSTEM` each: each connection actor is created
+   * as a child of a system's root, which only stops a child when told. A system of its own per connection (its
+   * registries, scheduler and closures) cost about 1.9 KiB of heap per connection and its creation's CPU (memory per
+   * connection, bench P5); one for all made each actor's stop as slow as the whole node's pending timers (xstate's
+   * scheduler looks through all of its system's): 10,000 sockets ending together took 19 s instead of 1 s.
    */
-  private readonly root: AnyActorRef;
-  /** The per-connection inspectors (`options.inspect`), by their connection actor's `sessionId`. */
-  private readonly inspectors = new Map<string, (event: InspectionEvent) => void>();
+  private readonly systems: ConnectionSystem[] = [];
+  private readonly systemOf = new WeakMap<ConnectionActor, ConnectionSystem>();
+  /** The per-connection inspectors (`options.inspect`), by their connection actor. */
+  private readonly inspectors = new Map<unknown, (event: InspectionEvent) => void>();
 
   constructor(private readonly options: IrcConnectionRegistryOptions) {
     this.machine = ircConnectionMachine.provide({ actors: { ircClient: options.clientLogic } });
-    // the system's inspector only when there are per-connection ones: uninspected, xstate skips inspection events
-    this.root = createActor(
-      connectionsRootLogic,
-      options.inspect ? { inspect: (event) => this.inspectConnection(event) } : {},
-    ).start();
   }
 
   get size(): number {
@@ -249,12 +255,14 @@ export class IrcConnectionRegistry {
   private start(serverId: number, settings: IrcConnectionSettings, channels: string[]): void {
     const { timing, random, onEvent, logger } = this.options;
     const now = this.options.now ?? Date.now;
+    const system = this.systemWithRoom();
     const actor = createActor(this.machine, {
       input: { serverId, settings, channels, timing, random, now },
-      parent: this.root,
+      parent: system.root,
     });
+    this.systemOf.set(actor, system);
     const inspect = this.options.inspect?.(serverId);
-    if (inspect) this.inspectors.set(actor.sessionId, inspect);
+    if (inspect) this.inspectors.set(actor, inspect);
     actor.on('*', onEvent);
     const observe = this.options.observe?.(serverId);
     // Listeners as arguments, not an observer object: xstate binds an object's methods into a second
@@ -284,24 +292,41 @@ export class IrcConnectionRegistry {
     this.statusBytesCache = undefined;
   }
 
+  /** A system with room for one more connection (counted), or a new one. */
+  private systemWithRoom(): ConnectionSystem {
+    let system = this.systems.find((each) => each.connections < CONNECTIONS_PER_SYSTEM);
+    if (!system) {
+      // the system's inspector only when there are per-connection ones: uninspected, xstate skips inspection events
+      const inspect = this.options.inspect
+        ? { inspect: (event: InspectionEvent) => this.inspectConnection(event) }
+        : {};
+      system = { root: createActor(connectionsRootLogic, inspect).start(), connections: 0 };
+      this.systems.push(system);
+    }
+    system.connections += 1;
+    return system;
+  }
+
   /** A connection actor's snapshot, to its inspector; the events of the system's other actors are not asked for. */
   private inspectConnection(event: InspectionEvent): void {
     if (event.type !== '@xstate.snapshot') return;
-    const { sessionId } = event.actorRef as { sessionId: string };
-    const inspect = this.inspectors.get(sessionId);
+    const inspect = this.inspectors.get(event.actorRef);
     // each connection is the root of its own trace, as when it had a system of its own
-    if (inspect) inspect({ ...event, rootId: sessionId });
+    if (inspect) inspect({ ...event, rootId: (event.actorRef as { sessionId: string }).sessionId });
   }
 
-  /** Stops a connection actor (and its socket) at once, through the parent they share. */
+  /** Stops a connection actor (and its socket) at once, through its system's root. */
   private stopActor(actor: ConnectionActor): void {
-    this.root.send({ type: 'stop', child: actor });
+    this.systemOf.get(actor)?.root.send({ type: 'stop', child: actor });
   }
 
+  /** A connection actor that has stopped (completed, or failed): it leaves the registry and its system. */
   private forget(serverId: number, actor: ConnectionActor): void {
-    this.stopActor(actor);
+    const system = this.systemOf.get(actor);
+    this.systemOf.delete(actor);
+    if (system && --system.connections === 0) this.systems.splice(this.systems.indexOf(system), 1);
     // after the current step: xstate inspects an actor's final snapshot after telling its observers it completed
-    queueMicrotask(() => this.inspectors.delete(actor.sessionId));
+    if (this.inspectors.size > 0) queueMicrotask(() => this.inspectors.delete(actor));
     if (this.actors.get(serverId) !== actor) return;
     this.actors.delete(serverId);
     this.updateMembership(this.registered, serverId, false);

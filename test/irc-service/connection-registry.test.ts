@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { fromCallback, type InspectionEvent } from 'xstate';
+import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connection.machine.ts';
+import { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
+
+/** A client that registers at once and closes when told to quit. */
+const registeringClient = fromCallback<IrcClientCommand, IrcClientInput>(({ sendBack, receive }) => {
+  sendBack({ type: 'REGISTERED', nickname: 'me' });
+  receive((command) => {
+    if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: 'connection closed by the server' });
+  });
+});
+
+describe('IrcConnectionRegistry: connections spread over several actor systems', () => {
+  // more than one system holds (128 connections each)
+  const COUNT = 300;
+
+  it("gives each connection's inspector the snapshots of that connection only, in every system", async () => {
+    const seen = new Map<number, Set<number>>();
+    const registry = new IrcConnectionRegistry({
+      clientLogic: registeringClient,
+      onEvent: () => {},
+      inspect: (serverId) => (event: InspectionEvent) => {
+        if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+        const { context } = event.snapshot as unknown as { context: { serverId: number } };
+        seen.set(serverId, (seen.get(serverId) ?? new Set()).add(context.serverId));
+      },
+    });
+    for (let id = 1; id <= COUNT; id += 1) {
+      registry.put(id, { settings: { host: 'irc.example', port: 6667, tls: false, nickname: `n${id}` } });
+    }
+
+    expect(registry.registeredIds()).toHaveLength(COUNT);
+    expect(seen.size).toBe(COUNT);
+    for (const [serverId, ids] of seen) expect([...ids]).toEqual([serverId]);
+
+    await registry.stopAll(1_000);
+    expect(registry.size).toBe(0);
+  });
+
+  it('stops every connection hard once the quit deadline passes, whichever system holds it', async () => {
+    const silentOnQuit = fromCallback<IrcClientCommand, IrcClientInput>(({ sendBack }) => {
+      sendBack({ type: 'REGISTERED', nickname: 'me' });
+    });
+    const registry = new IrcConnectionRegistry({
+      clientLogic: silentOnQuit,
+      onEvent: () => {},
+      timing: { quitTimeoutMs: 60_000 },
+    });
+    for (let id = 1; id <= COUNT; id += 1) {
+      registry.put(id, { settings: { host: 'irc.example', port: 6667, tls: false, nickname: `n${id}` } });
+    }
+
+    await registry.stopAll(10);
+
+    expect(registry.size).toBe(0);
+    expect(registry.registeredIds()).toEqual([]);
+  });
+});
