@@ -15,7 +15,8 @@
  *   joined mid-turn (after its catch-up, which goes out at once with the `retry` hint) gets the rest.
  *   With `coalesceMs`, writes are at least that far apart: a frame after a quiet spell still leaves at the end
  *   of its turn, but one that follows a write sooner waits for the next, so a burst spread over many turns (a
- *   node's registrations in a failover) leaves in a few pieces, and its reader applies it in a few steps.
+ *   node's registrations in a failover) leaves in a few pieces, and its reader applies it in a few steps. (The
+ *   heartbeat and `close()` write what waits at once.)
  * - A client that stops reading is dropped once its queue is full, so it cannot hold memory. The unit
  *   stays the frame: a frame counts toward `maxQueuedFrames` once the frames ahead of it, queued this turn
  *   or in the socket's buffer, fill that buffer (web streams: once the stream's queue is full), as when
@@ -232,7 +233,11 @@ export class EventStream<EventMap extends object> {
         }
         return true;
       },
-      write: (frames) => outgoing.write(frames),
+      // a write the socket took without backing up means it keeps up: the frames counted while they waited (this
+      // turn, or through `coalesceMs`) are no backlog, and no 'drain' will come to say so
+      write: (frames) => {
+        if (outgoing.write(frames)) queued = 0;
+      },
       end: () => outgoing.end(),
       fail: (error) => outgoing.destroy(error),
     };
