@@ -17,6 +17,7 @@ import {
   type DisconnectAnswer,
   type ErrorBody,
   joinRequestSchema,
+  MAX_CONNECTIONS_PER_BATCH,
   type ResyncAnswer,
   resyncRequestSchema,
   serverIdParamSchema,
@@ -26,7 +27,7 @@ import type { EventStream } from '../shared/sse/event-stream.ts';
 import { validationErrorBody } from '../shared/validation-error.ts';
 import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
 import { IrcServiceMetrics } from './irc-metrics.ts';
-import { settingsFromBody } from './settings-from-body.ts';
+import { requestFromBody } from './settings-from-body.ts';
 
 export interface IrcServiceAppDependencies {
   registry: IrcConnectionRegistry;
@@ -86,8 +87,8 @@ const BODYLESS_METHODS = new Set(['GET', 'HEAD']);
 
 /** The largest request body the IRC service reads (a connection request with its channels and a certificate). */
 const MAX_BODY_BYTES = 256 * 1024;
-/** The batch PUT's: up to 64 of those (the web side hands over at most that many in one request). */
-const MAX_BATCH_BODY_BYTES = 64 * MAX_BODY_BYTES;
+/** The batch PUT's: up to `MAX_CONNECTIONS_PER_BATCH` of those. */
+const MAX_BATCH_BODY_BYTES = MAX_CONNECTIONS_PER_BATCH * MAX_BODY_BYTES;
 const BATCH_PATH = '/internal/irc/connections';
 
 function connectionNotFound(serverId: number): HTTPException {
@@ -154,8 +155,7 @@ export function createIrcServiceApp({ registry, events, token, metrics, logger }
 
   app.put('/internal/irc/connections/:serverId', async (c) => {
     const { serverId } = validate(serverIdParamSchema, c.req.param());
-    const body = validate(connectionRequestSchema, await jsonBody(c));
-    const outcome = registry.put(serverId, { settings: settingsFromBody(body), channels: body.channels });
+    const outcome = registry.put(serverId, requestFromBody(validate(connectionRequestSchema, await jsonBody(c))));
     return c.json({ serverId, outcome } satisfies ConnectionAnswer, 202);
   });
 
@@ -166,8 +166,7 @@ export function createIrcServiceApp({ registry, events, token, metrics, logger }
     const answers: ConnectionBatchAnswer['connections'] = connections.map(({ serverId, ...entry }) => {
       const body = connectionRequestSchema.safeParse(entry);
       if (!body.success) return { serverId, error: validationErrorBody(body.error).error };
-      const request = { settings: settingsFromBody(body.data), channels: body.data.channels };
-      return { serverId, outcome: registry.put(serverId, request) };
+      return { serverId, outcome: registry.put(serverId, requestFromBody(body.data)) };
     });
     return c.json({ connections: answers } satisfies ConnectionBatchAnswer, 202);
   });

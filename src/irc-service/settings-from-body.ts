@@ -1,6 +1,7 @@
 /** The connection machine's settings from a validated `PUT /internal/irc/connections/:serverId` body. */
 import type { IrcConnectionSettings } from '../../machines/irc-connection.machine.ts';
 import { type ConnectionRequestBody, normalizeFingerprint } from '../shared/irc-service-contract.ts';
+import type { ConnectionRequest } from './irc-connection-registry.ts';
 
 /** The machine's settings from a validated body (optional fields left out rather than undefined). */
 export function settingsFromBody(body: ConnectionRequestBody): IrcConnectionSettings {
@@ -15,4 +16,9 @@ export function settingsFromBody(body: ConnectionRequestBody): IrcConnectionSett
   if (body.sasl !== undefined) settings.sasl = body.sasl;
   if (!body.saslRequired) settings.saslRequired = false;
   return settings;
+}
+
+/** A validated body as the registry takes it: the settings and, when given, the channels. */
+export function requestFromBody(body: ConnectionRequestBody): ConnectionRequest {
+  return { settings: settingsFromBody(body), channels: body.channels };
 }

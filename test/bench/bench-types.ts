@@ -59,6 +59,11 @@ export function costFigure(
   return { id, figure, project, floor, unit, ratio, goal: `≤ ${maxRatio}×`, ok: ratio <= maxRatio, note };
 }
 
+/** A figure for reference beside the goals: a ratio to its floor, with no goal to judge. */
+export function referenceFigure(figure: BenchFigure, note: string): BenchFigure {
+  return { ...figure, goal: 'none', ok: true, note };
+}
+
 /** A throughput figure (higher is better): ok when project ≥ goal × floor. */
 export function throughputFigure(
   id: string,

@@ -9,12 +9,12 @@ import { performance } from 'node:perf_hooks';
 import { forkBenchChild } from './bench-child.ts';
 import {
   type BenchContext,
-  type BenchFigure,
   type Benchmark,
   costFigure,
   median,
   pause,
   percentile,
+  referenceFigure,
 } from './bench-types.ts';
 
 const SIZES = {
@@ -129,7 +129,6 @@ export const sseBroadcastBenchmark: Benchmark = {
     }
     const label = `one broadcast to ${sizes.clients} SSE clients`;
     const at = (mode: Mode, key: 'p50' | 'p99') => median(results[mode].map((broadcast) => broadcast[key]));
-    const reference = (figure: BenchFigure, note: string): BenchFigure => ({ ...figure, goal: 'none', ok: true, note });
     return [
       costFigure(
         'P6.p99',
@@ -140,11 +139,11 @@ export const sseBroadcastBenchmark: Benchmark = {
         1.2,
         `median over ${results.project.length} broadcasts; the route passes c.env (frames to Node's response)`,
       ),
-      reference(
+      referenceFigure(
         costFigure('P6.p50', `${label}, p50`, at('project', 'p50'), at('plain', 'p50'), 'ms', 1.2),
         'for reference; the goal is on p99',
       ),
-      reference(
+      referenceFigure(
         costFigure(
           'P6.p99-web-stream',
           `${label}, p99, through a web ReadableStream`,

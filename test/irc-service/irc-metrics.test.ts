@@ -35,7 +35,7 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-/** The IRC service wired as main.ts wires it: each actor inspected by the metrics, the app exposing them. */
+/** The IRC service wired as main.ts wires it: each actor observed by the metrics, the app exposing them. */
 function build() {
   const network = scriptedNetwork();
   const events = new EventStream<IrcEventMap>({ heartbeatMs: 0 });

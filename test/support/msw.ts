@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 /**
  * The IRC service's batch PUT (`PUT /internal/irc/connections`, a hand-over of many connections), answered from
  * the test's own handlers of the single PUT: each entry is sent on to `PUT …/connections/:serverId`, and the
- * answers are put together as the IRC service does (a 4xx is that entry's refusal; a failure of any other kind
- * fails the whole request, as a node that is down would). So a test mocks one route and sees every connect there.
+ * answers are put together as the IRC service does (a 4xx other than 401 is that entry's refusal; a 401 or a 5xx
+ * fails the whole request, as a wrong token or a node that is down would). So a test mocks one route and sees every connect there.
  */
 const batchConnections = http.put(/\/internal\/irc\/connections$/, async ({ request }) => {
   const { connections } = (await request.json()) as { connections: Array<{ serverId: number }> };
