@@ -13,8 +13,22 @@ export function errorMessage(error: unknown): string {
  * tells ECONNREFUSED from ENOTFOUND).
  */
 export function errorMessageWithCode(error: unknown): string {
-  const code = error instanceof Error ? (error.cause as { code?: string } | undefined)?.code : undefined;
+  const code = error instanceof Error ? socketErrorCode(error.cause) : undefined;
   return code ? `${errorMessage(error)} (${code})` : errorMessage(error);
+}
+
+/** The errno-style code of a failure's cause (`ECONNREFUSED`); undici wraps parallel connect attempts in an AggregateError. */
+export function socketErrorCode(cause: unknown): string | undefined {
+  if (!cause || typeof cause !== 'object') return undefined;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  if (cause instanceof AggregateError) {
+    for (const inner of cause.errors) {
+      const innerCode = socketErrorCode(inner);
+      if (innerCode) return innerCode;
+    }
+  }
+  return undefined;
 }
 
 /** Its name and message: the health report's `error`. */

@@ -1,4 +1,5 @@
 /** Entry point of the web process: reads the configuration, wires the database, the IRC service client and the supervisor, and serves. */
+
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database-url.ts';
@@ -7,6 +8,7 @@ import { createLogger } from '../logger.ts';
 import { machineTreeTransitionLogger } from '../machine-logging.ts';
 import { listen } from '../process/listen.ts';
 import { runMain } from '../process/run-main.ts';
+import { errorMessage } from '../shared/error-text.ts';
 import { EventStream } from '../shared/sse/event-stream.ts';
 import type { WebEventMap } from '../shared/web-events.ts';
 import { createWebApp } from './app.ts';
@@ -127,7 +129,9 @@ await runMain('web', async (onShutdown) => {
           if (change === 'started' || change === 'reset') {
             node.client
               .resync()
-              .catch((error: Error) => logger.warn({ err: error.message, node: node.url }, 'resync request failed'));
+              .catch((error: unknown) =>
+                logger.warn({ err: errorMessage(error), node: node.url }, 'resync request failed'),
+              );
           }
         },
         logger,

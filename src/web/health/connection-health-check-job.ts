@@ -1,7 +1,8 @@
 /** The connection health check: the IRC service's list of live connections made true in the database. */
+
 import type { MikroORM } from '../../db/orm.ts';
 import type { Logger } from '../../logger.ts';
-import { errorNameAndMessage } from '../../shared/error-text.ts';
+import { errorMessage, errorNameAndMessage } from '../../shared/error-text.ts';
 import {
   combineReports,
   type HealthCheckOutcome,
@@ -167,7 +168,7 @@ export class ConnectionHealthCheckJob {
     if (result.markedConnected.length > 0 && this.deps.resync) {
       const ids = result.markedConnected.map((change) => change.serverId);
       this.deps.resync(ids, node.url).catch((resyncError: unknown) => {
-        this.deps.logger?.warn({ err: (resyncError as Error).message }, 'health check: resync request failed');
+        this.deps.logger?.warn({ err: errorMessage(resyncError) }, 'health check: resync request failed');
       });
     }
 

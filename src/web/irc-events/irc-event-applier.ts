@@ -128,7 +128,7 @@ async function applyInTransaction(
   return em.transactional(async (tx) => {
     // a node's stream cannot overwrite the truth of the node the server is placed on now (a node that came
     // back, or the old node of a moved server, still tells of its own connection)
-    if (fromNode && (await placedElsewhere(tx, [event.payload.serverId], fromNode)).size > 0) return [];
+    if (fromNode && (await placedElsewhere(tx, event.payload.serverId, fromNode))) return [];
     switch (event.type) {
       case 'disconnected':
         return (await disconnectServers(tx, { kind: 'ids', ids: [event.payload.serverId] })).map((change) =>
@@ -191,14 +191,13 @@ export async function applyNodeConnectionLists(
   return applyConnectionList(connections, own);
 }
 
-/** Of `serverIds`, those placed on a node other than `node`. */
-async function placedElsewhere(em: EntityManager, serverIds: readonly number[], node: string): Promise<Set<number>> {
-  const rows = await runSql<{ id: number }>(
-    em,
-    'select id from servers where id = any(?::int[]) and irc_node is not null and irc_node <> ?',
-    [intArray(serverIds), node],
-  );
-  return new Set(rows.map((row) => row.id));
+/** The rule of a node's events: a server placed on another node (`?` that node) is not this node's to tell of. */
+const PLACED_ON_ANOTHER_NODE = 'irc_node is not null and irc_node <> ?';
+
+/** Whether the server is placed on a node other than `node`. */
+async function placedElsewhere(em: EntityManager, serverId: number, node: string): Promise<boolean> {
+  const rows = await runSql(em, `select 1 from servers where id = ? and ${PLACED_ON_ANOTHER_NODE}`, [serverId, node]);
+  return rows.length > 0;
 }
 
 function serverStatus(serverId: number, connectedAt: string | null, more: Partial<ServerStatusEvent> = {}) {
@@ -240,7 +239,7 @@ async function markConnectedAndReadPlacements(
      select id, connected_at, was_failed, irc_node, false as elsewhere from marked
      union all
      select id, null::timestamptz, null::boolean, null::text, true from servers
-     where id = any(?::int[]) and irc_node is not null and irc_node <> ?`,
+     where id = any(?::int[]) and ${PLACED_ON_ANOTHER_NODE}`,
     [intArray(connectedIds), fromNode, fromNode, intArray(stateIds), fromNode ?? ''],
   );
   const elsewhere = new Set(rows.filter((row) => row.elsewhere).map((row) => row.id));

@@ -9,7 +9,11 @@ import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts
 import type { IrcEventMetrics } from '../metrics/web-metrics.ts';
 import { ircEventSteps, type PendingWebEvent } from './irc-event-applier.ts';
 
-/** Tries of one event whose database write fails before it is skipped. */
+/**
+ * Tries of a step whose database write keeps failing, counted by its first event: then a run is tried one event at a
+ * time (its first event, which has had its tries, is skipped at its next failure), and a lone event is skipped. An
+ * event after the first of a run gets its own tries once it leads the step the stream resumes with.
+ */
 const MAX_ATTEMPTS_PER_EVENT = 3;
 
 /** A message of the stream read as an IRC event; none when it does not match the contract (it applies nothing). */

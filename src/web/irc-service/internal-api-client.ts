@@ -1,5 +1,6 @@
 /** The web side's client of the IRC service's `/internal/*` API, each failure a typed error. */
 import type { z } from 'zod';
+import { socketErrorCode } from '../../shared/error-text.ts';
 import {
   type ConnectionBatchRequest,
   type ConnectionRequest,
@@ -240,18 +241,4 @@ function classifyFailure(error: unknown, timeoutMs: number): InternalApiError {
     return new BadServiceAnswer(`the request to the IRC service failed (${code})`, undefined, { cause: error });
   }
   return new BadServiceAnswer('the request to the IRC service failed', undefined, { cause: error });
-}
-
-/** The errno-style code of a fetch failure; undici wraps parallel connect attempts in an AggregateError. */
-function socketErrorCode(cause: unknown): string | undefined {
-  if (!cause || typeof cause !== 'object') return undefined;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  if (cause instanceof AggregateError) {
-    for (const inner of cause.errors) {
-      const innerCode = socketErrorCode(inner);
-      if (innerCode) return innerCode;
-    }
-  }
-  return undefined;
 }

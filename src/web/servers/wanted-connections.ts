@@ -1,8 +1,10 @@
 /** Brings the IRC service in line with what the operator wants: connects, disconnects, joins and parts. */
+
 import type { EntityManager, MikroORM } from '../../db/orm.ts';
 import { intArray, runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import { ascending } from '../../shared/ascending.ts';
+import { errorMessage } from '../../shared/error-text.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
@@ -526,7 +528,7 @@ export class WantedConnections {
 
   /** Never thrown on: the next check plans the server again. */
   private report(error: unknown, serverId: number, message: string): void {
-    const reason = error instanceof InternalApiError ? error.message : `database: ${(error as Error).message}`;
+    const reason = error instanceof InternalApiError ? error.message : `database: ${errorMessage(error)}`;
     this.options.logger?.warn({ serverId, err: reason }, message);
   }
 }
