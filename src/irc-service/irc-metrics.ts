@@ -122,7 +122,8 @@ export class IrcServiceMetrics {
    * An observer of one connection actor's snapshots (the registry calls it with each). Each socket is one
    * invocation of the machine's `client` actor: a new child is an attempt started; its end is a disconnect,
    * classified by the state it ended in and the failure recorded with it (`disconnectReason`); reaching
-   * `socket.registered` is a registration. Snapshots rather than xstate's inspection: an inspector makes xstate build
+   * `socket.registered` is a registration. (A connection stopped hard at shutdown, its QUIT unanswered by the
+   * deadline, ends with no snapshot: its socket's end is not counted.) Snapshots rather than xstate's inspection: an inspector makes xstate build
    * an inspection event for every action and step of every actor in the system, about 5% of a node's CPU.
    */
   connectionObserver(): (snapshot: IrcConnectionSnapshot) => void {

@@ -176,17 +176,15 @@ export const connectionBatchRequestSchema = z.strictObject({
 });
 export type ConnectionBatchRequest = { connections: Array<ConnectionRequest & { serverId: number }> };
 
+/** Every refusal of either side: `{error: {message, field?}}`; `field` names what was wrong, never its value. */
+export const errorBodySchema = z.object({
+  error: z.object({ message: z.string(), field: z.string().optional() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
 /** `202` to the batch PUT: per entry, in the order sent, what the single PUT would have answered. */
 export const connectionBatchAnswerSchema = z.object({
-  connections: z.array(
-    z.union([
-      connectionAnswerSchema,
-      z.object({
-        serverId: serverIdSchema,
-        error: z.object({ message: z.string(), field: z.string().optional() }),
-      }),
-    ]),
-  ),
+  connections: z.array(z.union([connectionAnswerSchema, errorBodySchema.extend({ serverId: serverIdSchema })])),
 });
 export type ConnectionBatchAnswer = z.infer<typeof connectionBatchAnswerSchema>;
 
@@ -280,9 +278,3 @@ export type ConnectionState = z.infer<typeof connectionStateSchema>;
 /** `200` to `GET /internal/irc/connections`: every connection the IRC service holds, ascending by server id. */
 export const connectionsAnswerSchema = z.object({ connections: z.array(connectionStateSchema) });
 export type ConnectionsAnswer = z.infer<typeof connectionsAnswerSchema>;
-
-/** Every refusal of either side: `{error: {message, field?}}`; `field` names what was wrong, never its value. */
-export const errorBodySchema = z.object({
-  error: z.object({ message: z.string(), field: z.string().optional() }),
-});
-export type ErrorBody = z.infer<typeof errorBodySchema>;
