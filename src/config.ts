@@ -16,7 +16,9 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 const port = z.coerce.number().int().min(1).max(65_535);
-const positiveMs = z.coerce.number().int().min(1);
+/** setTimeout's longest delay (about 24.8 days): Node runs a longer one after 1 ms, which would turn a wait into a loop. */
+const MAX_TIMER_MS = 2_147_483_647;
+const positiveMs = z.coerce.number().int().min(1).max(MAX_TIMER_MS);
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const nonEmpty = z.string().trim().min(1);
 

@@ -58,6 +58,8 @@ describe('loadConfig', () => {
     [{ HEALTH_CHECK_FAILURE_THRESHOLD: '0' }, 'HEALTH_CHECK_FAILURE_THRESHOLD is invalid'],
     [{ IRC_SEND_BURST: '0' }, 'IRC_SEND_BURST is invalid: expected a number >= 1, got "0"'],
     [{ IRC_SEND_INTERVAL_MS: 'fast' }, 'IRC_SEND_INTERVAL_MS is invalid'],
+    // longer than a Node timer can wait: it would fire after 1 ms, a retry loop after a ban
+    [{ IRC_FAILED_RETRY_MS: '2592000000' }, 'IRC_FAILED_RETRY_MS is invalid: expected a number <= 2147483647'],
     [{ IRC_FAILED_RETRY_MS: '-1' }, 'IRC_FAILED_RETRY_MS is invalid'],
   ])('refuses %o with one line naming the variable', (env, expected) => {
     const message = refusal({ INTERNAL_API_TOKEN: TOKEN, ...env });
