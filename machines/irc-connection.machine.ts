@@ -248,7 +248,7 @@ export function connectionStateOf(context: IrcConnectionContext): ConnectionStat
   };
 }
 
-export const ircConnectionMachine = setup({
+const connectionSetup = setup({
   types: {
     context: {} as IrcConnectionContext,
     events: {} as IrcConnectionEvent,
@@ -275,6 +275,7 @@ export const ircConnectionMachine = setup({
     sameServer: ({ context, event }) => event.type === 'CONFIGURE' && sameConnection(context.settings, event.settings),
     isJoined: ({ context, event }) =>
       (event.type === 'PART' || event.type === 'CHANNEL_PARTED') && context.joinedChannels.includes(event.channel),
+    isWanted: ({ context, event }) => event.type === 'CHANNEL_JOINED' && context.wantedChannels.includes(event.channel),
   },
   actions: {
     applyConfiguration: assign(({ context, event }) => {
@@ -383,7 +384,7 @@ export const ircConnectionMachine = setup({
     })),
     sendPart: sendTo('client', ({ event }) => ({
       type: 'PART' as const,
-      channel: event.type === 'PART' ? event.channel : '',
+      channel: event.type === 'PART' || event.type === 'CHANNEL_JOINED' ? event.channel : '',
     })),
     /** A PUT with a channel list: join what is newly wanted, part what no longer is. */
     syncChannels: enqueueActions(({ context, enqueue }) => {
@@ -457,10 +458,18 @@ export const ircConnectionMachine = setup({
       };
     }),
   },
-}).createMachine({
+});
+
+/** Where `disconnecting` goes once the old socket has ended: the end, or a new socket with (new) settings. */
+const afterQuit = [
+  { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
+  { target: '#ircConnection.socket', reenter: true, actions: 'resetAttempts' },
+] as const;
+
+export const ircConnectionMachine = connectionSetup.createMachine({
   id: 'ircConnection',
   description:
-    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
+    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. A channel the server confirms after it stopped being wanted (a `PART` that overtook its JOIN) is parted at once and never told as joined. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,
@@ -547,7 +556,9 @@ export const ircConnectionMachine = setup({
             JOIN: { actions: ['want', 'sendJoin'] },
             PART: [{ guard: 'isJoined', actions: ['unwant', 'sendPart'] }, { actions: 'unwant' }],
             RESYNC: { actions: ['emitConnected', 'resyncChannels'] },
-            CHANNEL_JOINED: { actions: ['recordJoined', 'emitJoined'] },
+            // A channel no longer wanted when the server confirms it (a Part that overtook its JOIN, still queued or
+            // on its way) is left again at once, and never told as joined.
+            CHANNEL_JOINED: [{ guard: 'isWanted', actions: ['recordJoined', 'emitJoined'] }, { actions: 'sendPart' }],
             CHANNEL_PARTED: [{ guard: 'isJoined', actions: ['recordParted', 'emitParted'] }],
             NAMES: { actions: 'emitNames' },
             USER_JOINED: { actions: 'emitUserJoined' },
@@ -561,22 +572,13 @@ export const ircConnectionMachine = setup({
         },
         disconnecting: {
           entry: [{ type: 'enterState', params: { state: 'socket.disconnecting' } }, 'sendQuit'],
-          after: {
-            quitTimeout: [
-              { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
-              { target: '#ircConnection.socket', reenter: true, actions: 'resetAttempts' },
-            ],
-          },
+          // Each way the quit ends (the server closes, a fatal reply to the QUIT such as a ban in its ERROR, a client
+          // that crashes while quitting, or no answer in time): a stop stays a stop, else a new socket.
+          after: { quitTimeout: afterQuit },
           on: {
-            CLOSED: [
-              { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
-              { target: '#ircConnection.socket', reenter: true, actions: 'resetAttempts' },
-            ],
-            // A client that crashes while quitting has still ended its socket: a stop must stay a stop.
-            'xstate.error.actor.client': [
-              { guard: 'stopAfterQuit', target: '#ircConnection.stopped' },
-              { target: '#ircConnection.socket', reenter: true, actions: 'resetAttempts' },
-            ],
+            CLOSED: afterQuit,
+            FATAL: afterQuit,
+            'xstate.error.actor.client': afterQuit,
             // A PUT while quitting: connect again afterwards, with the settings it brings.
             CONFIGURE: { actions: ['applyConfiguration', 'markReconnecting'] },
             STOP: { actions: 'markStopping' },

@@ -23,8 +23,11 @@ interface FakeSocket {
   stopped: boolean;
 }
 
-/** A fake irc-framework client: records every socket; a JOIN is confirmed at once, like a friendly server. */
-function fakeClient(options: { crashOnStart?: boolean; crashOnQuit?: boolean } = {}) {
+/**
+ * A fake irc-framework client: records every socket; a JOIN is confirmed at once, like a friendly server, unless
+ * `joinsConfirmedLater` (the test then reports CHANNEL_JOINED itself, as a server's answer that takes its time).
+ */
+function fakeClient(options: { crashOnStart?: boolean; crashOnQuit?: boolean; joinsConfirmedLater?: boolean } = {}) {
   const sockets: FakeSocket[] = [];
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     if (options.crashOnStart) throw new Error('client blew up');
@@ -33,7 +36,7 @@ function fakeClient(options: { crashOnStart?: boolean; crashOnQuit?: boolean } =
     receive((command) => {
       socket.commands.push(command);
       if (command.type === 'QUIT' && options.crashOnQuit) throw new Error('socket already gone');
-      if (command.type === 'JOIN') {
+      if (command.type === 'JOIN' && !options.joinsConfirmedLater) {
         for (const channel of command.channels) sendBack({ type: 'CHANNEL_JOINED', channel });
       }
     });
@@ -171,6 +174,30 @@ describe('ircConnection machine', () => {
     expect(actor.getSnapshot().context.wantedChannels).toEqual(['#beta']);
   });
 
+  it('parts a channel the server confirms after a Part overtook its JOIN, and never tells it joined', () => {
+    const { actor, client, emitted } = startConnection(
+      { channels: ['#alpha'] },
+      fakeClient({ joinsConfirmedLater: true }),
+    );
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    // the registration's JOIN is still queued or on its way: nothing to part yet
+    actor.send({ type: 'PART', channel: '#alpha' });
+    expect(client.current.commands).toEqual([{ type: 'JOIN', channels: ['#alpha'] }]);
+
+    client.current.report({ type: 'CHANNEL_JOINED', channel: '#alpha' });
+
+    expect(client.current.commands).toEqual([
+      { type: 'JOIN', channels: ['#alpha'] },
+      { type: 'PART', channel: '#alpha' },
+    ]);
+    expect(ofType(emitted, 'joined')).toEqual([]);
+    expect(actor.getSnapshot().context.joinedChannels).toEqual([]);
+    // a wanted channel confirmed later is joined as ever
+    actor.send({ type: 'JOIN', channel: '#beta' });
+    client.current.report({ type: 'CHANNEL_JOINED', channel: '#beta' });
+    expect(ofType(emitted, 'joined')).toEqual([{ serverId: 7, channel: '#beta' }]);
+  });
+
   it('stops for good when told to stop while reconnecting', () => {
     const { actor, client, state } = startConnection();
     client.current.report({ type: 'CLOSED', reason: 'refused' });
@@ -209,6 +236,18 @@ describe('ircConnection machine', () => {
 
     expect(state()).toBe('stopped');
     expect(client.sockets).toHaveLength(1);
+  });
+
+  it('ends the quit at a fatal reply to the QUIT, without waiting for the quit timeout', () => {
+    const { actor, client, state } = startConnection();
+    client.current.report({ type: 'REGISTERED', nickname: 'tester' });
+    actor.send({ type: 'STOP' });
+
+    // a K-line in the ERROR that answers the QUIT: the client reports it as the socket's one end
+    client.current.report({ type: 'FATAL', reason: 'K-lined (ERROR): Closing Link', at: '2026-12-03T07:00:00.000Z' });
+
+    expect(state()).toBe('stopped');
+    expect(client.current.stopped).toBe(true);
   });
 
   it('gives up on a server that accepts the socket but never registers it', () => {
