@@ -25,7 +25,7 @@ import {
 import { metricsResponse } from '../shared/prometheus.ts';
 import type { EventStream } from '../shared/sse/event-stream.ts';
 import { validationErrorBody } from '../shared/validation-error.ts';
-import type { IrcConnectionRegistry, IrcEventMap } from './irc-connection-registry.ts';
+import { type IrcConnectionRegistry, type IrcEventMap, RegistryClosingError } from './irc-connection-registry.ts';
 import { IrcServiceMetrics } from './irc-metrics.ts';
 import { requestFromBody } from './settings-from-body.ts';
 
@@ -204,6 +204,10 @@ export function createIrcServiceApp({ registry, events, token, metrics, logger }
 
   // The one place errors become responses: `{error: {message, field?}}`, as on the web side; never a submitted value.
   app.onError((error, c) => {
+    // a node shutting down takes no connection (a batch's first entry refuses them all); the web side asks again
+    if (error instanceof RegistryClosingError) {
+      return c.json({ error: { message: error.message } } satisfies ErrorBody, 503);
+    }
     if (error instanceof HTTPException) {
       if (error.cause instanceof z.ZodError) return c.json(validationErrorBody(error.cause), 400);
       if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');

@@ -87,6 +87,14 @@ const connectionsRootLogic: ActorLogic<Snapshot<undefined>, { type: string; chil
   getPersistedSnapshot: (snapshot) => snapshot,
 };
 
+/** A PUT to a registry that is shutting down (`stopAll`): nothing is started or revived any more. */
+export class RegistryClosingError extends Error {
+  constructor() {
+    super('shutting down: no connection is started or revived');
+    this.name = 'RegistryClosingError';
+  }
+}
+
 function sameChannels(wanted: string[], requested: string[] | undefined): boolean {
   if (requested === undefined) return true;
   const set = new Set(requested);
@@ -120,6 +128,8 @@ export class IrcConnectionRegistry {
   private readonly systemOf = new WeakMap<ConnectionActor, ConnectionSystem>();
   /** The per-connection inspectors (`options.inspect`), by their connection actor. */
   private readonly inspectors = new Map<unknown, (event: InspectionEvent) => void>();
+  /** Set by `stopAll`: a PUT would otherwise revive a quitting connection or start one that nothing stops. */
+  private closing = false;
 
   constructor(private readonly options: IrcConnectionRegistryOptions) {
     this.machine = ircConnectionMachine.provide({ actors: { ircClient: options.clientLogic } });
@@ -133,8 +143,12 @@ export class IrcConnectionRegistry {
     return this.actors.has(serverId);
   }
 
-  /** Starts a connection, or brings an existing one to the requested settings and channels. */
+  /**
+   * Starts a connection, or brings an existing one to the requested settings and channels. Throws
+   * `RegistryClosingError` once `stopAll` has begun.
+   */
   put(serverId: number, request: ConnectionRequest): PutOutcome {
+    if (this.closing) throw new RegistryClosingError();
     const channels = request.channels?.map(normalizeChannelName);
     const existing = this.actors.get(serverId);
     if (existing) {
@@ -231,6 +245,7 @@ export class IrcConnectionRegistry {
    * machine's quit timeout; `deadlineMs` is the backstop after which the rest are stopped hard.
    */
   async stopAll(deadlineMs = 4_000): Promise<void> {
+    this.closing = true;
     const actors = [...this.actors.values()];
     const stopped = actors.map(
       (actor) =>

@@ -347,6 +347,19 @@ describe('IRC service app', () => {
     expect(network.opened.map((input) => input.serverId)).toEqual([2, 1]);
   });
 
+  it('answers 503 to PUTs once it is shutting down, single or batch, and starts nothing', async () => {
+    const { app, registry, network } = buildApp();
+    const stopping = registry.stopAll(1_000);
+
+    const single = await put(app, 1, server);
+    const batch = await putBatch(app, [{ serverId: 2, ...server }]);
+    await stopping;
+
+    expect([single.status, batch.status]).toEqual([503, 503]);
+    expect(await single.json()).toEqual({ error: { message: expect.stringContaining('shutting down') } });
+    expect(network.opened).toEqual([]);
+  });
+
   it('refuses a batch whose envelope is wrong, naming the field, and starts nothing', async () => {
     const { app, registry } = buildApp();
     const cases: Array<[unknown, string]> = [

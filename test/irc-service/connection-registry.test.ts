@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromCallback, type InspectionEvent } from 'xstate';
 import type { IrcClientCommand, IrcClientInput } from '../../machines/irc-connection.machine.ts';
-import { IrcConnectionRegistry } from '../../src/irc-service/irc-connection-registry.ts';
+import { IrcConnectionRegistry, RegistryClosingError } from '../../src/irc-service/irc-connection-registry.ts';
 
 /** A client that registers at once and closes when told to quit. */
 const registeringClient = fromCallback<IrcClientCommand, IrcClientInput>(({ sendBack, receive }) => {
@@ -55,5 +55,35 @@ describe('IrcConnectionRegistry: connections spread over several actor systems',
 
     expect(registry.size).toBe(0);
     expect(registry.registeredIds()).toEqual([]);
+  });
+});
+
+describe('IrcConnectionRegistry: shutdown', () => {
+  it('refuses PUTs once stopAll has begun: a quitting connection is not revived, and none is started', async () => {
+    const quits: number[] = [];
+    // registers at once; answers a QUIT only when the test says so
+    const answers = new Map<number, () => void>();
+    const client = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
+      sendBack({ type: 'REGISTERED', nickname: 'me' });
+      receive((command) => {
+        if (command.type !== 'QUIT') return;
+        quits.push(input.serverId);
+        answers.set(input.serverId, () => sendBack({ type: 'CLOSED', reason: 'connection closed by the server' }));
+      });
+    });
+    const registry = new IrcConnectionRegistry({ clientLogic: client, onEvent: () => {} });
+    const settings = { host: 'irc.example', port: 6667, tls: false, nickname: 'n1' };
+    registry.put(1, { settings });
+
+    const stopped = registry.stopAll(1_000);
+    // a check that saw server 1 leave the status while it quits hands it over again, and a new one with it
+    expect(() => registry.put(1, { settings })).toThrow(RegistryClosingError);
+    expect(() => registry.put(2, { settings: { ...settings, nickname: 'n2' } })).toThrow(RegistryClosingError);
+    answers.get(1)?.();
+    await stopped;
+
+    expect(quits).toEqual([1]);
+    expect(registry.size).toBe(0);
+    expect(registry.has(2)).toBe(false);
   });
 });
