@@ -138,6 +138,27 @@ describe('ConnectionHealthCheckJob', () => {
       expect(report).toMatchObject({ disconnected: [], kept: [serverId] });
     });
 
+    it('does not mark connected a server whose disconnect was applied while the status request was in flight', async () => {
+      const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
+      mswServer.use(
+        http.get(STATUS_URL, async () => {
+          // the service computed its answer before this server dropped; its `disconnected` event is applied first
+          await db.query('update servers set connected_at = null, updated_at = now() where id = $1', [serverId]);
+          return HttpResponse.json({ connections: [serverId] });
+        }),
+      );
+      const { job, events } = createJob();
+
+      const report = await job.perform();
+
+      expect(await serverPicture(db, serverId)).toMatchObject({ connected: false });
+      expect(report).toMatchObject({ markedConnected: [], disconnected: [] });
+      expect(events.events).toEqual([]);
+      // the next check's answer is newer than the disconnect: a server listed again is marked connected
+      answerStatus([serverId]);
+      expect(await job.perform()).toMatchObject({ markedConnected: [serverId] });
+    });
+
     it('leaves rows alone when the status request times out', async () => {
       const serverId = await insertServer(db, { channels: [{ name: '#a', users: ['alice'] }] });
       const before = await serverPicture(db, serverId);

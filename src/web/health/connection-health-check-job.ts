@@ -105,8 +105,14 @@ export class ConnectionHealthCheckJob {
     return this.performOn(node, options);
   }
 
-  /** One node's check, holding the reconciler lock (shared with the checks of the other nodes running now). */
+  /**
+   * One node's check: the node is asked first, then its answer is written under the reconciler lock (shared with
+   * the checks of the other nodes running now). The lock is never held while a node is asked: a slow or hung node
+   * would hold up every other node's check and a drain's switch for up to IRC_STATUS_TIMEOUT_MS.
+   */
   private async performOn(node: IrcNode<StatusClient>, options: PerformOptions): Promise<HealthCheckReport> {
+    const checkStartedAt = this.now();
+    const asked = await this.askNode(node);
     const { lock } = this.deps;
     let lease: ReconcilerLease | null = null;
     let lockError: { name: string; message: string } | null = null;
@@ -116,21 +122,26 @@ export class ConnectionHealthCheckJob {
       lockError = errorNameAndMessage(databaseError);
     }
     try {
-      return await this.check(node, options, lock === undefined || lease !== null, lockError);
+      return await this.check(
+        node,
+        options,
+        { checkStartedAt, ...asked },
+        lock === undefined || lease !== null,
+        lockError,
+      );
     } finally {
       await lease?.release();
     }
   }
 
-  /** One check of one node; it changes the database only while this instance holds the reconciler lock. */
+  /** One check of one node, its answer in; it changes the database only while this instance holds the reconciler lock. */
   private async check(
     node: IrcNode<StatusClient>,
     options: PerformOptions,
+    { checkStartedAt, name, answer }: NodeAnswer & { checkStartedAt: Date },
     holdsLock: boolean,
     lockError: { name: string; message: string } | null,
   ): Promise<HealthCheckReport> {
-    const checkStartedAt = this.now();
-    const { name, answer } = await this.askNode(node);
     const treatedAsUnavailable = options.treatUnknownAsUnavailable === true && answer.outcome === 'unknown';
     const down = answer.outcome === 'unavailable' || treatedAsUnavailable;
     const availability = answer.outcome === 'answered' ? 'healthy' : down ? 'unavailable' : undefined;

@@ -11,8 +11,8 @@ export interface ReconcilerLease {
 
 /**
  * One reconciler at a time across web instances: a PostgreSQL session advisory lock, held on a
- * connection of its own from the status request to the commit. If the holder dies, PostgreSQL ends its
- * session and the lock is free again.
+ * connection of its own while a node's answer is written (taken after the node answered: never held while a node
+ * is asked). If the holder dies, PostgreSQL ends its session and the lock is free again.
  *
  * Inside one instance the checks of several nodes run at once and share the hold: the first takes the lock,
  * the others join it, and the last one to release lets it go. Taking and letting go run one at a time, so two

@@ -84,7 +84,8 @@ export async function disconnectServers(
 /**
  * One node's check in one statement (atomic on its own, so no transaction and one round trip): the disconnect
  * transition of the servers its observation judges stale, its live servers placed nowhere adopted onto it, its
- * live servers marked disconnected marked connected (reverse drift; placed here when placed nowhere), and the
+ * live servers marked disconnected marked connected (reverse drift; placed here when placed nowhere; not one whose
+ * row changed since the check began, such as a disconnect applied while the answer was on its way), and the
  * servers it speaks for that stay connected. The data-modifying CTEs touch disjoint rows: stale ones were
  * connected and are not live, adopted ones connected and live, marked ones disconnected and live; the kept ones
  * are read from the snapshot before the statement, where the marked ones were not connected yet.
@@ -128,6 +129,7 @@ export async function reconcileNode(
        update servers set connected_at = ?, updated_at = now(), irc_node = coalesce(irc_node, ?::text)
        where id = any((select ids from live)::int[]) and connected_at is null
          and (irc_node is null or irc_node is not distinct from ?::text)
+         and date_trunc('milliseconds', updated_at) <= ?
        returning id, irc_node
      )
      select 'disconnected' as kind, id, irc_node, null as ids from changed
@@ -142,6 +144,9 @@ export async function reconcileNode(
       at,
       observation.node,
       observation.node,
+      // not a server whose row changed since the check began (a disconnect applied while the answer was on its way:
+      // the answer is older than it); to the millisecond, as the check's start is
+      observation.connectedBefore,
       ...kept.bindings,
     ],
   );
