@@ -199,13 +199,14 @@ describe.skipIf(lacks('ngircd', 'chromium'))('dashboard, end to end, with three 
     const states = await Promise.all(live.map((node) => nodeRow(node).getAttribute('data-state')));
     const last = live[states.indexOf('healthy')]!;
     const drained = live[states.indexOf('draining')]!;
+    const down = system.ircNodes.find((node) => node.process === undefined)!;
 
     await nodeRow(last).locator('[data-testid="drain"]').click();
 
     await expect
       .poll(() => nodeRow(last).locator('[data-testid="node-error"]').textContent())
       .toBe(
-        `node ${nodeName(last)} is the last IRC service node that is up and not draining: its servers would have nowhere to go`,
+        `node ${nodeName(last)} is the last healthy IRC service node that is not draining (${nodeName(down)} unavailable): its servers would have nowhere to go`,
       );
     expect(await nodeRow(last).getAttribute('data-state')).toBe('healthy');
     // still offered: the operator may try again once another node is back

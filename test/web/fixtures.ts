@@ -2,6 +2,7 @@ import { createLogger } from '../../src/logger.ts';
 import type { WebEventMap, WebEventType } from '../../src/shared/web-events.ts';
 import type { WebEventPublisher } from '../../src/web/browser-events/web-event-publisher.ts';
 import { IrcEventConsumer, type IrcEventConsumerOptions } from '../../src/web/irc-events/irc-event-consumer.ts';
+import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import type { TestDatabase } from '../support/database.ts';
 
 export const IRC_SERVICE_URL = 'http://irc-service.test';
@@ -93,4 +94,14 @@ export function startConsumer(
   cleanups.push(() => consumer.stop());
   consumer.start();
   return consumer;
+}
+
+/** A cluster of these nodes (name → URL), each as after a first check it answered: healthy, holding nothing yet. */
+export function answeredCluster(nodes: Record<string, string>): IrcCluster {
+  const cluster = IrcCluster.fromConfig(
+    Object.entries(nodes).map(([name, url]) => ({ name, url })),
+    { token: TOKEN, timeoutMs: 2_000 },
+  );
+  for (const node of cluster.nodes) node.recordCheck('answered', 'healthy', 0, new Date().toISOString());
+  return cluster;
 }

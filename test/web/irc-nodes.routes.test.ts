@@ -4,14 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MikroORM } from '../../src/db/orm.ts';
 import type { IrcNodeView } from '../../src/shared/web-events.ts';
 import { NodeDrain } from '../../src/web/health/node-drain.ts';
-import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import { ircNodesRoutes } from '../../src/web/irc-service/irc-nodes.routes.ts';
 import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
 import { serversRoutes } from '../../src/web/servers/servers.routes.ts';
 import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
-import { recordingPublisher, TOKEN } from './fixtures.ts';
+import { answeredCluster, recordingPublisher } from './fixtures.ts';
 
 const NODES = { a: 'http://node-a.test', b: 'http://node-b.test', c: 'http://node-c.test' } as const;
 
@@ -33,10 +32,7 @@ describe('IRC nodes API: drain and undrain', () => {
 
   /** One web instance: its cluster, its drain, the routes; instances on the same database share the drain. */
   function instance() {
-    const cluster = IrcCluster.fromConfig(
-      Object.entries(NODES).map(([name, url]) => ({ name, url })),
-      { token: TOKEN, timeoutMs: 2_000 },
-    );
+    const cluster = answeredCluster(NODES);
     const events = recordingPublisher();
     const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
     const drain = new NodeDrain({ orm, cluster, wanted, events });
@@ -104,16 +100,24 @@ describe('IRC nodes API: drain and undrain', () => {
     expect(await db.query('select * from irc_nodes')).toEqual([]);
   });
 
-  it('refuses (409) to drain the last node that is up and not draining, saying why', async () => {
+  it('refuses (409) to drain the last healthy node that is not draining, saying why', async () => {
     const web = instance();
     expect((await post(web.app, '/api/irc-nodes/a/drain')).status).toBe(202);
+    const c = web.cluster.nodes[2]!;
+    const refusal = async () => {
+      const refused = await post(web.app, '/api/irc-nodes/b/drain');
+      expect(refused.status).toBe(409);
+      return ((await refused.json()) as { error: { message: string } }).error.message;
+    };
     // c is down: b is the last node its servers could go to
-    web.cluster.nodes[2]!.recordCheck('unavailable', 'unavailable', null, new Date().toISOString());
-    const refused = await post(web.app, '/api/irc-nodes/b/drain');
-    expect(refused.status).toBe(409);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
-      /node b is the last IRC service node that is up and not draining/,
+    c.recordCheck('unavailable', 'unavailable', null, new Date().toISOString());
+    expect(await refusal()).toBe(
+      'node b is the last healthy IRC service node that is not draining (c unavailable): its servers would have nowhere to go',
     );
+    // c is back but refuses the token: it could take no server either
+    c.recordCheck('answered', 'healthy', 0, new Date().toISOString());
+    c.recordCheck('unauthorized', undefined, null, new Date().toISOString());
+    expect(await refusal()).toMatch(/^node b is the last healthy IRC service node that is not draining \(c degraded\)/);
     expect((await states(web.app)).b).not.toBe('draining');
     expect(await db.query('select name from irc_nodes where draining_since is not null')).toEqual([{ name: 'a' }]);
   });

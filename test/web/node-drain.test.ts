@@ -5,12 +5,11 @@ import type { MikroORM } from '../../src/db/orm.ts';
 import { ConnectionHealthCheckJob } from '../../src/web/health/connection-health-check-job.ts';
 import { NodeDrain } from '../../src/web/health/node-drain.ts';
 import { RECONCILER_LOCK_SQL_KEY } from '../../src/web/health/reconciler-lock.ts';
-import { IrcCluster } from '../../src/web/irc-service/irc-cluster.ts';
 import { placeOnNode } from '../../src/web/irc-service/rendezvous-placement.ts';
 import { WantedConnections } from '../../src/web/servers/wanted-connections.ts';
 import { createTestOrm, type TestDatabase } from '../support/database.ts';
 import { mswServer } from '../support/msw.ts';
-import { insertServer, recordingPublisher, serverPicture, TOKEN } from './fixtures.ts';
+import { answeredCluster, insertServer, recordingPublisher, serverPicture } from './fixtures.ts';
 
 const NODES = { a: 'http://node-a.test', b: 'http://node-b.test', c: 'http://node-c.test' } as const;
 type NodeName = keyof typeof NODES;
@@ -55,10 +54,7 @@ describe('drain of an IRC service node', () => {
   afterEach(() => closeDatabase());
 
   function assemble(moveTimeoutMs = 10_000, requestCheck?: () => void) {
-    const cluster = IrcCluster.fromConfig(
-      Object.entries(NODES).map(([name, url]) => ({ name, url })),
-      { token: TOKEN, timeoutMs: 2_000 },
-    );
+    const cluster = answeredCluster(NODES);
     const events = recordingPublisher();
     const wanted = new WantedConnections({ orm, cluster, events, staggerMs: 0 });
     const drain = new NodeDrain({ orm, cluster, wanted, events, moveTimeoutMs, requestCheck });

@@ -46,6 +46,24 @@ describe('placement of wanted servers', () => {
     return rows.map((row) => row.irc_node);
   }
 
+  it('places on the nodes whose last check answered, not on one that times out or refuses the token', () => {
+    const nodes = ['node-a', 'node-b', 'node-c'].map((name) => new IrcNode(name, {}, name));
+    const placedOnAny = new IrcCluster(nodes);
+    const ids = Array.from({ length: 60 }, (_, index) => index + 1);
+    // before the first checks (none answered yet) every node not known to be down takes servers
+    expect(new Set(ids.map((id) => placedOnAny.placementFor(id, null)?.name))).toEqual(
+      new Set(['node-a', 'node-b', 'node-c']),
+    );
+    const at = new Date().toISOString();
+    for (const node of nodes) node.recordCheck('answered', 'healthy', 0, at);
+    nodes[1]!.recordCheck('unauthorized', undefined, null, at);
+    nodes[2]!.recordCheck('unknown', undefined, null, at);
+
+    expect(new Set(ids.map((id) => placedOnAny.placementFor(id, null)?.name))).toEqual(new Set(['node-a']));
+    // a server already placed on a degraded node stays there
+    expect(placedOnAny.placementFor(1, 'node-b')?.name).toBe('node-b');
+  });
+
   it("moves a dead node's servers to the nodes that answer in one statement, as placeServer would one by one", async () => {
     const ids = await servers(40, 'node-a');
     const oneByOne = cluster();

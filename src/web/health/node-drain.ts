@@ -154,12 +154,11 @@ export class NodeDrain {
       await runSql(tx, `select pg_advisory_xact_lock(${DRAIN_LOCK_SQL_KEY})`);
       const draining = await drainingNodes(tx);
       draining.add(name);
-      const remaining = this.options.cluster.nodes.filter(
-        (other) => other.availability !== 'unavailable' && other.name !== null && !draining.has(other.name),
-      );
-      if (remaining.length === 0) {
+      const others = this.options.cluster.nodes.filter((other) => other.name !== null && !draining.has(other.name));
+      if (!others.some((other) => other.healthy)) {
+        const states = others.map((other) => `${other.name} ${other.view().state}`).join(', ');
         throw new LastNodeStanding(
-          `node ${name} is the last IRC service node that is up and not draining: its servers would have nowhere to go`,
+          `node ${name} is the last healthy IRC service node that is not draining${states ? ` (${states})` : ''}: its servers would have nowhere to go`,
         );
       }
       await runSql(

@@ -95,6 +95,11 @@ export class IrcNode<Client = InternalApiClient> {
     };
   }
 
+  /** Its last check was answered: what placement prefers, and what a drain needs another of. */
+  get healthy(): boolean {
+    return this.availability !== 'unavailable' && this.lastOutcome === 'answered';
+  }
+
   /** The key placement hashes on: the name, or the URL while a lone node has not told its name. */
   get placementKey(): string {
     return this.expectedName ?? this.url;
@@ -137,7 +142,9 @@ export class IrcCluster<Client = InternalApiClient> {
   /**
    * Where a wanted server belongs: its current node while that one is not known to be down (nor draining, unless
    * the server may be live there: the drain moves it make-before-break), otherwise the rendezvous choice among
-   * the nodes that are neither down nor draining; undefined when there is none.
+   * the healthy nodes that are not draining (while none is healthy, as before the first checks or with every node
+   * degraded, among those not known to be down); undefined when there is none. A node that refuses the token or
+   * times out is degraded: it keeps its servers but takes no new ones while another node is healthy.
    */
   placementFor(
     serverId: number,
@@ -148,7 +155,9 @@ export class IrcCluster<Client = InternalApiClient> {
     const kept =
       current === null ? undefined : up.find((node) => node.name === current && (keepDraining || !node.draining));
     if (kept) return kept;
-    const candidates = up.filter((node) => !node.draining);
+    const open = up.filter((node) => !node.draining);
+    const healthy = open.filter((node) => node.healthy);
+    const candidates = healthy.length > 0 ? healthy : open;
     const key = placeOnNode(
       serverId,
       candidates.map((node) => node.placementKey),
