@@ -243,6 +243,23 @@ describe('drain of an IRC service node', () => {
     expect(elsewhere.cluster.nodes[0]!.view()).toMatchObject({ state: 'draining', drainProblem: problem });
   });
 
+  it('gives a move up at once when reading the server fails: not left claimed, and the reason shown', async () => {
+    const serverId = await liveOnA();
+    const { job, drain } = assemble();
+    await drain.drain('a');
+    // a column only the move reads goes away: its first read fails, the check itself does not
+    await db.query('alter table servers rename column realname to realname_gone');
+
+    await job.perform();
+    await drain.settled();
+
+    expect(await row(serverId)).toEqual({ irc_node: 'a', moving_to: null });
+    // the new node was never asked to connect (giving up closes whatever it might hold)
+    expect(requests.filter((request) => request.includes(' PUT '))).toEqual([]);
+    const [problem] = await db.query<{ drain_problem: string }>(`select drain_problem from irc_nodes where name = 'a'`);
+    expect(problem?.drain_problem).toMatch(new RegExp(`^server ${serverId} stays on a: reading the server failed: `));
+  });
+
   it('goes on with the other servers after a move is given up, and tries that one again only later', async () => {
     const stuck = await liveOnA();
     const next = await liveOnA();

@@ -447,12 +447,19 @@ export class NodeDrain {
   private async move({ serverId, from, to }: Move): Promise<boolean> {
     const { logger } = this.options;
     const em = this.options.orm.em.fork();
-    const settings = await connectionSettings(em, serverId, { onlyWanted: true });
-    const joined = await runSql<{ name: string }>(
-      em,
-      'select name from channels where server_id = ? and wanted and joined',
-      [serverId],
-    );
+    let settings: Awaited<ReturnType<typeof connectionSettings>>;
+    let joined: { name: string }[];
+    try {
+      settings = await connectionSettings(em, serverId, { onlyWanted: true });
+      joined = await runSql<{ name: string }>(
+        em,
+        'select name from channels where server_id = ? and wanted and joined',
+        [serverId],
+      );
+    } catch (error) {
+      // released at once, not left claimed until it counts as abandoned (the drain would wait that long)
+      return this.giveUp({ serverId, from, to }, `reading the server failed: ${errorMessage(error)}`);
+    }
     if (!settings) return this.giveUp({ serverId, from, to }, 'the server is no longer wanted connected');
     logger?.info({ serverId, from: from.name, to: to.name }, 'drain: moving a server (make-before-break)');
     // the whole move, the switch's waits for the lock included, is bounded by moveTimeoutMs: a claim is taken as
