@@ -214,6 +214,37 @@ describe('a check of a cluster of IRC service nodes', () => {
     expect(await placement(onA)).toBe('a');
   });
 
+  it('fences many at once a batch at a time: a node back holding 150 connections placed elsewhere gets 64 closes at most', async () => {
+    const rows = await db.query<{ id: number }>(
+      `insert into servers (name, host, port, nickname, autoconnect, irc_node, connected_at)
+       select 's' || n, 'irc.example', 6667, 'me', true, 'a', now() - interval '1 hour'
+       from generate_series(1, 150) as n returning id`,
+    );
+    const ids = rows.map((row) => row.id);
+    answers({ a: ids, b: [], c: ids });
+    let open = 0;
+    let mostOpen = 0;
+    mswServer.use(
+      http.delete(`${NODES.c}/internal/irc/connections/:id`, async ({ params }) => {
+        requests.push(`c DELETE ${params.id}`);
+        open += 1;
+        mostOpen = Math.max(mostOpen, open);
+        // answered on the next turn: the closes sent together are all open until then
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        open -= 1;
+        return HttpResponse.json({ serverId: Number(params.id) }, { status: 202 });
+      }),
+    );
+    const { job, wanted } = assemble();
+
+    await job.perform();
+    await wanted.settled();
+
+    expect(requests.toSorted()).toEqual(ids.map((id) => `c DELETE ${id}`).toSorted());
+    expect(mostOpen).toBeGreaterThan(1);
+    expect(mostOpen).toBeLessThanOrEqual(64);
+  });
+
   it("ignores a node's events for a server placed on another node", async () => {
     const onA = await placedServer('a');
     const before = await serverPicture(db, onA);

@@ -7,6 +7,7 @@ import type { MikroORM } from '../../db/orm.ts';
 import { runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import { errorMessage } from '../../shared/error-text.ts';
+import { inBatches } from '../../shared/in-batches.ts';
 import { type IrcEvent, normalizeChannelName } from '../../shared/irc-events.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { LastNodeStanding } from '../irc-service/errors/last-node-standing.ts';
@@ -417,9 +418,7 @@ export class NodeDrain {
       (async () => {
         // the old attempts close a chunk at a time (a draining node never gets a request per server all at once),
         // all before their servers connect elsewhere; then one restore, paced per host by the reconciler's lanes
-        for (let start = 0; start < placed.length; start += CLOSES_AT_ONCE) {
-          await Promise.all(placed.slice(start, start + CLOSES_AT_ONCE).map((server) => this.closeOldAttempt(server)));
-        }
+        await inBatches(placed, CLOSES_AT_ONCE, (server) => this.closeOldAttempt(server));
         await this.options.wanted.restore(connecting.map((server) => ({ id: server.serverId, host: server.host })));
       })(),
     );

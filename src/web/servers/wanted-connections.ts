@@ -5,6 +5,7 @@ import { intArray, runSql, toIsoTimestamp } from '../../db/sql.ts';
 import type { Logger } from '../../logger.ts';
 import { ascending } from '../../shared/ascending.ts';
 import { errorMessage } from '../../shared/error-text.ts';
+import { inBatches } from '../../shared/in-batches.ts';
 import type { WebEventPublisher } from '../browser-events/web-event-publisher.ts';
 import { BadServiceAnswer } from '../irc-service/errors/bad-service-answer.ts';
 import { InternalApiError } from '../irc-service/errors/internal-api-error.ts';
@@ -201,16 +202,21 @@ export class WantedConnections {
    * server's queue: the request goes to a node the server's own work never asks.
    */
   private fence(stray: ReadonlyArray<{ node: string; id: number }>): void {
-    for (const { node: name, id } of stray) {
+    const closes = stray.flatMap(({ node: name, id }) => {
       const node = this.cluster.nodeNamed(name);
-      if (!node) continue;
-      this.options.logger?.warn({ serverId: id, node: name }, 'fencing: closing a connection placed on another node');
-      void this.track(
-        tolerateNoConnection(node.client.disconnect(id)).catch((error: unknown) =>
-          this.report(error, id, 'could not close a connection placed on another node'),
-        ),
+      return node ? [{ node, id }] : [];
+    });
+    if (closes.length === 0) return;
+    this.options.logger?.warn(
+      { node: stray[0]?.node, count: closes.length, serverIds: closes.slice(0, 50).map((close) => close.id) },
+      'fencing: closing connections placed on another node',
+    );
+    // a node back after a failover may hold thousands: a batch at a time, as a drain closes its old attempts
+    const close = ({ node, id }: (typeof closes)[number]) =>
+      tolerateNoConnection(node.client.disconnect(id)).catch((error: unknown) =>
+        this.report(error, id, 'could not close a connection placed on another node'),
       );
-    }
+    void this.track(inBatches(closes, DEFAULT_HANDOFFS_PER_HOST, close));
   }
 
   private connectRequestedSince(serverId: number, observedAt: Date | undefined): boolean {
