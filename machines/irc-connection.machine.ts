@@ -110,6 +110,11 @@ export type IrcClientCommand =
 
 /** What the invoked client reports about its socket; channel names folded. */
 export type IrcClientEvent =
+  /**
+   * The client has its connect slot (the node's per-host throttle) and opens the socket now: registration is timed
+   * from here, not while the connect waits its turn behind others to the same network.
+   */
+  | { type: 'SOCKET_OPENING' }
   | { type: 'REGISTERED'; nickname: string }
   /**
    * The socket ended; `reason` says how, as precisely as the client knows: the socket error
@@ -202,6 +207,8 @@ export interface IrcConnectionContext {
   wantedChannels: string[];
   /** Channels the server confirmed for the current registration. */
   joinedChannels: string[];
+  /** Channels whose JOIN is on its way but that are no longer wanted (a Part overtook it): parted once confirmed. */
+  partWhenJoined: string[];
   /** Reconnect attempts since the connection was last stable. */
   attempt: number;
   reconnectDelayMs: number;
@@ -275,7 +282,8 @@ const connectionSetup = setup({
     sameServer: ({ context, event }) => event.type === 'CONFIGURE' && sameConnection(context.settings, event.settings),
     isJoined: ({ context, event }) =>
       (event.type === 'PART' || event.type === 'CHANNEL_PARTED') && context.joinedChannels.includes(event.channel),
-    isWanted: ({ context, event }) => event.type === 'CHANNEL_JOINED' && context.wantedChannels.includes(event.channel),
+    isPartWhenJoined: ({ context, event }) =>
+      event.type === 'CHANNEL_JOINED' && context.partWhenJoined.includes(event.channel),
   },
   actions: {
     applyConfiguration: assign(({ context, event }) => {
@@ -367,7 +375,33 @@ const connectionSetup = setup({
       type: 'disconnected' as const,
       payload: { serverId: context.serverId, reason: disconnectReason(event).slice(0, 500) },
     })),
-    forgetJoinedChannels: assign({ joinedChannels: [] }),
+    forgetJoinedChannels: assign({ joinedChannels: [], partWhenJoined: [] }),
+    /**
+     * Before a JOIN, a PART or a new channel list while registered: a wanted channel not confirmed yet (its JOIN on its
+     * way) that stops being wanted is to be parted once the server confirms it; one wanted again is not.
+     */
+    notePendingParts: assign(({ context, event }) => {
+      const next =
+        event.type === 'PART'
+          ? withoutChannel(context.wantedChannels, event.channel)
+          : event.type === 'JOIN'
+            ? withChannel(context.wantedChannels, event.channel)
+            : event.type === 'CONFIGURE' && event.channels
+              ? event.channels
+              : context.wantedChannels;
+      const pending = context.wantedChannels.filter(
+        (channel) =>
+          !next.includes(channel) &&
+          !context.joinedChannels.includes(channel) &&
+          !context.partWhenJoined.includes(channel),
+      );
+      return { partWhenJoined: [...context.partWhenJoined.filter((channel) => !next.includes(channel)), ...pending] };
+    }),
+    forgetPartWhenJoined: assign(({ context, event }) =>
+      event.type === 'CHANNEL_JOINED'
+        ? { partWhenJoined: context.partWhenJoined.filter((channel) => channel !== event.channel) }
+        : {},
+    ),
     joinWantedChannels: sendTo('client', ({ context }) => ({
       type: 'JOIN' as const,
       channels: context.wantedChannels,
@@ -469,7 +503,7 @@ const afterQuit = [
 export const ircConnectionMachine = connectionSetup.createMachine({
   id: 'ircConnection',
   description:
-    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. A channel the server confirms after it stopped being wanted (a `PART` that overtook its JOIN) is parted at once and never told as joined. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
+    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (`waitingForSlot` while the node's per-host connect throttle holds it back, then `registering`: TCP and registration, bounded by `registrationTimeout` from the moment the client reports `SOCKET_OPENING`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. A channel parted while its JOIN was on its way (a `PART` that overtook it) is parted again once the server confirms it, and never told as joined. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,
@@ -483,6 +517,7 @@ export const ircConnectionMachine = connectionSetup.createMachine({
     lastError: null,
     wantedChannels: [...new Set(input.channels ?? [])],
     joinedChannels: [],
+    partWhenJoined: [],
     attempt: 0,
     reconnectDelayMs: 0,
     nickname: undefined,
@@ -519,8 +554,16 @@ export const ircConnectionMachine = connectionSetup.createMachine({
       states: {
         connecting: {
           entry: { type: 'enterState', params: { state: 'socket.connecting' } },
-          after: {
-            registrationTimeout: { target: '#ircConnection.reconnecting', actions: 'recordRegistrationTimeout' },
+          // Waiting for a connect slot (a failover queues hundreds behind the per-host throttle), then opening and
+          // registering: only the latter is bounded by the registration timeout.
+          initial: 'waitingForSlot',
+          states: {
+            waitingForSlot: { on: { SOCKET_OPENING: 'registering' } },
+            registering: {
+              after: {
+                registrationTimeout: { target: '#ircConnection.reconnecting', actions: 'recordRegistrationTimeout' },
+              },
+            },
           },
           on: {
             REGISTERED: { target: 'registered', actions: 'recordRegistration' },
@@ -547,18 +590,21 @@ export const ircConnectionMachine = connectionSetup.createMachine({
               {
                 // Same server, new channel list: no reconnect needed.
                 guard: 'sameServer',
-                actions: ['applyConfiguration', 'syncChannels'],
+                actions: ['notePendingParts', 'applyConfiguration', 'syncChannels'],
               },
               { target: 'disconnecting', actions: ['applyConfiguration', 'markReconnecting'] },
             ],
             STOP: { target: 'disconnecting', actions: 'markStopping' },
             FATAL: { target: '#ircConnection.failed', actions: 'recordFailure' },
-            JOIN: { actions: ['want', 'sendJoin'] },
-            PART: [{ guard: 'isJoined', actions: ['unwant', 'sendPart'] }, { actions: 'unwant' }],
+            JOIN: { actions: ['notePendingParts', 'want', 'sendJoin'] },
+            PART: [{ guard: 'isJoined', actions: ['unwant', 'sendPart'] }, { actions: ['notePendingParts', 'unwant'] }],
             RESYNC: { actions: ['emitConnected', 'resyncChannels'] },
-            // A channel no longer wanted when the server confirms it (a Part that overtook its JOIN, still queued or
-            // on its way) is left again at once, and never told as joined.
-            CHANNEL_JOINED: [{ guard: 'isWanted', actions: ['recordJoined', 'emitJoined'] }, { actions: 'sendPart' }],
+            // A channel parted while its JOIN was still queued or on its way is left again once the server confirms it,
+            // and never told as joined; any other join the server confirms is told (ours, or one it made for us).
+            CHANNEL_JOINED: [
+              { guard: 'isPartWhenJoined', actions: ['sendPart', 'forgetPartWhenJoined'] },
+              { actions: ['recordJoined', 'emitJoined'] },
+            ],
             CHANNEL_PARTED: [{ guard: 'isJoined', actions: ['recordParted', 'emitParted'] }],
             NAMES: { actions: 'emitNames' },
             USER_JOINED: { actions: 'emitUserJoined' },

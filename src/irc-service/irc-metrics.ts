@@ -6,7 +6,6 @@ import {
   ircConnectionMachine,
   isRegistrationTimeout,
 } from '../../machines/irc-connection.machine.ts';
-import { formatStateValue } from '../machine-transitions.ts';
 import { createMetricsRegistry, METRIC_PREFIX, sseClientsGauge } from '../shared/prometheus.ts';
 import { closeKind } from './close-reasons.ts';
 
@@ -31,22 +30,27 @@ export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 export const ATTEMPT_OUTCOMES = ['registered', 'failed'] as const;
 
 /**
- * The states a live connection can be in: every leaf of the connection machine but its final one (an
- * actor leaves the registry when it stops), so a state added to the machine is counted without a change here.
+ * The states a live connection reports (its `connection-state` events, `GET /internal/irc/connections`): each state
+ * the connection machine names on entry (`enterState`), but the final one (an actor leaves the registry when it
+ * stops), so a state added to the machine is counted without a change here. A reported state may hold inner ones
+ * (`socket.connecting`: waiting for a slot, then registering).
  */
 export const CONNECTION_STATES: readonly string[] = (() => {
-  type Node = { type: string; path: string[]; states: Record<string, Node> };
-  const leaves: string[] = [];
+  type Node = {
+    type: string;
+    entry: Array<{ type?: string; params?: { state?: string } }>;
+    states: Record<string, Node>;
+  };
+  const named: string[] = [];
   const visit = (node: Node) => {
-    const children = Object.values(node.states);
-    if (children.length === 0) {
-      if (node.type !== 'final') leaves.push(node.path.join('.'));
-      return;
+    for (const action of node.entry) {
+      if (action.type === 'enterState' && action.params?.state && node.type !== 'final')
+        named.push(action.params.state);
     }
-    for (const child of children) visit(child);
+    for (const child of Object.values(node.states)) visit(child);
   };
   visit(ircConnectionMachine.root as unknown as Node);
-  return leaves;
+  return named;
 })();
 
 /**
@@ -130,16 +134,16 @@ export class IrcServiceMetrics {
     let client: unknown;
     let openedAt = 0;
     let registered = false;
-    // the previous snapshot's state value and failure: a registered connection's every IRC event (names, joins,
-    // quits) passes here, and should cost a few comparisons; the value is rendered only when a socket ends
-    let value: unknown;
+    // the previous snapshot's reported state and failure: a registered connection's every IRC event (names, joins,
+    // quits) passes here, and should cost a few comparisons
+    let state: string | undefined;
     let lastError: unknown;
     return (snapshot) => {
       const current = snapshot.children.client;
       if (client !== undefined && current !== client) {
         const failure =
           snapshot.context.lastError !== lastError ? (snapshot.context.lastError ?? undefined) : undefined;
-        const reason = disconnectReason(formatStateValue(value), failure);
+        const reason = disconnectReason(state, failure);
         this.disconnects.inc({ reason });
         // a socket we ended before it registered was given up, not failed
         if (!registered && reason !== 'quit') this.attempts.inc({ outcome: 'failed' });
@@ -149,7 +153,7 @@ export class IrcServiceMetrics {
         registered = false;
       }
       client = current;
-      value = snapshot.value;
+      state = snapshot.context.state;
       lastError = snapshot.context.lastError;
       if (!registered && current !== undefined && snapshot.context.state === 'socket.registered') {
         registered = true;
