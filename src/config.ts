@@ -128,7 +128,8 @@ const environmentSchema = z.object({
   HEALTH_CHECK_ENABLED: bool.optional().register(documentation, {
     type: '`true`/`false`/`1`/`0`',
     shown: '`true` (`false` when `NODE_ENV=test`)',
-    meaning: 'whether the supervisor runs on its own',
+    meaning:
+      'whether the supervisor runs: `false` leaves every check (and so convergence and drains) to nobody, and `POST /api/health-check` answers `503`',
   }),
   IRC_STATUS_TIMEOUT_MS: positiveMs
     .default(5_000)
