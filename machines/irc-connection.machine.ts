@@ -110,11 +110,6 @@ export type IrcClientCommand =
 
 /** What the invoked client reports about its socket; channel names folded. */
 export type IrcClientEvent =
-  /**
-   * The client has its connect slot (the node's per-host throttle) and opens the socket now: registration is timed
-   * from here, not while the connect waits its turn behind others to the same network.
-   */
-  | { type: 'SOCKET_OPENING' }
   | { type: 'REGISTERED'; nickname: string }
   /**
    * The socket ended; `reason` says how, as precisely as the client knows: the socket error
@@ -503,7 +498,7 @@ const afterQuit = [
 export const ircConnectionMachine = connectionSetup.createMachine({
   id: 'ircConnection',
   description:
-    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (`waitingForSlot` while the node's per-host connect throttle holds it back, then `registering`: TCP and registration, bounded by `registrationTimeout` from the moment the client reports `SOCKET_OPENING`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. A channel parted while its JOIN was on its way (a `PART` that overtook it) is parted again once the server confirms it, and never told as joined. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
+    "The life of one IRC connection (one server id). `socket` is the lifetime of one TCP connection: it invokes the `ircClient` actor, so leaving it always tears that socket down. Inside it the connection is `connecting` (TCP and registration, bounded by `registrationTimeout`), `registered` (on the network; it joins its wanted channels on every entry) or `disconnecting` (QUIT sent, bounded by `quitTimeout`). A lost socket leads to `reconnecting`, which waits a capped exponential backoff with jitter (`reconnectDelay`) before the next `socket`; a connection registered for `stableConnection` starts the backoff over. A `CONFIGURE` with other settings opens a new socket (after a QUIT when registered); one with the same server only changes the channels. A channel parted while its JOIN was on its way (a `PART` that overtook it) is parted again once the server confirms it, and never told as joined. `STOP` ends in the final state `stopped`, after a QUIT when registered. Every state records on entry since when it holds, and the reason of a failure (`CLOSED`, `SERVER_ERROR`, `FATAL`, a crashed client, the registration timeout) is kept as `lastError`; each change of those leaves as a `connection-state` event. A fatal reply (`FATAL`: banned, bad password, a K-line, no acceptable nickname) leads to `failed`, which keeps the reason and does not reconnect by itself, except after `failedRetry` when one is configured; an operator's Connect (`RETRY`, or a `CONFIGURE`) tries once more.",
   context: ({ input }) => ({
     serverId: input.serverId,
     settings: input.settings,
@@ -554,16 +549,8 @@ export const ircConnectionMachine = connectionSetup.createMachine({
       states: {
         connecting: {
           entry: { type: 'enterState', params: { state: 'socket.connecting' } },
-          // Waiting for a connect slot (a failover queues hundreds behind the per-host throttle), then opening and
-          // registering: only the latter is bounded by the registration timeout.
-          initial: 'waitingForSlot',
-          states: {
-            waitingForSlot: { on: { SOCKET_OPENING: 'registering' } },
-            registering: {
-              after: {
-                registrationTimeout: { target: '#ircConnection.reconnecting', actions: 'recordRegistrationTimeout' },
-              },
-            },
+          after: {
+            registrationTimeout: { target: '#ircConnection.reconnecting', actions: 'recordRegistrationTimeout' },
           },
           on: {
             REGISTERED: { target: 'registered', actions: 'recordRegistration' },

@@ -353,8 +353,6 @@ export function createIrcClientActor(options: IrcClientActorOptions) {
 
     let releaseSlot: () => void = NOTHING;
     releaseSlot = throttle.admit(settings.host, () => {
-      // the registration timeout runs from here, not while this connect waited for its slot
-      report({ type: 'SOCKET_OPENING' });
       try {
         client.connect({
           host: settings.host,

@@ -22,8 +22,6 @@ function scriptedNetwork() {
   const sockets: Array<{ serverId: number; say: (event: IrcClientEvent) => void }> = [];
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     sockets.push({ serverId: input.serverId, say: sendBack });
-    // its connect slot at once
-    sendBack({ type: 'SOCKET_OPENING' });
     receive((command) => {
       if (command.type === 'QUIT') sendBack({ type: 'CLOSED', reason: SERVER_CLOSED_REASON });
     });

@@ -24,25 +24,15 @@ interface FakeSocket {
 }
 
 /**
- * A fake irc-framework client: records every socket; it opens at once (unless `waitsForSlot`: the test reports
- * SOCKET_OPENING itself, as the throttle's slot); a JOIN is confirmed at once, like a friendly server, unless
+ * A fake irc-framework client: records every socket; a JOIN is confirmed at once, like a friendly server, unless
  * `joinsConfirmedLater` (the test then reports CHANNEL_JOINED itself, as a server's answer that takes its time).
  */
-function fakeClient(
-  options: {
-    crashOnStart?: boolean;
-    crashOnQuit?: boolean;
-    joinsConfirmedLater?: boolean;
-    waitsForSlot?: boolean;
-  } = {},
-) {
+function fakeClient(options: { crashOnStart?: boolean; crashOnQuit?: boolean; joinsConfirmedLater?: boolean } = {}) {
   const sockets: FakeSocket[] = [];
   const logic = fromCallback<IrcClientCommand, IrcClientInput>(({ input, sendBack, receive }) => {
     if (options.crashOnStart) throw new Error('client blew up');
     const socket: FakeSocket = { input, commands: [], report: sendBack, stopped: false };
     sockets.push(socket);
-    // a connect slot at once, as on a quiet node
-    if (!options.waitsForSlot) sendBack({ type: 'SOCKET_OPENING' });
     receive((command) => {
       socket.commands.push(command);
       if (command.type === 'QUIT' && options.crashOnQuit) throw new Error('socket already gone');
@@ -96,7 +86,7 @@ describe('ircConnection machine', () => {
       timing: { ...timing, pingIntervalMs: 500, pingTimeoutMs: 900 },
     });
 
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
+    expect(state()).toEqual({ socket: 'connecting' });
     expect(client.current.input).toEqual({ serverId: 7, settings, pingIntervalMs: 500, pingTimeoutMs: 900 });
 
     client.current.report({ type: 'REGISTERED', nickname: 'tester' });
@@ -116,7 +106,7 @@ describe('ircConnection machine', () => {
       vi.advanceTimersByTime(delay - 1);
       expect(state()).toBe('reconnecting');
       vi.advanceTimersByTime(1);
-      expect(state()).toEqual({ socket: { connecting: 'registering' } });
+      expect(state()).toEqual({ socket: 'connecting' });
       waited.push(delay);
     }
 
@@ -280,22 +270,6 @@ describe('ircConnection machine', () => {
     expect(client.current.stopped).toBe(true);
   });
 
-  it('times registration from its connect slot, not while it waits behind other connects to the network', () => {
-    const { client, state } = startConnection({}, fakeClient({ waitsForSlot: true }));
-    expect(state()).toEqual({ socket: { connecting: 'waitingForSlot' } });
-
-    // the throttle holds it back far longer than a registration may take
-    vi.advanceTimersByTime(10 * timing.registrationTimeoutMs);
-    expect(state()).toEqual({ socket: { connecting: 'waitingForSlot' } });
-    client.current.report({ type: 'SOCKET_OPENING' });
-    vi.advanceTimersByTime(timing.registrationTimeoutMs - 1);
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
-    vi.advanceTimersByTime(1);
-
-    expect(state()).toBe('reconnecting');
-    expect(client.sockets).toHaveLength(1);
-  });
-
   it('gives up on a server that accepts the socket but never registers it', () => {
     const { client, emitted, state } = startConnection();
 
@@ -315,7 +289,7 @@ describe('ircConnection machine', () => {
     expect(client.current.commands).toContainEqual({ type: 'QUIT', message: expect.any(String) });
     client.current.report({ type: 'CLOSED', reason: 'Closing Link' });
 
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
+    expect(state()).toEqual({ socket: 'connecting' });
     expect(client.current.input.settings).toEqual(moved);
     expect(ofType(emitted, 'reconnecting')).toEqual([]);
     client.current.report({ type: 'REGISTERED', nickname: 'tester' });
@@ -343,7 +317,7 @@ describe('ircConnection machine', () => {
     actor.send({ type: 'CONFIGURE', settings });
     vi.advanceTimersByTime(2_000);
 
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
+    expect(state()).toEqual({ socket: 'connecting' });
     expect(client.sockets).toHaveLength(2);
   });
 
@@ -454,7 +428,7 @@ describe('ircConnection machine, fatal replies', () => {
 
     actor.send({ type: 'RETRY' });
 
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
+    expect(state()).toEqual({ socket: 'connecting' });
     expect(client.sockets).toHaveLength(2);
     client.current.report({ type: 'REGISTERED', nickname: 'tester' });
     expect(actor.getSnapshot().context.failure).toBeNull();
@@ -466,7 +440,7 @@ describe('ircConnection machine, fatal replies', () => {
 
     actor.send({ type: 'CONFIGURE', settings: { ...settings, password: 'right' } });
 
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
+    expect(state()).toEqual({ socket: 'connecting' });
     expect(client.current.input.settings.password).toBe('right');
   });
 
@@ -478,7 +452,7 @@ describe('ircConnection machine, fatal replies', () => {
     expect(state()).toBe('failed');
     vi.advanceTimersByTime(1);
 
-    expect(state()).toEqual({ socket: { connecting: 'registering' } });
+    expect(state()).toEqual({ socket: 'connecting' });
     expect(client.sockets).toHaveLength(2);
   });
 

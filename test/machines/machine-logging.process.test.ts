@@ -29,18 +29,16 @@ describe.skipIf(lacks('ngircd'))('DEBUG_MACHINES=1', () => {
 
     const irc = system.irc.process;
     if (!irc) throw new Error('the IRC service is not running');
-    const [line] = await irc.waitForOutput(
-      /^.*"msg":"socket\.connecting\.registering --REGISTERED--> socket\.registered".*$/m,
-    );
+    const [line] = await irc.waitForOutput(/^.*"msg":"socket\.connecting --REGISTERED--> socket\.registered".*$/m);
     expect(JSON.parse(line)).toMatchObject({
       machine: 'ircConnection',
       serverId: 42,
-      from: 'socket.connecting.registering',
+      from: 'socket.connecting',
       event: 'REGISTERED',
       to: 'socket.registered',
     });
     // the first snapshot too, so a trace starts where the actor did
-    expect(irc.output()).toMatch(/"serverId":42,[^\n]*"msg":"\(start\) --> socket\.connecting\.waitingForSlot"/);
+    expect(irc.output()).toMatch(/"serverId":42,[^\n]*"msg":"\(start\) --> socket\.connecting"/);
   });
 
   it('the web side logs the transitions of its health supervisor', async () => {
