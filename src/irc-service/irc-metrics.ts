@@ -30,27 +30,22 @@ export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 export const ATTEMPT_OUTCOMES = ['registered', 'failed'] as const;
 
 /**
- * The states a live connection reports (its `connection-state` events, `GET /internal/irc/connections`): each state
- * the connection machine names on entry (`enterState`), but the final one (an actor leaves the registry when it
- * stops), so a state added to the machine is counted without a change here. A reported state may hold inner ones
- * (`socket.connecting`: waiting for a slot, then registering).
+ * The states a live connection can be in: every leaf of the connection machine but its final one (an
+ * actor leaves the registry when it stops), so a state added to the machine is counted without a change here.
  */
 export const CONNECTION_STATES: readonly string[] = (() => {
-  type Node = {
-    type: string;
-    entry: Array<{ type?: string; params?: { state?: string } }>;
-    states: Record<string, Node>;
-  };
-  const named: string[] = [];
+  type Node = { type: string; path: string[]; states: Record<string, Node> };
+  const leaves: string[] = [];
   const visit = (node: Node) => {
-    for (const action of node.entry) {
-      if (action.type === 'enterState' && action.params?.state && node.type !== 'final')
-        named.push(action.params.state);
+    const children = Object.values(node.states);
+    if (children.length === 0) {
+      if (node.type !== 'final') leaves.push(node.path.join('.'));
+      return;
     }
-    for (const child of Object.values(node.states)) visit(child);
+    for (const child of children) visit(child);
   };
   visit(ircConnectionMachine.root as unknown as Node);
-  return named;
+  return leaves;
 })();
 
 /**

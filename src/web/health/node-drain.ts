@@ -16,11 +16,7 @@ import type { InternalApiClient } from '../irc-service/internal-api-client.ts';
 import type { IrcCluster, IrcNode } from '../irc-service/irc-cluster.ts';
 import { connectionSettings } from '../servers/connection-settings.ts';
 import { drainingNodes, placeServers } from '../servers/placement.ts';
-import {
-  DEFAULT_HANDOFFS_PER_HOST,
-  tolerateNoConnection,
-  type WantedConnections,
-} from '../servers/wanted-connections.ts';
+import { CLOSES_AT_ONCE, tolerateNoConnection, type WantedConnections } from '../servers/wanted-connections.ts';
 import { RECONCILER_LOCK_SQL_KEY } from './reconciler-lock.ts';
 
 /** What a drain asks of the nodes. */
@@ -79,9 +75,6 @@ interface PlacedElsewhere {
   to: IrcNode<DrainClient>;
   connectedAt: string | null;
 }
-
-/** Old attempts closed at once on a draining node, before their servers are restored elsewhere: a host's lanes. */
-const CLOSES_AT_ONCE = DEFAULT_HANDOFFS_PER_HOST;
 
 /** One drain or claim at a time across web instances (a transaction-level advisory lock). */
 const DRAIN_LOCK_SQL_KEY = "hashtext('irc-supervisor:drain')";

@@ -149,7 +149,7 @@ export class WantedConnections {
   ): Promise<WantedConnectionsPlan> {
     const plan = await planConvergence(this.options.orm.em.fork(), liveIds, failedIds, scope);
     const node = scope?.node ?? null;
-    if (node !== null) this.fence(plan.stray.map((id) => ({ node, id })));
+    if (node !== null) this.fence(node, plan.stray);
     const { wanted, unwanted, channels } = plan;
     // parted while the server is not live: nothing to tell the IRC service, the rows just went
     for (const row of plan.removed)
@@ -201,22 +201,19 @@ export class WantedConnections {
    * connection of a server being moved there (`moving_to`, a drain's make-before-break). Outside the
    * server's queue: the request goes to a node the server's own work never asks.
    */
-  private fence(stray: ReadonlyArray<{ node: string; id: number }>): void {
-    const closes = stray.flatMap(({ node: name, id }) => {
-      const node = this.cluster.nodeNamed(name);
-      return node ? [{ node, id }] : [];
-    });
-    if (closes.length === 0) return;
+  private fence(name: string, ids: readonly number[]): void {
+    const node = this.cluster.nodeNamed(name);
+    if (!node || ids.length === 0) return;
     this.options.logger?.warn(
-      { node: stray[0]?.node, count: closes.length, serverIds: closes.slice(0, 50).map((close) => close.id) },
+      { node: name, count: ids.length, serverIds: ids.slice(0, 50) },
       'fencing: closing connections placed on another node',
     );
     // a node back after a failover may hold thousands: a batch at a time, as a drain closes its old attempts
-    const close = ({ node, id }: (typeof closes)[number]) =>
+    const close = (id: number) =>
       tolerateNoConnection(node.client.disconnect(id)).catch((error: unknown) =>
         this.report(error, id, 'could not close a connection placed on another node'),
       );
-    void this.track(inBatches(closes, DEFAULT_HANDOFFS_PER_HOST, close));
+    void this.track(inBatches(ids, CLOSES_AT_ONCE, close));
   }
 
   private connectRequestedSince(serverId: number, observedAt: Date | undefined): boolean {
@@ -481,7 +478,7 @@ export class WantedConnections {
       this.options.logger?.info({ serverId, node: node.name, from: current }, 'server placed on an IRC service node');
       // its old node, when it still answers (draining), may hold an attempt (reconnecting, failed): it goes
       const old = current === null ? undefined : this.cluster.nodeNamed(current);
-      if (old && old !== node && old.availability !== 'unavailable') this.fence([{ node: current!, id: serverId }]);
+      if (old && old !== node && old.availability !== 'unavailable') this.fence(current!, [serverId]);
     }
     return node;
   }
@@ -658,6 +655,9 @@ async function planConvergence(
  * batches of one or two (bench P7: 2.8 s with 64, 3.0 to 3.6 s with 16).
  */
 export const DEFAULT_HANDOFFS_PER_HOST = 64;
+
+/** Closes sent to one node at once (fencing, a drain's old attempts): as many as a host's hand-over lanes. */
+export const CLOSES_AT_ONCE = DEFAULT_HANDOFFS_PER_HOST;
 
 /** A server's wish and placement as its hand-over batch read and wrote them, right before its connect. */
 interface PrefetchedWish {
